@@ -1,0 +1,175 @@
+"""Streaming video decode with real timestamps (PyAV).
+
+Frames are yielded one at a time with their presentation time in seconds, so variable-frame-rate phone
+videos keep their real timing; rotation metadata (phones record sideways and tag the stream) is applied so
+that faces are upright. A background thread decodes ahead into a small bounded queue so that decoding
+overlaps with face tracking on the other core, and memory stays flat whatever the video's length.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from engine.errors import BadInput
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: Path
+    width: int            # after rotation
+    height: int
+    rotation: int         # degrees counter-clockwise applied to decoded frames
+    fps: float            # average rate (informational; timestamps are the truth)
+    duration: float | None
+    frame_count: int | None   # container's estimate; None when unknown
+
+
+@dataclass
+class Frame:
+    index: int
+    time: float           # seconds from the stream start
+    image: np.ndarray     # H x W x 3 uint8 RGB, upright
+
+
+def probe(path: Path) -> VideoInfo:
+    """Open `path` and describe its first video stream, or raise BadInput with a clear reason."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(f"video not found: {path}", "check the path; it must be an existing file")
+    if path.is_dir():
+        raise BadInput(f"video path is a folder: {path}", "give the video file itself")
+    if path.stat().st_size == 0:
+        raise BadInput(f"video file is empty (0 bytes): {path}", "the recording or copy did not finish")
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise BadInput(f"no video stream in {path.name}", "give a video file (mp4, mov, mkv, webm, avi)")
+            stream = container.streams.video[0]
+            first = _first_frame(container, stream)
+            rotation = _rotation_of(first)
+            h, w = first.height, first.width
+            if rotation % 180:
+                w, h = h, w
+            duration = float(stream.duration * stream.time_base) if stream.duration else (
+                container.duration / 1e6 if container.duration else None)
+            fps = float(stream.average_rate) if stream.average_rate else 0.0
+            return VideoInfo(path, w, h, rotation, fps, duration, stream.frames or None)
+    except BadInput:
+        raise
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise BadInput(f"cannot read {path.name} as a video: {exc}",
+                       "the file is corrupt, truncated or not a video; re-export it") from exc
+
+
+def _first_frame(container, stream):
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.error.FFmpegError as exc:
+        raise BadInput(f"cannot decode any frame of {Path(container.name).name}: {exc}",
+                       "the file is corrupt or truncated; re-export it") from exc
+    raise BadInput(f"the video {Path(container.name).name} has no frames", "the file is truncated or empty")
+
+
+def _rotation_of(frame) -> int:
+    """Degrees counter-clockwise to turn the decoded picture upright (from the display matrix)."""
+    try:
+        return int(round(frame.rotation)) % 360
+    except (AttributeError, TypeError):
+        return 0
+
+
+def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    turns = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
+
+
+def iter_frames(path: Path, max_width: int | None = None) -> Iterator[Frame]:
+    """Decode `path` frame by frame in presentation order (no read-ahead thread)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        start = None
+        index = 0
+        last_time = -1.0
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    t = last_time + (1.0 / float(stream.average_rate or 30))
+                else:
+                    t = float(frame.pts * stream.time_base)
+                if start is None:
+                    start = t
+                t -= start
+                if t <= last_time:            # duplicate or out-of-order timestamp: keep time monotonic
+                    t = last_time + 1e-3
+                last_time = t
+                image = frame.to_ndarray(format="rgb24")
+                image = _upright(image, _rotation_of(frame))
+                yield Frame(index, t, image)
+                index += 1
+        except av.error.FFmpegError as exc:
+            if index == 0:
+                raise BadInput(f"cannot decode {Path(path).name}: {exc}", "the file is corrupt; re-export it") from exc
+            raise TruncatedVideo(index, str(exc)) from exc
+
+
+class TruncatedVideo(Exception):
+    """Decoding stopped early; the frames before it are good."""
+
+    def __init__(self, frames_read: int, reason: str):
+        super().__init__(f"decoding stopped after {frames_read} frames: {reason}")
+        self.frames_read = frames_read
+        self.reason = reason
+
+
+_END = object()
+
+
+def read_ahead(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
+    """Run `frames` on a background thread, buffering at most `depth` frames.
+
+    PyAV releases the GIL while decoding, so this overlaps decode with inference on the other core.
+    Exceptions from the decoder are re-raised in the consumer; closing the consumer stops the thread.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in frames:
+                while not stop.is_set():
+                    try:
+                        buffer.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(_END)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            buffer.put(exc)
+
+    worker = threading.Thread(target=produce, name="decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
