@@ -136,6 +136,7 @@ class FaceBoard:
         columns = {c: raw[:, i] for i, c in enumerate(names)}
         n = raw.shape[0]
         out = np.stack([a.from_raw(columns, n) for a in self.attributes], axis=1)
+        out[np.abs(out) < 1e-12] = 0.0   # rounding residue of the piecewise projection, not a pose
         return self.clamp(out)
 
 

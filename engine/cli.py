@@ -1,0 +1,132 @@
+"""`faceretarget-engine`: a small CLI over engine.config's dataclasses (the single source of defaults)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from engine.config import RunOptions, SolveOptions
+from engine.errors import EXIT_INTERNAL, EXIT_OK, Cancelled, EngineError
+from engine.protocol import Reporter, make_reporter
+
+log = logging.getLogger("faceretarget")
+DEFAULTS = RunOptions()
+SOLVE_DEFAULTS = SolveOptions()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="faceretarget-engine",
+                                     description="Face video in, MetaHuman face-board take out.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="retarget a face video to a take folder")
+    run.add_argument("--video", type=Path, required=True, help="the actor's face video")
+    run.add_argument("--out", type=Path, required=True, help="take folder to write (must not exist)")
+    add_common_options(run)
+
+    demo = sub.add_parser("demo", help="make a sample clip (no downloads) and retarget it")
+    demo.add_argument("--out", type=Path, default=Path("demo_take"), help="take folder (replaced if it is a take)")
+    demo.add_argument("--seconds", type=float, default=8.0, help="length of the generated clip")
+    add_common_options(demo)
+    return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rig", choices=["mh4", "legacy"], default=DEFAULTS.rig,
+                        help="MetaHuman rig generation (default: %(default)s)")
+    parser.add_argument("--fps-out", type=float, default=DEFAULTS.fps_out,
+                        help="resample curves to this uniform rate (default: the video's own frame times)")
+    parser.add_argument("--neutral-time", type=float, default=SOLVE_DEFAULTS.neutral_time,
+                        help="seconds: a moment where the actor's face is at rest (default: estimated)")
+    parser.add_argument("--smoothing", type=float, default=SOLVE_DEFAULTS.smoothing_cutoff_hz,
+                        help="low-pass cutoff in Hz, 0 = off (default: %(default)s)")
+    parser.add_argument("--progress", choices=["human", "json"], default=DEFAULTS.progress,
+                        help="json: one event per line on stdout, for the Maya dialog")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing take folder")
+    parser.add_argument("--model", type=Path, default=None, help="path to face_landmarker.task")
+
+
+def options_from(args: argparse.Namespace) -> RunOptions:
+    solve = SolveOptions(neutral_time=args.neutral_time, smoothing_cutoff_hz=args.smoothing)
+    return RunOptions(video=getattr(args, "video", None), out=args.out, rig=args.rig, fps_out=args.fps_out,
+                      progress=args.progress, overwrite=args.overwrite, model_path=args.model, solve=solve)
+
+
+def _raise_cancelled(signum, frame) -> None:
+    raise Cancelled(f"cancelled by signal {signum}")
+
+
+def watch_parent() -> None:
+    """Exit when the process that started us is gone (an orphaned engine must not run on)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def command_run(options: RunOptions, reporter: Reporter) -> None:
+    from engine.pipeline import run
+
+    take = run(options, reporter)
+    reporter.result(str(take), {"warnings": len(reporter.warnings)})
+
+
+def command_demo(options: RunOptions, seconds: float, reporter: Reporter) -> None:
+    from engine.demo.sample import make_sample_clip
+    from engine.demo.summary import summarize_take
+    from engine.pipeline import run
+
+    options.overwrite = True
+    with tempfile.TemporaryDirectory(prefix="faceretarget-demo-") as tmp:
+        clip = Path(tmp) / "sample.mp4"
+        reporter.progress("sample", 0, 1)
+        make_sample_clip(clip, duration_s=seconds)
+        reporter.progress("sample", 1, 1)
+        options.video = clip
+        take = run(options, reporter)
+    reporter.result(str(take), {"warnings": len(reporter.warnings)})
+    print(summarize_take(take))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+    options = options_from(args)
+    reporter = make_reporter(options.progress)
+    signal.signal(signal.SIGTERM, _raise_cancelled)
+    if options.progress == "json":
+        watch_parent()
+    try:
+        if args.command == "run":
+            command_run(options, reporter)
+        else:
+            command_demo(options, args.seconds, reporter)
+        return EXIT_OK
+    except KeyboardInterrupt:
+        reporter.error("cancelled", "")
+        return Cancelled.exit_code
+    except EngineError as exc:
+        reporter.error(exc.message, exc.hint)
+        return exc.exit_code
+    except Exception as exc:  # an engine bug: say so, with the traceback on stderr for the report
+        traceback.print_exc()
+        reporter.error(f"internal error: {type(exc).__name__}: {exc}",
+                       "please report this with the log above (stderr)")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The engine's main path: video -> track -> solve -> rig -> export, as one take folder."""
+from __future__ import annotations
+
+import platform
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+import engine
+from engine.config import RunOptions
+from engine.errors import BadInput, NoFaceFound
+from engine.export.livelink import write_livelink_csv
+from engine.export.take import TAKE_FILES, TakeWriter, file_sha256, write_curves_csv
+from engine.media.video import VideoInfo, probe
+from engine.protocol import Reporter
+from engine.rig.arkit import ARKIT_NAMES
+from engine.rig.faceboard import RIG_GENERATIONS
+from engine.rig.retarget import retarget
+from engine.solve.head_pose import HEAD_POSE_COLUMNS
+from engine.solve.solver import SolvedTake, resample_take, solve
+from engine.track.facetrack import FaceTrack
+from engine.track.landmarker import TrackerOptions
+from engine.track.model_bundle import MODEL_SHA256
+from engine.track.run_tracker import track_video
+
+# A clip where the face is found in less than this share of frames is still written, with a warning.
+LOW_DETECTION_SHARE = 0.5
+
+
+class StageTimer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - start, 4)
+
+
+def validate(options: RunOptions) -> None:
+    if options.video is None or options.out is None:
+        raise BadInput("both --video and --out are needed")
+    if options.rig not in RIG_GENERATIONS:
+        raise BadInput(f"unknown rig {options.rig!r}", f"use one of: {', '.join(RIG_GENERATIONS)}")
+    if options.fps_out is not None and not 1 <= options.fps_out <= 1000:
+        raise BadInput(f"--fps-out {options.fps_out} is out of range", "use a rate such as 24, 30 or 60")
+
+
+def run(options: RunOptions, reporter: Reporter) -> Path:
+    """Write a take folder for options.video at options.out and return its path."""
+    validate(options)
+    timer = StageTimer()
+    with TakeWriter(options.out, options.overwrite) as writer:
+        with timer.stage("probe"):
+            info = probe(options.video)
+        with timer.stage("track"):
+            track = track_video(info, writer.path / TAKE_FILES["landmarks"], reporter,
+                                TrackerOptions(model_path=options.model_path))
+        check_track(track, info, reporter)
+        with timer.stage("solve"):
+            solved = solve(track, options.solve)
+            if options.fps_out:
+                solved = resample_take(solved, options.fps_out)
+        reporter.progress("solve", 1, 1)
+        with timer.stage("rig"):
+            curves = retarget(solved.arkit, options.rig)
+        reporter.progress("rig", 1, 1)
+        with timer.stage("export"):
+            write_take_files(writer.path, solved, curves)
+        reporter.progress("export", 1, 1)
+        meta = take_metadata(options, info, track, solved, timer.timings, reporter.warnings)
+        return writer.commit(meta)
+
+
+def check_track(track: FaceTrack, info: VideoInfo, reporter: Reporter) -> None:
+    if len(track) == 0:
+        raise BadInput(f"no frame could be decoded from {info.path.name}", "the file is corrupt; re-export it")
+    if not track.detected.any():
+        raise NoFaceFound(f"no face found in any of the {len(track)} frames of {info.path.name}",
+                          "the actor's face must be visible, lit and at least ~80 px wide")
+    for a, b in track.gaps():
+        end = track.times[b] if b < len(track) else track.times[-1]
+        reporter.warning("face_lost", f"no face from {track.times[a]:.2f}s to {end:.2f}s ({b - a} frames)",
+                         start=float(track.times[a]), end=float(end), frames=b - a)
+    if track.detected_share < LOW_DETECTION_SHARE:
+        reporter.warning("low_detection", f"face found in only {track.detected_share:.0%} of frames")
+
+
+def write_take_files(folder: Path, solved: SolvedTake, curves) -> None:
+    write_curves_csv(folder / TAKE_FILES["faceboard"], solved.times, curves.faceboard_names, curves.faceboard)
+    write_curves_csv(folder / TAKE_FILES["raw_curves"], solved.times, curves.raw_names, curves.raw)
+    head_rad = np.deg2rad(solved.head_pose[:, 3:6])
+    write_livelink_csv(folder / TAKE_FILES["arkit"], solved.times, solved.arkit, head=head_rad)
+    write_curves_csv(folder / TAKE_FILES["head_pose"], solved.times, ["detected", *HEAD_POSE_COLUMNS],
+                     np.column_stack([solved.detected.astype(float), solved.head_pose]))
+
+
+def take_metadata(options: RunOptions, info: VideoInfo, track: FaceTrack, solved: SolvedTake,
+                  timings: dict[str, float], warnings: list[dict]) -> dict:
+    import mediapipe
+
+    return {
+        "rig": options.rig,
+        "fps": info.fps,
+        "frame_count": len(solved.times),
+        "source_frame_count": len(track),
+        "duration": float(solved.times[-1]) if len(solved.times) else 0.0,
+        "time_sampling": f"uniform {options.fps_out} fps" if options.fps_out else "source frame times",
+        "inputs": {"video": {"path": str(Path(options.video).absolute()), "sha256": file_sha256(info.path),
+                             "width": info.width, "height": info.height, "rotation": info.rotation}},
+        "options": options.to_json(),
+        "engine": {"version": engine.__version__, "python": platform.python_version(),
+                   "mediapipe": mediapipe.__version__, "face_landmarker_sha256": MODEL_SHA256},
+        "tracking": {"detected_share": round(track.detected_share, 4),
+                     "neutral_frames": [float(track.times[i]) for i in solved.neutral_frames[:50]],
+                     "neutral_scores": dict(zip(ARKIT_NAMES, np.round(solved.neutral, 4).tolist())),
+                     "gaps": [g.to_json() for g in solved.gaps]},
+        "timings": timings,
+        "warnings": warnings,
+        "files": dict(TAKE_FILES),
+    }

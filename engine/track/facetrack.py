@@ -1,0 +1,78 @@
+"""FaceTrack: what the tracker saw, per frame. Frames without a face are kept as gaps, never dropped."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.rig.arkit import ARKIT_NAMES
+
+LANDMARK_COUNT = 478
+
+
+@dataclass
+class FaceTrack:
+    times: np.ndarray          # (N,) seconds
+    detected: np.ndarray       # (N,) bool
+    arkit: np.ndarray          # (N, 52) MediaPipe scores in ARKIT_NAMES order; NaN where no face
+    head_pose: np.ndarray      # (N, 4, 4) facial transformation matrix (cm); NaN where no face
+    confidence: np.ndarray     # (N,) 0..1 (0 where no face)
+    landmarks_path: Path | None = None   # (N, 478, 3) image-normalized landmarks, .npy on disk
+
+    def __post_init__(self) -> None:
+        n = len(self.times)
+        assert self.arkit.shape == (n, len(ARKIT_NAMES)), self.arkit.shape
+        assert self.head_pose.shape == (n, 4, 4) and self.detected.shape == (n,)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    @property
+    def detected_share(self) -> float:
+        return float(self.detected.mean()) if len(self) else 0.0
+
+    def landmarks(self) -> np.ndarray:
+        """Memory-mapped (N, 478, 3) landmarks: never loads the whole array unless indexed."""
+        if self.landmarks_path is None:
+            raise ValueError("this track carries no landmarks")
+        return np.load(self.landmarks_path, mmap_mode="r")
+
+    def gaps(self) -> list[tuple[int, int]]:
+        """Half-open index ranges [start, end) of consecutive frames without a face."""
+        missing = np.concatenate([[False], ~self.detected, [False]])
+        edges = np.flatnonzero(np.diff(missing.astype(np.int8)))
+        return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+class LandmarkSink:
+    """Appends per-frame landmarks to a raw file, then writes a proper .npy without loading them all."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._raw_path = self.path.with_suffix(".raw")
+        self._raw = open(self._raw_path, "wb")
+        self.count = 0
+
+    def append(self, landmarks: np.ndarray | None) -> None:
+        block = np.full((LANDMARK_COUNT, 3), np.nan, np.float32) if landmarks is None else landmarks
+        self._raw.write(np.ascontiguousarray(block, dtype=np.float32).tobytes())
+        self.count += 1
+
+    def finish(self) -> Path:
+        self._raw.close()
+        out = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32,
+                                        shape=(self.count, LANDMARK_COUNT, 3))
+        source = np.memmap(self._raw_path, dtype=np.float32, mode="r",
+                           shape=(self.count, LANDMARK_COUNT, 3)) if self.count else None
+        chunk = 2048
+        for start in range(0, self.count, chunk):
+            out[start:start + chunk] = source[start:start + chunk]
+        out.flush()
+        del out, source
+        self._raw_path.unlink()
+        return self.path
+
+    def abort(self) -> None:
+        self._raw.close()
+        self._raw_path.unlink(missing_ok=True)

@@ -1,0 +1,56 @@
+"""Track a whole video: stream frames (decode overlapped with inference) into a FaceTrack."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.media.video import TruncatedVideo, VideoInfo, iter_frames, read_ahead
+from engine.protocol import Reporter
+from engine.track.facetrack import FaceTrack, LandmarkSink
+from engine.track.landmarker import FaceTracker, TrackerOptions
+
+STAGE = "track"
+
+
+def expected_frames(info: VideoInfo) -> int | None:
+    if info.frame_count:
+        return info.frame_count
+    if info.duration and info.fps:
+        return int(round(info.duration * info.fps))
+    return None
+
+
+def track_video(info: VideoInfo, landmarks_path: Path, reporter: Reporter,
+                options: TrackerOptions | None = None) -> FaceTrack:
+    """Run the face tracker over every frame of the video; frames without a face are kept as gaps."""
+    times: list[float] = []
+    detected: list[bool] = []
+    scores: list[np.ndarray] = []
+    poses: list[np.ndarray] = []
+    confidence: list[float] = []
+    total = expected_frames(info)
+    sink = LandmarkSink(landmarks_path)
+    no_scores = np.full(52, np.nan)
+    no_pose = np.full((4, 4), np.nan)
+    try:
+        with FaceTracker(options) as tracker:
+            try:
+                for frame in read_ahead(iter_frames(info.path)):
+                    result = tracker.track(frame.image, frame.time)
+                    times.append(frame.time)
+                    detected.append(result.detected)
+                    scores.append(result.arkit if result.detected else no_scores)
+                    poses.append(result.head_pose if result.detected else no_pose)
+                    confidence.append(result.confidence)
+                    sink.append(result.landmarks)
+                    reporter.progress(STAGE, len(times), max(total or 0, len(times)) or None)
+            except TruncatedVideo as exc:
+                reporter.warning("video_truncated", f"the video ends early: {exc}", frames_read=exc.frames_read)
+        reporter.progress(STAGE, len(times), len(times))
+        path = sink.finish()
+    except BaseException:
+        sink.abort()
+        raise
+    return FaceTrack(np.array(times), np.array(detected, dtype=bool), np.array(scores).reshape(-1, 52),
+                     np.array(poses).reshape(-1, 4, 4), np.array(confidence), path)
