@@ -95,8 +95,11 @@ def check_output_folder(out: Path, overwrite: bool) -> None:
             raise BadInput(f"refusing to overwrite {out}: it is not a take folder",
                            "choose a new --out folder")
     parent = out.parent
-    if not parent.exists():
-        raise BadInput(f"the folder for the take does not exist: {parent}", "create it or choose another --out")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot create the folder for the take: {parent} ({exc.strerror})",
+                       "choose a folder you can write to") from exc
     if not os.access(parent, os.W_OK):
         raise BadInput(f"cannot write in {parent}", "choose a folder you can write to")
 
