@@ -85,7 +85,7 @@ def command_run(options: RunOptions, reporter: Reporter) -> None:
 
 
 def command_demo(options: RunOptions, seconds: float, reporter: Reporter) -> None:
-    from engine.demo.sample import make_sample_clip
+    from engine.demo.sample import default_script, make_sample_clip
     from engine.demo.summary import summarize_take
     from engine.pipeline import run
 
@@ -93,7 +93,7 @@ def command_demo(options: RunOptions, seconds: float, reporter: Reporter) -> Non
     with tempfile.TemporaryDirectory(prefix="faceretarget-demo-") as tmp:
         clip = Path(tmp) / "sample.mp4"
         reporter.progress("sample", 0, 1)
-        make_sample_clip(clip, duration_s=seconds)
+        make_sample_clip(clip, default_script(seconds))
         reporter.progress("sample", 1, 1)
         options.video = clip
         take = run(options, reporter)

@@ -71,3 +71,29 @@ def test_audio_only_file_is_refused(tmp_path):
             out.mux(packet)
     with pytest.raises(BadInput, match="no video stream"):
         probe(path)
+
+
+@pytest.mark.parametrize("rotation", [90, -90, 180])
+def test_phone_rotation_metadata_is_applied(tmp_path, rotation):
+    """Phones record sideways and tag the stream; frames must come out as the phone showed them
+    (ffmpeg's autorotate convention: turn counter-clockwise by the display matrix angle)."""
+    import av
+    picture = np.zeros((32, 64, 3), np.uint8)
+    picture[:, :10] = 255                               # a white band on the left edge
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
+        stream.set_display_rotation(rotation)
+        for _ in range(3):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    info = probe(path)
+    assert info.rotation == rotation % 360
+    assert (info.width, info.height) == ((32, 64) if rotation % 180 else (64, 32))
+    image = next(iter_frames(path)).image
+    expected = np.rot90(picture, k=(rotation % 360) // 90)
+    assert image.shape == expected.shape
+    assert np.abs(image.astype(int) - expected).mean() < 8          # codec noise only

@@ -17,9 +17,10 @@ the mouth corners down and in, and a scripted smile gives the photo's own smile 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -128,6 +129,7 @@ MOUTH_CORNERS = {"Right": 61, "Left": 291}
 BROW_ENDS = {"Right": (107, 70), "Left": (336, 300)}  # (inner, outer)
 CHIN = 152
 CONTOUR_KNOTS = 32
+EYE_MARGIN = 0.06           # x eye distance: the mesh's lid contours sit just inside the visible lid margins
 
 
 @dataclass(frozen=True)
@@ -137,17 +139,14 @@ class FaceFrame:
     origin: np.ndarray
     axis_u: np.ndarray
 
-    @property
-    def axis_v(self) -> np.ndarray:
-        return np.array([-self.axis_u[1], self.axis_u[0]])
-
     def to_face(self, x, y):
-        dx, dy = x - self.origin[0], y - self.origin[1]
-        return dx * self.axis_u[0] + dy * self.axis_u[1], dx * self.axis_v[0] + dy * self.axis_v[1]
+        (ox, oy), (ax, ay) = self.origin.tolist(), self.axis_u.tolist()   # Python floats keep float32 arrays
+        dx, dy = x - ox, y - oy
+        return dx * ax + dy * ay, dy * ax - dx * ay
 
     def to_image(self, u, v):
-        return (self.origin[0] + u * self.axis_u[0] + v * self.axis_v[0],
-                self.origin[1] + u * self.axis_u[1] + v * self.axis_v[1])
+        (ox, oy), (ax, ay) = self.origin.tolist(), self.axis_u.tolist()
+        return ox + u * ax - v * ay, oy + u * ay + v * ax
 
 
 @dataclass(frozen=True)
@@ -175,13 +174,13 @@ class Opening:
         return float(self.knots_u[-1] - self.knots_u[0]) / 2
 
     def upper(self, u):
-        return np.interp(u, self.knots_u, self.upper_v)
+        return np.interp(u, self.knots_u, self.upper_v).astype(np.float32)
 
     def lower(self, u):
-        return np.interp(u, self.knots_u, self.lower_v)
+        return np.interp(u, self.knots_u, self.lower_v).astype(np.float32)
 
     def gap(self, u):
-        return np.maximum(np.interp(u, self.knots_u, self.lower_v - self.upper_v), 0.0)
+        return np.maximum(np.interp(u, self.knots_u, self.lower_v - self.upper_v), 0.0).astype(np.float32)
 
     def beyond_corners(self, u):
         """Distance outside the opening along u (0 between the corners)."""
@@ -189,8 +188,13 @@ class Opening:
 
     def arch(self, u):
         """1 in the middle, 0 at the corners (elliptic): how far a lip edge travels when the mouth opens."""
-        x = np.clip((u - self.center_u) / self.half_width, -1.0, 1.0)
+        x = np.minimum(np.abs(u - self.center_u) / self.half_width, 1.0)
         return np.sqrt(1.0 - x * x)
+
+    def widened(self, margin: float) -> Opening:
+        """The opening with both edges pushed `margin` further out (tapering to 0 at the corners)."""
+        spread = margin * self.arch(self.knots_u)
+        return Opening(self.knots_u, self.upper_v - spread, self.lower_v + spread)
 
 
 def _sample_contour(points: np.ndarray, knots: np.ndarray) -> np.ndarray:
@@ -219,16 +223,18 @@ class FaceLayout:
         eye_line = eye_centers["Left"] - eye_centers["Right"]
         frame = FaceFrame((eye_centers["Left"] + eye_centers["Right"]) / 2, eye_line / np.linalg.norm(eye_line))
         face = np.stack(frame.to_face(landmarks[:, 0], landmarks[:, 1]), axis=1)
+        eye_distance = float(np.linalg.norm(eye_line))
         mouth = Opening.from_contours(face, *INNER_LIPS)
         corners = {side: face[MOUTH_CORNERS[side]] for side in SIDES}
         return cls(
             frame=frame,
-            eyes={side: Opening.from_contours(face, *EYE_CONTOURS[side]) for side in SIDES},
+            eyes={side: Opening.from_contours(face, *EYE_CONTOURS[side]).widened(EYE_MARGIN * eye_distance)
+                  for side in SIDES},
             mouth=mouth,
             corners=corners,
             brows={side: (face[BROW_ENDS[side][0]], face[BROW_ENDS[side][1]]) for side in SIDES},
             chin_depth=float(face[CHIN, 1] - mouth.lower(mouth.center_u)),
-            eye_distance=float(np.linalg.norm(eye_line)),
+            eye_distance=eye_distance,
             mouth_width=float(np.linalg.norm(corners["Left"] - corners["Right"])),
             bounds=(face[:, 0].min(), face[:, 0].max(), face[:, 1].min(), face[:, 1].max()),
         )
@@ -256,48 +262,71 @@ def locate_landmarks(image: np.ndarray, model_path: Path | None = None) -> np.nd
 
 
 # ------------------------------------------------------------------------------------------------ warps
+# Falloffs use a compact kernel, (1 - (d / reach)^2)^2: smooth, and exactly zero past `reach`, so every warp
+# is confined to a box and only that box is computed. Reaches are kept large enough relative to the
+# displacements that the maps never fold over.
 EDGE_SOFTNESS = 0.35        # px: lid and lip edges are sharp but anti-aliased
-CORNER_STRETCH = 0.4        # edge softness gained per px beyond an opening's corner: no tears in the cheek
-UPPER_LID_SHARE = 0.8       # a blink is mostly the upper lid coming down
-UPPER_LID_SPREAD = 0.14     # x eye distance: how far above the lid the skin is dragged along
-LOWER_LID_SPREAD = 0.08     # x eye distance
+CORNER_STRETCH = 0.4        # edge softness gained per px beyond an opening's corner: the cheek stretches
+STRETCH_REACH = 0.5         # x mouth width: how far above the lip line that stretch reaches
+UPPER_LID_SHARE = 0.9       # a blink is mostly the upper lid coming down
+UPPER_LID_REACH = 0.35      # x eye distance: how far above the lid the skin is dragged along
+LOWER_LID_REACH = 0.2       # x eye distance
 UPPER_LIP_SEAL_SHARE = 0.4  # sealing the photo's parted lips: upper lip down 40 %, lower lip up 60 %
-UPPER_LIP_SPREAD = 0.12     # x mouth width
-LOWER_LIP_SPREAD = 0.2      # x mouth width
+UPPER_LIP_REACH = 0.3       # x mouth width
+LOWER_LIP_REACH = 0.5       # x mouth width
 SMILE_LIP_PARTING = 0.8     # a full smile unseals the lips to (nearly) the photo's own smile
 JAW_DROP = 0.5              # x mouth width: lower lip travel at jawOpen = 1
-JAW_WIDTH = 0.9             # x mouth width: sigma across u of the rigid jaw drop
-NECK_SPREAD = 0.5           # x mouth width: below the chin the drop fades out over this
-CORNER_SPREAD = 0.22        # x mouth width: sigma of the skin dragged by a mouth corner
+JAW_REACH = 1.6             # x mouth width, either side of the mouth's middle: the jaw moves as a whole
+NECK_REACH = 1.2            # x mouth width: below the chin the drop fades out over this
+CORNER_REACH = 0.55         # x mouth width: the skin dragged along by a mouth corner
 # Mouth-corner offsets (outwards, down) x mouth width, relative to the photo.
-NEUTRAL_CORNER = np.array([-0.05, 0.10])   # the photo smiles: neutral is corners in and down
+NEUTRAL_CORNER = np.array([-0.10, 0.14])   # the photo smiles: neutral is corners in and down
 SMILE_CORNER = np.array([0.06, -0.06])
 JAW_CORNER = np.array([-0.06, 0.08])       # an open jaw narrows the mouth and lowers its corners
 BROW_LIFT = 0.16            # x eye distance at weight 1
-BROW_SPREAD = (0.3, 0.3)    # x eye distance: sigma (u, v) of a lifted brow patch
-MOUTH_INTERIOR_RGB = np.array([62.0, 24.0, 30.0])
-LIP_LINE_SHADE = 0.35       # darkening of the line where sealed lips meet
+BROW_REACH = 0.75           # x eye distance
+MOUTH_INTERIOR_RGB = np.array([52.0, 16.0, 20.0], dtype=np.float32)
+LIP_LINE_SHADE = 0.7        # darkening of the line where sealed lips meet
 TEETH_MARGIN = 0.5          # px kept inside the photo's own lip gap (teeth) before the interior starts
+
+
+@dataclass(frozen=True)
+class WarpStep:
+    """One local backward warp, the identity outside `box` (u_min, u_max, v_min, v_max in the face frame).
+    `apply(u, v)` returns the source (u, v) and an opacity of the mouth interior, or None."""
+
+    box: tuple[float, float, float, float]
+    apply: Callable
 
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _falloff(distance, spread):
-    """Gaussian decay with distance (distances <= 0 give 1)."""
-    d = np.maximum(distance, 0.0) / spread
-    return np.exp(-0.5 * d * d)
+def _falloff(distance, reach):
+    """1 at distance <= 0, smoothly down to 0 at `reach` and beyond."""
+    x = np.minimum(np.maximum(distance, 0.0) / reach, 1.0)
+    x = 1.0 - x * x
+    return x * x
 
 
-def _pull(u, v, center, shift, spread):
-    """Backward map of a Gaussian-weighted translation: skin around `center` moves by `shift`."""
-    if not np.any(shift):
-        return u, v
-    du = (u - center[0] - shift[0]) / spread[0]
-    dv = (v - center[1] - shift[1]) / spread[1]
-    weight = np.exp(-0.5 * (du * du + dv * dv))
-    return u - shift[0] * weight, v - shift[1] * weight
+def _smoothstep(x):
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _pull(center, shift, reach, u, v):
+    """Skin around `center` translated by `shift`, fading out at `reach` (backward map)."""
+    du, dv = u - (center[0] + shift[0]), v - (center[1] + shift[1])
+    weight = _falloff(np.sqrt(du * du + dv * dv), reach)
+    return u - shift[0] * weight, v - shift[1] * weight, None
+
+
+def _pull_step(center: np.ndarray, shift: np.ndarray, reach: float) -> WarpStep:
+    u, v = center + shift
+    return WarpStep((u - reach, u + reach, v - reach, v + reach),
+                    partial(_pull, (float(center[0]), float(center[1])), (float(shift[0]), float(shift[1])),
+                            reach))
 
 
 def _edge_zones(opening: Opening, u, v, upper_shift, lower_shift):
@@ -309,71 +338,84 @@ def _edge_zones(opening: Opening, u, v, upper_shift, lower_shift):
     return (_sigmoid((upper - v) / softness), _sigmoid((v - lower) / softness), upper - v, v - lower)
 
 
-def _blink(eye: Opening, amount: float, eye_distance: float, u, v):
-    """Close the eye: the upper lid slides down over the eyeball to meet the rising lower lid."""
-    if amount <= 0.0:
-        return v
+def _blink(eye: Opening, amount: float, upper_reach: float, lower_reach: float, u, v):
+    """The upper lid slides down over the eyeball to meet the rising lower lid; the eyeball stays put."""
     closing = eye.gap(u) * amount
     down, up = UPPER_LID_SHARE * closing, (1.0 - UPPER_LID_SHARE) * closing
     above, below, from_upper, from_lower = _edge_zones(eye, u, v, down, -up)
-    shift = (above * down * _falloff(from_upper, UPPER_LID_SPREAD * eye_distance)
-             - below * up * _falloff(from_lower, LOWER_LID_SPREAD * eye_distance))
-    return v - shift
+    shift = above * down * _falloff(from_upper, upper_reach) - below * up * _falloff(from_lower, lower_reach)
+    return u, v - shift, None
 
 
-def _mouth(layout: FaceLayout, weights: Mapping[str, float], u, v):
-    """Seal or part the lips and drop the jaw; returns the source v and the mouth-interior opacity.
+def _blink_step(eye: Opening, amount: float, eye_distance: float) -> WarpStep:
+    upper_reach, lower_reach = UPPER_LID_REACH * eye_distance, LOWER_LID_REACH * eye_distance
+    box = (eye.knots_u[0], eye.knots_u[-1], eye.upper_v.min() - upper_reach, eye.lower_v.max() + lower_reach)
+    return WarpStep(box, partial(_blink, eye, amount, upper_reach, lower_reach))
 
-    Above the upper lip only the lip moves; below the lower lip the lip follows its elliptic arch near the
-    edge and the chin follows the rigid jaw further down; between the lips the photo's teeth stay where
-    they are and anything past them is painted as the dark inside of the mouth."""
+
+def _mouth(layout: FaceLayout, jaw: float, smile: float, u, v):
+    """Seal or part the lips and drop the jaw.
+
+    Above the mouth only the upper lip moves. Below it the lower lip follows an elliptic arch at the
+    edge, blending into the rigid jaw towards the chin, fading out down the neck. Between the lips the
+    photo's teeth stay where they are and anything past them is painted as the dark inside of the mouth."""
     mouth, width = layout.mouth, layout.mouth_width
-    jaw = weights["jawOpen"]
-    smile = (weights["mouthSmileLeft"] + weights["mouthSmileRight"]) / 2
     seal = mouth.gap(u) * (1.0 - SMILE_LIP_PARTING * smile)
     upper_seal, lower_seal = UPPER_LIP_SEAL_SHARE * seal, (1.0 - UPPER_LIP_SEAL_SHARE) * seal
     lip_drop = jaw * JAW_DROP * width * mouth.arch(u)
     above, below, from_upper, from_lower = _edge_zones(mouth, u, v, upper_seal, lip_drop - lower_seal)
+    below = below * _falloff(-from_lower, STRETCH_REACH * width)   # beyond the corners: fade upwards
 
-    jaw_drop = jaw * JAW_DROP * width * _falloff(np.abs(u - mouth.center_u), JAW_WIDTH * width)
-    toward_chin = np.clip(from_lower / layout.chin_depth, 0.0, 1.0)
-    toward_chin = toward_chin * toward_chin * (3.0 - 2.0 * toward_chin)
-    lower_shift = ((lip_drop + (jaw_drop - lip_drop) * toward_chin)
-                   * _falloff(from_lower - layout.chin_depth, NECK_SPREAD * width)
-                   - lower_seal * _falloff(from_lower, LOWER_LIP_SPREAD * width))
-    upper_shift = upper_seal * _falloff(from_upper, UPPER_LIP_SPREAD * width)
+    jaw_drop = jaw * JAW_DROP * width * _falloff(np.abs(u - mouth.center_u), JAW_REACH * width)
+    drop = lip_drop + (jaw_drop - lip_drop) * _smoothstep(from_lower / layout.chin_depth)
+    lower_shift = (drop * _falloff(from_lower - layout.chin_depth, NECK_REACH * width)
+                   - lower_seal * _falloff(from_lower, LOWER_LIP_REACH * width))
+    upper_shift = upper_seal * _falloff(from_upper, UPPER_LIP_REACH * width)
     source_v = v - above * upper_shift - below * lower_shift
 
-    between = (1.0 - above) * (1.0 - below) * _sigmoid(-mouth.beyond_corners(u) / EDGE_SOFTNESS) * 2.0
+    inside = _falloff(mouth.beyond_corners(u), EDGE_SOFTNESS)
     past_teeth = _sigmoid((v - mouth.lower(u) + TEETH_MARGIN) / EDGE_SOFTNESS)
-    return source_v, between * np.maximum(past_teeth, LIP_LINE_SHADE)
+    lip_line = 4.0 * above * below   # 1 where sealed lips meet: their blended edge would show the teeth
+    return u, source_v, inside * np.maximum((1.0 - above) * (1.0 - below) * past_teeth, LIP_LINE_SHADE * lip_line)
 
 
-def _pull_features(layout: FaceLayout, weights: Mapping[str, float], u, v):
-    """Brows up, mouth corners in/out and up/down: local translations of skin patches."""
+def _mouth_step(layout: FaceLayout, jaw: float, smile: float) -> WarpStep:
+    mouth, width = layout.mouth, layout.mouth_width
+    above = max(UPPER_LIP_REACH, STRETCH_REACH) * width
+    below = (jaw * JAW_DROP + NECK_REACH) * width + layout.chin_depth
+    box = (mouth.center_u - JAW_REACH * width, mouth.center_u + JAW_REACH * width,
+           mouth.upper_v.min() - above, mouth.lower_v.max() + below)
+    return WarpStep(box, partial(_mouth, layout, jaw, smile))
+
+
+def _feature_pulls(layout: FaceLayout, weights: Mapping[str, float]) -> list[WarpStep]:
+    """Brows up; mouth corners in/out and up/down (smile, the neutral pose, an open jaw)."""
     width, eye_distance = layout.mouth_width, layout.eye_distance
-    brow_spread = (BROW_SPREAD[0] * eye_distance, BROW_SPREAD[1] * eye_distance)
-    corner_spread = (CORNER_SPREAD * width, CORNER_SPREAD * width)
+    steps = []
     for side in SIDES:
         outward = 1.0 if side == "Left" else -1.0      # u grows towards the subject's left
         inner, outer = layout.brows[side]
         for point, lift in ((inner, weights["browInnerUp"]), (outer, weights[f"browOuterUp{side}"])):
-            u, v = _pull(u, v, point, np.array([0.0, -BROW_LIFT * eye_distance * lift]), brow_spread)
+            if lift > 0.0:
+                steps.append(_pull_step(point, np.array([0.0, -BROW_LIFT * eye_distance * lift]),
+                                        BROW_REACH * eye_distance))
         smile = weights[f"mouthSmile{side}"]
-        offset = (NEUTRAL_CORNER + (SMILE_CORNER - NEUTRAL_CORNER) * smile + JAW_CORNER * weights["jawOpen"])
-        shift = offset * width * np.array([outward, 1.0])
-        u, v = _pull(u, v, layout.corners[side], shift, corner_spread)
-    return u, v
+        offset = NEUTRAL_CORNER + (SMILE_CORNER - NEUTRAL_CORNER) * smile + JAW_CORNER * weights["jawOpen"]
+        steps.append(_pull_step(layout.corners[side], offset * width * np.array([outward, 1.0]),
+                                CORNER_REACH * width))
+    return steps
 
 
-def expression_sources(layout: FaceLayout, weights: Mapping[str, float], u, v):
-    """Backward map of one expression in face coordinates: (source u, source v, mouth-interior opacity).
-    Feature pulls were applied last, so they are undone first; lids and lips act on the photo itself."""
-    u, v = _pull_features(layout, weights, u, v)
+def expression_steps(layout: FaceLayout, weights: Mapping[str, float]) -> list[WarpStep]:
+    """The backward warps of one expression, in the order they are applied to output coordinates:
+    feature pulls happened last, so they are undone first; lids and lips act on the photo itself."""
+    steps = _feature_pulls(layout, weights)
     for side in SIDES:
-        v = _blink(layout.eyes[side], weights[f"eyeBlink{side}"], layout.eye_distance, u, v)
-    v, interior = _mouth(layout, weights, u, v)
-    return u, v, interior
+        if weights[f"eyeBlink{side}"] > 0.0:
+            steps.append(_blink_step(layout.eyes[side], weights[f"eyeBlink{side}"], layout.eye_distance))
+    smile = (weights["mouthSmileLeft"] + weights["mouthSmileRight"]) / 2
+    steps.append(_mouth_step(layout, weights["jawOpen"], smile))
+    return steps
 
 
 # -------------------------------------------------------------------------------------------- rendering
@@ -381,25 +423,20 @@ CROP_FACE_HEIGHTS = 2.2     # output frame side, in landmark-box heights: the fa
 HEAD_ROLL_DEG = 1.5
 HEAD_SHIFT = 0.06           # x eye distance
 HEAD_PERIODS_S = (6.1, 4.3, 5.3)   # roll, sideways, up-down: incommensurate, so the sway never repeats
-ROI_MARGIN = (0.25, 0.35, 1.2)     # the warps' reach past the landmark box: sides, top, below the chin (x mouth width)
+STEP_MARGIN = 0.25          # x mouth width: a step's box is padded by the displacement of the steps before it
 
 
 class SampleRenderer:
-    """Draws frames of the animated still: one backward map per frame, expressions evaluated near the face."""
+    """Draws frames of the animated still: the head motion is one affine warp of the whole frame, the
+    expression a remap of only the boxes its warps reach."""
 
     def __init__(self, image: np.ndarray, landmarks: np.ndarray, size: int = 512):
         self.image = np.ascontiguousarray(image)
         self.layout = FaceLayout.from_landmarks(landmarks)
         self.size = size
         u_min, u_max, v_min, v_max = self.layout.bounds
-        face_height = v_max - v_min
         self.crop_center = np.array(self.layout.frame.to_image((u_min + u_max) / 2, (v_min + v_max) / 2))
-        self.scale = size / (CROP_FACE_HEIGHTS * face_height)   # output px per source px
-        side, top, below = (margin * self.layout.mouth_width for margin in ROI_MARGIN)
-        self.reach = np.array([(u_min - side, v_min - top), (u_max + side, v_min - top),
-                               (u_min - side, v_max + below), (u_max + side, v_max + below)])
-        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
-        self.grid = (xs, ys)
+        self.scale = size / (CROP_FACE_HEIGHTS * (v_max - v_min))   # output px per source px
 
     @classmethod
     def from_astronaut(cls, size: int = 512, model_path: Path | None = None) -> SampleRenderer:
@@ -408,8 +445,8 @@ class SampleRenderer:
         image = data.astronaut()
         return cls(image, locate_landmarks(image, model_path), size)
 
-    def head_motion(self, t: float) -> tuple[np.ndarray, np.ndarray]:
-        """Affine (A, b) from output pixels to source pixels at time t: crop, slow roll and sway."""
+    def head_motion(self, t: float) -> np.ndarray:
+        """2x3 affine from output pixels to source pixels at time t: the crop, a slow roll and sway."""
         roll_period, sway_period, bob_period = HEAD_PERIODS_S
         angle = math.radians(HEAD_ROLL_DEG) * math.sin(2 * math.pi * t / roll_period)
         shift = HEAD_SHIFT * self.layout.eye_distance * np.array(
@@ -417,31 +454,51 @@ class SampleRenderer:
         cos, sin = math.cos(angle), math.sin(angle)
         matrix = np.array([[cos, -sin], [sin, cos]]) / self.scale
         offset = self.crop_center + shift - matrix @ np.full(2, self.size / 2)
-        return matrix, offset
+        return np.hstack([matrix, offset[:, None]])
 
-    def _roi(self, matrix: np.ndarray, offset: np.ndarray) -> tuple[slice, slice]:
-        corners = np.stack(self.layout.frame.to_image(self.reach[:, 0], self.reach[:, 1]), axis=1)
-        out = (corners - offset) @ np.linalg.inv(matrix).T
-        low = np.clip(np.floor(out.min(axis=0)).astype(int), 0, self.size)
-        high = np.clip(np.ceil(out.max(axis=0)).astype(int) + 1, 0, self.size)
-        return slice(low[1], high[1]), slice(low[0], high[0])
+    def _output_box(self, box, to_output: np.ndarray) -> tuple[int, int, int, int]:
+        """Output-pixel bounds (x0, x1, y0, y1), clipped to the frame, of a face-frame box."""
+        u0, u1, v0, v1 = box
+        margin = STEP_MARGIN * self.layout.mouth_width
+        us = np.array([u0 - margin, u1 + margin, u0 - margin, u1 + margin])
+        vs = np.array([v0 - margin, v0 - margin, v1 + margin, v1 + margin])
+        corners = np.stack([*self.layout.frame.to_image(us, vs), np.ones(4)])
+        out = to_output @ corners
+        x0, y0 = np.clip(np.floor(out.min(axis=1)).astype(int), 0, self.size)
+        x1, y1 = np.clip(np.ceil(out.max(axis=1)).astype(int) + 1, 0, self.size)
+        return x0, x1, y0, y1
 
     def render(self, weights: Mapping[str, float], t: float = 0.0) -> np.ndarray:
         """An RGB uint8 (size, size, 3) frame showing `weights` (CHANNELS; missing ones are 0) at time t."""
         weights = {name: float(weights.get(name, 0.0)) for name in CHANNELS}
-        matrix, offset = self.head_motion(t)
-        xs, ys = self.grid
-        map_x = (matrix[0, 0] * xs + matrix[0, 1] * ys + offset[0]).astype(np.float32)
-        map_y = (matrix[1, 0] * xs + matrix[1, 1] * ys + offset[1]).astype(np.float32)
-        roi = self._roi(matrix, offset)
-        frame_ = self.layout.frame
-        u, v = frame_.to_face(map_x[roi], map_y[roi])
-        u, v, interior = expression_sources(self.layout, weights, u, v)
-        map_x[roi], map_y[roi] = frame_.to_image(u, v)
-        frame = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        to_source = self.head_motion(t)
+        frame = cv2.warpAffine(self.image, to_source, (self.size, self.size),
+                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
+        to_output = cv2.invertAffineTransform(to_source)
+        steps = [(step, self._output_box(step.box, to_output)) for step in expression_steps(self.layout, weights)]
+        steps = [(step, box) for step, box in steps if box[1] > box[0] and box[3] > box[2]]
+        if not steps:
+            return frame
+        x0, x1 = min(box[0] for _, box in steps), max(box[1] for _, box in steps)
+        y0, y1 = min(box[2] for _, box in steps), max(box[3] for _, box in steps)
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        u, v = self.layout.frame.to_face(*_affine(to_source, xs, ys))
+        interior = np.zeros_like(u)
+        for step, (bx0, bx1, by0, by1) in steps:
+            local = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
+            u[local], v[local], opacity = step.apply(u[local], v[local])
+            if opacity is not None:
+                interior[local] = np.maximum(interior[local], opacity)
+        map_x, map_y = self.layout.frame.to_image(u, v)
+        patch = cv2.remap(self.image, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT)
         alpha = interior[..., None]
-        frame[roi] = (frame[roi] * (1.0 - alpha) + MOUTH_INTERIOR_RGB * alpha).astype(np.uint8)
+        frame[y0:y1, x0:x1] = np.rint(patch * (1.0 - alpha) + MOUTH_INTERIOR_RGB * alpha).astype(np.uint8)
         return frame
+
+
+def _affine(matrix: np.ndarray, x, y):
+    return (matrix[0, 0] * x + matrix[0, 1] * y + matrix[0, 2], matrix[1, 0] * x + matrix[1, 1] * y + matrix[1, 2])
 
 
 # ------------------------------------------------------------------------------------------------ video

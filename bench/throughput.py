@@ -1,0 +1,155 @@
+"""Throughput of the whole video path against MediaPipe's bare inference loop, and peak memory.
+
+    python bench/throughput.py [--seconds 6] [--long-minutes 5] [--source CLIP]
+
+For 480p, 720p and 1080p versions of one clip (made here from the generated demo sample, or --source):
+  run fps    = frames / wall time of `pipeline.run` (decode, track, solve, retarget, export)
+  bare fps   = frames / time of a loop calling FaceLandmarker.detect_for_video on frames already decoded
+  ratio      = run / bare (1.0 means the rest of the pipeline costs nothing)
+Then the peak resident memory of `faceretarget-engine run` (a child process) on a short and on a long
+generated video: streaming means the two should be close.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from engine.config import RunOptions  # noqa: E402
+from engine.pipeline import run  # noqa: E402
+from engine.protocol import Reporter  # noqa: E402
+from engine.track.landmarker import FaceTracker  # noqa: E402
+
+RESOLUTIONS = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+def source_frames(source: Path | None, seconds: float, workdir: Path) -> tuple[list[np.ndarray], float]:
+    if source is None:
+        from engine.demo.sample import default_script, make_sample_clip
+        source = workdir / "sample.mp4"
+        make_sample_clip(source, default_script(seconds))
+    frames = []
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate)
+        for frame in container.decode(stream):
+            frames.append(frame.to_ndarray(format="rgb24"))
+            if len(frames) >= seconds * fps:
+                break
+    return frames, fps
+
+
+def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Scale the picture to the target height and centre it on a grey canvas of the target size."""
+    w, h = size
+    scale = h / image.shape[0]
+    scaled = cv2.resize(image, (int(image.shape[1] * scale), h), interpolation=cv2.INTER_LINEAR)
+    canvas = np.full((h, w, 3), 90, np.uint8)
+    x = (w - scaled.shape[1]) // 2
+    canvas[:, x:x + scaled.shape[1]] = scaled[:, : min(scaled.shape[1], w)]
+    return canvas
+
+
+def encode(path: Path, frames, fps: float, size: tuple[int, int]) -> Path:
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000), options={"preset": "veryfast", "crf": "20"})
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for image in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(letterbox(image, size), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def bare_loop_fps(path: Path) -> tuple[float, int]:
+    with av.open(str(path)) as container:
+        decoded = [(f.to_ndarray(format="rgb24"), float(f.time)) for f in container.decode(video=0)]
+    with FaceTracker() as tracker:
+        tracker.track(decoded[0][0], 0.0)            # warm-up, as the run pays it once too
+        start = time.perf_counter()
+        for i, (image, _) in enumerate(decoded[1:], 1):
+            tracker.track(image, i / 30.0)
+        elapsed = time.perf_counter() - start
+    return (len(decoded) - 1) / elapsed, len(decoded)
+
+
+def run_fps(path: Path, workdir: Path) -> float:
+    out = workdir / f"take_{path.stem}"
+    start = time.perf_counter()
+    take = run(RunOptions(video=path, out=out, overwrite=True), Reporter())
+    elapsed = time.perf_counter() - start
+    import json
+    return json.loads((take / "take.json").read_text())["frame_count"] / elapsed
+
+
+def peak_memory_mb(path: Path, workdir: Path) -> tuple[float, float]:
+    """Peak RSS (MB) of the engine run as a child process, polled every 50 ms; and its wall time."""
+    out = workdir / f"take_mem_{path.stem}"
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", "--video", str(path), "--out", str(out),
+                             "--overwrite", "--progress", "json"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watched = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, watched.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    if proc.returncode != 0:
+        raise RuntimeError(f"engine failed on {path}")
+    return peak / 2**20, time.perf_counter() - start
+
+
+def looped(frames, count):
+    for i in range(count):
+        yield frames[i % len(frames)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--long-minutes", type=float, default=5.0)
+    parser.add_argument("--source", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fr-bench-") as tmp:
+        workdir = Path(tmp)
+        frames, fps = source_frames(args.source, args.seconds, workdir)
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+              f"Python {platform.python_version()}; clip: {len(frames)} frames at {fps:g} fps")
+        print()
+        print(f"| input | frames | run fps | bare MediaPipe fps | ratio |")
+        print(f"|---|---|---|---|---|")
+        for label, size in RESOLUTIONS.items():
+            clip = encode(workdir / f"{label}.mp4", frames, fps, size)
+            bare, count = bare_loop_fps(clip)
+            whole = run_fps(clip, workdir)
+            print(f"| {label} {size[0]}x{size[1]} | {count} | {whole:.1f} | {bare:.1f} | {whole / bare:.2f} |", flush=True)
+        print()
+        print("| video (480p) | frames | peak RSS MB | wall s |")
+        print("|---|---|---|---|")
+        for minutes in (0.5, args.long_minutes):
+            count = int(minutes * 60 * fps)
+            clip = encode(workdir / f"long_{minutes:g}min.mp4", looped(frames, count), fps, RESOLUTIONS["480p"])
+            peak, wall = peak_memory_mb(clip, workdir)
+            print(f"| {minutes:g} min | {count} | {peak:.0f} | {wall:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
