@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import signal
@@ -20,6 +21,11 @@ log = logging.getLogger("faceretarget")
 DEFAULTS = RunOptions()
 SOLVE_DEFAULTS = SolveOptions()
 
+# Further sub-commands live beside their stage. Each module has `register(subparsers)`, which adds its
+# parser with `set_defaults(handler=fn)`; fn(args, reporter) does the work (EngineError for bad input).
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faceretarget-engine",
@@ -35,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("demo_take"), help="take folder (replaced if it is a take)")
     demo.add_argument("--seconds", type=float, default=8.0, help="length of the generated clip")
     add_common_options(demo)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -51,6 +60,12 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                         help="json: one event per line on stdout, for the Maya dialog")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing take folder")
     parser.add_argument("--model", type=Path, default=None, help="path to face_landmarker.task")
+
+
+def add_progress_option(parser: argparse.ArgumentParser) -> None:
+    """For sub-commands that take no run options but report progress the same way."""
+    parser.add_argument("--progress", choices=["human", "json"], default=DEFAULTS.progress,
+                        help="json: one event per line on stdout")
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
@@ -104,16 +119,18 @@ def command_demo(options: RunOptions, seconds: float, reporter: Reporter) -> Non
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
-    options = options_from(args)
-    reporter = make_reporter(options.progress)
+    progress = getattr(args, "progress", DEFAULTS.progress)
+    reporter = make_reporter(progress)
     signal.signal(signal.SIGTERM, _raise_cancelled)
-    if options.progress == "json":
+    if progress == "json":
         watch_parent()
     try:
         if args.command == "run":
-            command_run(options, reporter)
+            command_run(options_from(args), reporter)
+        elif args.command == "demo":
+            command_demo(options_from(args), args.seconds, reporter)
         else:
-            command_demo(options, args.seconds, reporter)
+            args.handler(args, reporter)
         return EXIT_OK
     except KeyboardInterrupt:
         reporter.error("cancelled", "")
