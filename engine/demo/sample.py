@@ -129,7 +129,7 @@ MOUTH_CORNERS = {"Right": 61, "Left": 291}
 BROW_ENDS = {"Right": (107, 70), "Left": (336, 300)}  # (inner, outer)
 CHIN = 152
 CONTOUR_KNOTS = 32
-EYE_MARGIN = 0.06           # x eye distance: the mesh's lid contours sit just inside the visible lid margins
+EYE_MARGINS = (0.02, 0.05)  # x eye distance, (upper, lower): the mesh's lid contours sit inside the lid margins
 
 
 @dataclass(frozen=True)
@@ -173,14 +173,10 @@ class Opening:
     def half_width(self) -> float:
         return float(self.knots_u[-1] - self.knots_u[0]) / 2
 
-    def upper(self, u):
-        return np.interp(u, self.knots_u, self.upper_v).astype(np.float32)
-
-    def lower(self, u):
-        return np.interp(u, self.knots_u, self.lower_v).astype(np.float32)
-
-    def gap(self, u):
-        return np.maximum(np.interp(u, self.knots_u, self.lower_v - self.upper_v), 0.0).astype(np.float32)
+    def edges(self, u) -> tuple[np.ndarray, np.ndarray]:
+        """v of the upper and the lower edge at each u."""
+        return (np.interp(u, self.knots_u, self.upper_v).astype(np.float32),
+                np.interp(u, self.knots_u, self.lower_v).astype(np.float32))
 
     def beyond_corners(self, u):
         """Distance outside the opening along u (0 between the corners)."""
@@ -191,10 +187,10 @@ class Opening:
         x = np.minimum(np.abs(u - self.center_u) / self.half_width, 1.0)
         return np.sqrt(1.0 - x * x)
 
-    def widened(self, margin: float) -> Opening:
-        """The opening with both edges pushed `margin` further out (tapering to 0 at the corners)."""
-        spread = margin * self.arch(self.knots_u)
-        return Opening(self.knots_u, self.upper_v - spread, self.lower_v + spread)
+    def widened(self, upper_margin: float, lower_margin: float) -> Opening:
+        """The opening with its edges pushed further out by the margins (tapering to 0 at the corners)."""
+        arch = self.arch(self.knots_u)
+        return Opening(self.knots_u, self.upper_v - upper_margin * arch, self.lower_v + lower_margin * arch)
 
 
 def _sample_contour(points: np.ndarray, knots: np.ndarray) -> np.ndarray:
@@ -228,12 +224,12 @@ class FaceLayout:
         corners = {side: face[MOUTH_CORNERS[side]] for side in SIDES}
         return cls(
             frame=frame,
-            eyes={side: Opening.from_contours(face, *EYE_CONTOURS[side]).widened(EYE_MARGIN * eye_distance)
-                  for side in SIDES},
+            eyes={side: Opening.from_contours(face, *EYE_CONTOURS[side]).widened(
+                *(margin * eye_distance for margin in EYE_MARGINS)) for side in SIDES},
             mouth=mouth,
             corners=corners,
             brows={side: (face[BROW_ENDS[side][0]], face[BROW_ENDS[side][1]]) for side in SIDES},
-            chin_depth=float(face[CHIN, 1] - mouth.lower(mouth.center_u)),
+            chin_depth=float(face[CHIN, 1] - mouth.edges(mouth.center_u)[1]),
             eye_distance=eye_distance,
             mouth_width=float(np.linalg.norm(corners["Left"] - corners["Right"])),
             bounds=(face[:, 0].min(), face[:, 0].max(), face[:, 1].min(), face[:, 1].max()),
@@ -269,8 +265,11 @@ EDGE_SOFTNESS = 0.35        # px: lid and lip edges are sharp but anti-aliased
 CORNER_STRETCH = 0.4        # edge softness gained per px beyond an opening's corner: the cheek stretches
 STRETCH_REACH = 0.5         # x mouth width: how far above the lip line that stretch reaches
 UPPER_LID_SHARE = 0.9       # a blink is mostly the upper lid coming down
-UPPER_LID_REACH = 0.35      # x eye distance: how far above the lid the skin is dragged along
-LOWER_LID_REACH = 0.2       # x eye distance
+# The lid skin next to the lash line is stretched over the closing eye: over the band between the moved
+# edge and `band` beyond the original edge, the displacement eases from full to 0, so the stretch stays
+# under the fold limit while the brow above is left alone.
+UPPER_LID_BAND = 0.15       # x eye distance
+LOWER_LID_BAND = 0.1        # x eye distance
 UPPER_LIP_SEAL_SHARE = 0.4  # sealing the photo's parted lips: upper lip down 40 %, lower lip up 60 %
 UPPER_LIP_REACH = 0.3       # x mouth width
 LOWER_LIP_REACH = 0.5       # x mouth width
@@ -285,22 +284,23 @@ SMILE_CORNER = np.array([0.06, -0.06])
 JAW_CORNER = np.array([-0.06, 0.08])       # an open jaw narrows the mouth and lowers its corners
 BROW_LIFT = 0.16            # x eye distance at weight 1
 BROW_REACH = 0.75           # x eye distance
-MOUTH_INTERIOR_RGB = np.array([52.0, 16.0, 20.0], dtype=np.float32)
+SHADE_RGB = np.array([52.0, 16.0, 20.0], dtype=np.float32)   # inside of the mouth; lash and lip lines
 LIP_LINE_SHADE = 0.7        # darkening of the line where sealed lips meet
+LASH_LINE_SHADE = 0.6       # darkening of the line where closed lids meet
 TEETH_MARGIN = 0.5          # px kept inside the photo's own lip gap (teeth) before the interior starts
 
 
 @dataclass(frozen=True)
 class WarpStep:
     """One local backward warp, the identity outside `box` (u_min, u_max, v_min, v_max in the face frame).
-    `apply(u, v)` returns the source (u, v) and an opacity of the mouth interior, or None."""
+    `apply(u, v)` returns the source (u, v) and the opacity of SHADE_RGB painted over the result."""
 
     box: tuple[float, float, float, float]
     apply: Callable
 
 
 def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    return 0.5 + 0.5 * np.tanh(0.5 * x)   # the logistic function, without exp overflow
 
 
 def _falloff(distance, reach):
@@ -308,6 +308,12 @@ def _falloff(distance, reach):
     x = np.minimum(np.maximum(distance, 0.0) / reach, 1.0)
     x = 1.0 - x * x
     return x * x
+
+
+def _seam(above, below):
+    """1 on the line where two moved edges meet, else 0. There the blend of the two displacements reads
+    the middle of what the edges hide (sclera, teeth), so the line is painted dark instead."""
+    return 4.0 * above * below
 
 
 def _smoothstep(x):
@@ -329,28 +335,31 @@ def _pull_step(center: np.ndarray, shift: np.ndarray, reach: float) -> WarpStep:
                             reach))
 
 
-def _edge_zones(opening: Opening, u, v, upper_shift, lower_shift):
+def _edge_zones(opening: Opening, u, v, upper, lower, upper_shift, lower_shift):
     """Soft masks of the points above the moved upper edge and below the moved lower edge, with each
-    point's distance from that edge. Between the edges is the eyeball or the mouth interior."""
-    upper = opening.upper(u) + upper_shift
-    lower = np.maximum(opening.lower(u) + lower_shift, upper)
+    point's distance from that edge. Between the edges is the eyeball or the mouth interior.
+    `upper`, `lower`: the opening's edges at u, before moving."""
+    upper = upper + upper_shift
+    lower = np.maximum(lower + lower_shift, upper)
     softness = EDGE_SOFTNESS + CORNER_STRETCH * opening.beyond_corners(u)
     return (_sigmoid((upper - v) / softness), _sigmoid((v - lower) / softness), upper - v, v - lower)
 
 
-def _blink(eye: Opening, amount: float, upper_reach: float, lower_reach: float, u, v):
+def _blink(eye: Opening, amount: float, upper_band: float, lower_band: float, u, v):
     """The upper lid slides down over the eyeball to meet the rising lower lid; the eyeball stays put."""
-    closing = eye.gap(u) * amount
+    upper, lower = eye.edges(u)
+    closing = np.maximum(lower - upper, 0.0) * amount
     down, up = UPPER_LID_SHARE * closing, (1.0 - UPPER_LID_SHARE) * closing
-    above, below, from_upper, from_lower = _edge_zones(eye, u, v, down, -up)
-    shift = above * down * _falloff(from_upper, upper_reach) - below * up * _falloff(from_lower, lower_reach)
-    return u, v - shift, None
+    above, below, from_upper, from_lower = _edge_zones(eye, u, v, upper, lower, down, -up)
+    shift = (above * down * (1.0 - _smoothstep(from_upper / (down + upper_band)))
+             - below * up * (1.0 - _smoothstep(from_lower / (up + lower_band))))
+    return u, v - shift, LASH_LINE_SHADE * _seam(above, below)
 
 
 def _blink_step(eye: Opening, amount: float, eye_distance: float) -> WarpStep:
-    upper_reach, lower_reach = UPPER_LID_REACH * eye_distance, LOWER_LID_REACH * eye_distance
-    box = (eye.knots_u[0], eye.knots_u[-1], eye.upper_v.min() - upper_reach, eye.lower_v.max() + lower_reach)
-    return WarpStep(box, partial(_blink, eye, amount, upper_reach, lower_reach))
+    upper_band, lower_band = UPPER_LID_BAND * eye_distance, LOWER_LID_BAND * eye_distance
+    box = (eye.knots_u[0], eye.knots_u[-1], eye.upper_v.min() - upper_band, eye.lower_v.max() + lower_band)
+    return WarpStep(box, partial(_blink, eye, amount, upper_band, lower_band))
 
 
 def _mouth(layout: FaceLayout, jaw: float, smile: float, u, v):
@@ -360,10 +369,12 @@ def _mouth(layout: FaceLayout, jaw: float, smile: float, u, v):
     edge, blending into the rigid jaw towards the chin, fading out down the neck. Between the lips the
     photo's teeth stay where they are and anything past them is painted as the dark inside of the mouth."""
     mouth, width = layout.mouth, layout.mouth_width
-    seal = mouth.gap(u) * (1.0 - SMILE_LIP_PARTING * smile)
+    upper, lower = mouth.edges(u)
+    seal = np.maximum(lower - upper, 0.0) * (1.0 - SMILE_LIP_PARTING * smile)
     upper_seal, lower_seal = UPPER_LIP_SEAL_SHARE * seal, (1.0 - UPPER_LIP_SEAL_SHARE) * seal
     lip_drop = jaw * JAW_DROP * width * mouth.arch(u)
-    above, below, from_upper, from_lower = _edge_zones(mouth, u, v, upper_seal, lip_drop - lower_seal)
+    above, below, from_upper, from_lower = _edge_zones(mouth, u, v, upper, lower, upper_seal,
+                                                       lip_drop - lower_seal)
     below = below * _falloff(-from_lower, STRETCH_REACH * width)   # beyond the corners: fade upwards
 
     jaw_drop = jaw * JAW_DROP * width * _falloff(np.abs(u - mouth.center_u), JAW_REACH * width)
@@ -374,16 +385,21 @@ def _mouth(layout: FaceLayout, jaw: float, smile: float, u, v):
     source_v = v - above * upper_shift - below * lower_shift
 
     inside = _falloff(mouth.beyond_corners(u), EDGE_SOFTNESS)
-    past_teeth = _sigmoid((v - mouth.lower(u) + TEETH_MARGIN) / EDGE_SOFTNESS)
-    lip_line = 4.0 * above * below   # 1 where sealed lips meet: their blended edge would show the teeth
-    return u, source_v, inside * np.maximum((1.0 - above) * (1.0 - below) * past_teeth, LIP_LINE_SHADE * lip_line)
+    past_teeth = _sigmoid((v - lower + TEETH_MARGIN) / EDGE_SOFTNESS)
+    interior = (1.0 - above) * (1.0 - below) * past_teeth
+    return u, source_v, inside * np.maximum(interior, LIP_LINE_SHADE * _seam(above, below))
 
 
 def _mouth_step(layout: FaceLayout, jaw: float, smile: float) -> WarpStep:
+    """With the jaw closed only the lips move: a much smaller box than the jaw and neck need."""
     mouth, width = layout.mouth, layout.mouth_width
-    above = max(UPPER_LIP_REACH, STRETCH_REACH) * width
-    below = (jaw * JAW_DROP + NECK_REACH) * width + layout.chin_depth
-    box = (mouth.center_u - JAW_REACH * width, mouth.center_u + JAW_REACH * width,
+    if jaw > 0.0:
+        half_width = JAW_REACH * width
+        above = max(UPPER_LIP_REACH, STRETCH_REACH) * width
+        below = (jaw * JAW_DROP + NECK_REACH) * width + layout.chin_depth
+    else:
+        half_width, above, below = mouth.half_width, UPPER_LIP_REACH * width, LOWER_LIP_REACH * width
+    box = (mouth.center_u - half_width, mouth.center_u + half_width,
            mouth.upper_v.min() - above, mouth.lower_v.max() + below)
     return WarpStep(box, partial(_mouth, layout, jaw, smile))
 
@@ -424,11 +440,16 @@ HEAD_ROLL_DEG = 1.5
 HEAD_SHIFT = 0.06           # x eye distance
 HEAD_PERIODS_S = (6.1, 4.3, 5.3)   # roll, sideways, up-down: incommensurate, so the sway never repeats
 STEP_MARGIN = 0.25          # x mouth width: a step's box is padded by the displacement of the steps before it
+FIELD_OVERSAMPLING = 2      # expression field samples per source pixel: keeps lid and lip edges crisp
 
 
 class SampleRenderer:
-    """Draws frames of the animated still: the head motion is one affine warp of the whole frame, the
-    expression a remap of only the boxes its warps reach."""
+    """Draws frames of the animated still.
+
+    The expression is a backward displacement field (plus the opacity of SHADE_RGB) sampled on a grid of
+    source pixels around the face, computed only inside the boxes its warps reach. The head motion is an
+    affine map of output pixels to source pixels; a frame is the affine warp of the photo, with the face
+    region re-sampled through affine + field."""
 
     def __init__(self, image: np.ndarray, landmarks: np.ndarray, size: int = 512):
         self.image = np.ascontiguousarray(image)
@@ -437,6 +458,8 @@ class SampleRenderer:
         u_min, u_max, v_min, v_max = self.layout.bounds
         self.crop_center = np.array(self.layout.frame.to_image((u_min + u_max) / 2, (v_min + v_max) / 2))
         self.scale = size / (CROP_FACE_HEIGHTS * (v_max - v_min))   # output px per source px
+        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+        self.output_grid = (xs, ys)
 
     @classmethod
     def from_astronaut(cls, size: int = 512, model_path: Path | None = None) -> SampleRenderer:
@@ -456,17 +479,35 @@ class SampleRenderer:
         offset = self.crop_center + shift - matrix @ np.full(2, self.size / 2)
         return np.hstack([matrix, offset[:, None]])
 
-    def _output_box(self, box, to_output: np.ndarray) -> tuple[int, int, int, int]:
-        """Output-pixel bounds (x0, x1, y0, y1), clipped to the frame, of a face-frame box."""
+    def _source_box(self, box) -> tuple[int, int, int, int]:
+        """Field-grid bounds (x0, x1, y0, y1) of a face-frame box, padded and clipped to the photo."""
         u0, u1, v0, v1 = box
         margin = STEP_MARGIN * self.layout.mouth_width
         us = np.array([u0 - margin, u1 + margin, u0 - margin, u1 + margin])
         vs = np.array([v0 - margin, v0 - margin, v1 + margin, v1 + margin])
-        corners = np.stack([*self.layout.frame.to_image(us, vs), np.ones(4)])
-        out = to_output @ corners
-        x0, y0 = np.clip(np.floor(out.min(axis=1)).astype(int), 0, self.size)
-        x1, y1 = np.clip(np.ceil(out.max(axis=1)).astype(int) + 1, 0, self.size)
-        return x0, x1, y0, y1
+        xs, ys = self.layout.frame.to_image(us, vs)
+        height, width = self.image.shape[:2]
+        x0, x1 = (np.clip([xs.min(), xs.max()], 0, width) * FIELD_OVERSAMPLING).astype(int)
+        y0, y1 = (np.clip([ys.min(), ys.max()], 0, height) * FIELD_OVERSAMPLING).astype(int)
+        return x0, x1 + 1, y0, y1 + 1
+
+    def expression_field(self, weights: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """(field, origin): field[i, j] = (dx, dy, shade opacity) at source point origin + (j, i) /
+        FIELD_OVERSAMPLING; the colour shown there is read from that point + (dx, dy)."""
+        steps = [(step, self._source_box(step.box)) for step in expression_steps(self.layout, weights)]
+        x0, x1 = min(box[0] for _, box in steps), max(box[1] for _, box in steps)
+        y0, y1 = min(box[2] for _, box in steps), max(box[3] for _, box in steps)
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32) / FIELD_OVERSAMPLING
+        u, v = self.layout.frame.to_face(xs, ys)
+        shade = np.zeros_like(u)
+        for step, (bx0, bx1, by0, by1) in steps:
+            local = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
+            u[local], v[local], opacity = step.apply(u[local], v[local])
+            if opacity is not None:
+                shade[local] = np.maximum(shade[local], opacity)
+        source_x, source_y = self.layout.frame.to_image(u, v)
+        field = np.dstack([source_x - xs, source_y - ys, shade]).astype(np.float32)
+        return field, np.array([x0, y0]) / FIELD_OVERSAMPLING
 
     def render(self, weights: Mapping[str, float], t: float = 0.0) -> np.ndarray:
         """An RGB uint8 (size, size, 3) frame showing `weights` (CHANNELS; missing ones are 0) at time t."""
@@ -474,31 +515,38 @@ class SampleRenderer:
         to_source = self.head_motion(t)
         frame = cv2.warpAffine(self.image, to_source, (self.size, self.size),
                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
-        to_output = cv2.invertAffineTransform(to_source)
-        steps = [(step, self._output_box(step.box, to_output)) for step in expression_steps(self.layout, weights)]
-        steps = [(step, box) for step, box in steps if box[1] > box[0] and box[3] > box[2]]
-        if not steps:
+        field, origin = self.expression_field(weights)
+        ox0, ox1, oy0, oy1 = self._output_bounds(field, origin, to_source)
+        if ox1 <= ox0 or oy1 <= oy0:
             return frame
-        x0, x1 = min(box[0] for _, box in steps), max(box[1] for _, box in steps)
-        y0, y1 = min(box[2] for _, box in steps), max(box[3] for _, box in steps)
-        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        u, v = self.layout.frame.to_face(*_affine(to_source, xs, ys))
-        interior = np.zeros_like(u)
-        for step, (bx0, bx1, by0, by1) in steps:
-            local = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
-            u[local], v[local], opacity = step.apply(u[local], v[local])
-            if opacity is not None:
-                interior[local] = np.maximum(interior[local], opacity)
-        map_x, map_y = self.layout.frame.to_image(u, v)
-        patch = cv2.remap(self.image, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
+        # Output pixel (x, y) of the region -> field index: k * (to_source(x + ox0, y + oy0) - origin).
+        to_field = to_source.copy()
+        to_field[:, 2] += to_source[:, :2] @ (ox0, oy0) - origin
+        to_field *= FIELD_OVERSAMPLING
+        region = cv2.warpAffine(field, to_field, (ox1 - ox0, oy1 - oy0),
+                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
+        xs, ys = (grid[oy0:oy1, ox0:ox1] for grid in self.output_grid)
+        map_x, map_y = _affine(to_source, xs, ys)
+        patch = cv2.remap(self.image, map_x + region[..., 0], map_y + region[..., 1], cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REFLECT)
-        alpha = interior[..., None]
-        frame[y0:y1, x0:x1] = np.rint(patch * (1.0 - alpha) + MOUTH_INTERIOR_RGB * alpha).astype(np.uint8)
+        alpha = region[..., 2:]
+        frame[oy0:oy1, ox0:ox1] = np.rint(patch + (SHADE_RGB - patch) * alpha).astype(np.uint8)
         return frame
+
+    def _output_bounds(self, field: np.ndarray, origin: np.ndarray, to_source: np.ndarray):
+        """Output-pixel bounds (x0, x1, y0, y1) of the field's area, clipped to the frame."""
+        height, width = field.shape[:2]
+        corners = origin + np.array([[0, 0], [width, 0], [0, height], [width, height]]) / FIELD_OVERSAMPLING
+        out = np.stack(_affine(cv2.invertAffineTransform(to_source), corners[:, 0], corners[:, 1]), axis=1)
+        x0, y0 = np.clip(np.floor(out.min(axis=0)).astype(int), 0, self.size)
+        x1, y1 = np.clip(np.ceil(out.max(axis=0)).astype(int), 0, self.size)
+        return x0, x1, y0, y1
 
 
 def _affine(matrix: np.ndarray, x, y):
-    return (matrix[0, 0] * x + matrix[0, 1] * y + matrix[0, 2], matrix[1, 0] * x + matrix[1, 1] * y + matrix[1, 2])
+    """Apply a 2x3 affine to coordinate arrays (Python-float coefficients keep float32 arrays float32)."""
+    (a, b, c), (d, e, f) = matrix.tolist()
+    return a * x + b * y + c, d * x + e * y + f
 
 
 # ------------------------------------------------------------------------------------------------ video

@@ -132,44 +132,67 @@ class TruncatedVideo(Exception):
 _END = object()
 
 
-def read_ahead(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
-    """Run `frames` on a background thread, buffering at most `depth` frames.
+class ReadAhead:
+    """Decode on a background thread, buffering at most `depth` frames; iterate to consume.
 
-    PyAV releases the GIL while decoding, so this overlaps decode with inference on the other core.
-    Exceptions from the decoder are re-raised in the consumer; closing the consumer stops the thread.
+    The thread starts at construction, so decoding the first frames overlaps whatever the caller does
+    next (loading the face model). PyAV releases the GIL while decoding, so decode also overlaps
+    inference on the other core. Decoder exceptions are re-raised in the consumer; `close()` (or leaving
+    a `with` block) stops the thread.
     """
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
 
-    def produce() -> None:
+    def __init__(self, frames: Iterator[Frame], depth: int = 8):
+        self._buffer: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._frames = frames
+        self._worker = threading.Thread(target=self._produce, name="decode", daemon=True)
+        self._worker.start()
+
+    def _produce(self) -> None:
         try:
-            for item in frames:
-                while not stop.is_set():
-                    try:
-                        buffer.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+            for item in self._frames:
+                if not self._put(item):
                     return
-            buffer.put(_END)
+            self._put(_END)
         except BaseException as exc:  # handed to the consumer, which re-raises it
-            buffer.put(exc)
+            self._put(exc)
 
-    worker = threading.Thread(target=produce, name="decode", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = buffer.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
             try:
-                buffer.get_nowait()
+                self._buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[Frame]:
+        try:
+            while True:
+                item = self._buffer.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._worker.is_alive():
+            try:
+                self._buffer.get_nowait()
             except queue.Empty:
-                worker.join(timeout=0.05)
+                self._worker.join(timeout=0.05)
+
+    def __enter__(self) -> "ReadAhead":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_ahead(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
+    """`frames` decoded on a background thread (see ReadAhead)."""
+    return iter(ReadAhead(frames, depth))
