@@ -108,7 +108,7 @@ def command_demo(options: RunOptions, seconds: float, reporter: Reporter) -> Non
     with tempfile.TemporaryDirectory(prefix="faceretarget-demo-") as tmp:
         clip = Path(tmp) / "sample.mp4"
         reporter.progress("sample", 0, 1)
-        make_sample_clip(clip, default_script(seconds))
+        make_sample_clip(clip, default_script(seconds), model_path=options.model_path)
         reporter.progress("sample", 1, 1)
         options.video = clip
         take = run(options, reporter)

@@ -70,13 +70,14 @@ class HumanReporter(Reporter):
         self.stream = stream or sys.stderr
         self._stage: str | None = None
         self._last = 0.0
+        self._shown: tuple[str, int] | None = None
 
     def progress(self, stage: str, done: int, total: int | None) -> None:
         now = time.monotonic()
         finished = total is not None and done >= total
-        if stage == self._stage and not finished and now - self._last < 0.2:
+        if (stage, done) == self._shown or (stage == self._stage and not finished and now - self._last < 0.2):
             return
-        self._stage, self._last = stage, now
+        self._stage, self._last, self._shown = stage, now, (stage, done)
         if total:
             filled = int(30 * min(done, total) / total)
             line = f"\r{stage:>8} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}"

@@ -9,7 +9,9 @@ ARKit-named weights are the ground truth an engine run on the clip can be compar
 Geometry lives in a *face frame*: u runs along the eye line towards the subject's left (image right),
 v runs down the face, both in source-image pixels. Every warp is a *backward* map - the colour at output
 point p is read from p - D(p) - so warps compose by chaining coordinate transforms from the last one
-applied (head motion) to the first (lids and lips), and a single cv2.remap renders the frame.
+applied (head motion) to the first (lids and lips). The expression's map is sampled once per frame as a
+displacement field around the face; the frame is one affine warp of the photo (crop and head motion)
+with the face region re-read through affine + field by a single cv2.remap.
 
 The photo is a smiling face with parted lips; the clip's neutral pose therefore seals the lips and pulls
 the mouth corners down and in, and a scripted smile gives the photo's own smile (and teeth) back.
@@ -27,6 +29,12 @@ import cv2
 import numpy as np
 
 from engine.errors import NoFaceFound
+
+def _smoothstep(x):
+    """0 below 0, 1 above 1, an S-curve between: eases in and out with continuous velocity."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
 
 # ---------------------------------------------------------------------------------------------- script
 CHANNELS: tuple[str, ...] = (
@@ -71,8 +79,7 @@ class ScriptEvent:
         """0 outside the event, 1 while holding; smoothstep ramps keep velocity continuous."""
         if t <= self.start or t >= self.end:
             return 0.0
-        ramp = min((t - self.start) / self.attack, (self.end - t) / self.release, 1.0)
-        return ramp * ramp * (3.0 - 2.0 * ramp)
+        return float(_smoothstep(min((t - self.start) / self.attack, (self.end - t) / self.release)))
 
 
 @dataclass
@@ -128,6 +135,7 @@ INNER_LIPS = ((78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308),
 MOUTH_CORNERS = {"Right": 61, "Left": 291}
 BROW_ENDS = {"Right": (107, 70), "Left": (336, 300)}  # (inner, outer)
 CHIN = 152
+JAW_LINE = (58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288)  # outline below the mouth
 CONTOUR_KNOTS = 32
 EYE_MARGINS = (0.02, 0.05)  # x eye distance, (upper, lower): the mesh's lid contours sit inside the lid margins
 
@@ -205,6 +213,7 @@ class FaceLayout:
     frame: FaceFrame
     eyes: dict[str, Opening]
     mouth: Opening
+    jaw_line: Opening            # the outline of the jaw: an "opening" whose two edges coincide
     corners: dict[str, np.ndarray]
     brows: dict[str, tuple[np.ndarray, np.ndarray]]
     chin_depth: float            # chin below the lower lip's middle
@@ -227,6 +236,7 @@ class FaceLayout:
             eyes={side: Opening.from_contours(face, *EYE_CONTOURS[side]).widened(
                 *(margin * eye_distance for margin in EYE_MARGINS)) for side in SIDES},
             mouth=mouth,
+            jaw_line=Opening.from_contours(face, JAW_LINE, JAW_LINE),
             corners=corners,
             brows={side: (face[BROW_ENDS[side][0]], face[BROW_ENDS[side][1]]) for side in SIDES},
             chin_depth=float(face[CHIN, 1] - mouth.edges(mouth.center_u)[1]),
@@ -275,8 +285,9 @@ UPPER_LIP_REACH = 0.3       # x mouth width
 LOWER_LIP_REACH = 0.5       # x mouth width
 SMILE_LIP_PARTING = 0.8     # a full smile unseals the lips to (nearly) the photo's own smile
 JAW_DROP = 0.5              # x mouth width: lower lip travel at jawOpen = 1
-JAW_REACH = 1.6             # x mouth width, either side of the mouth's middle: the jaw moves as a whole
-NECK_REACH = 1.2            # x mouth width: below the chin the drop fades out over this
+JAW_REACH = 1.6             # x mouth width either side of the middle: the drop fades towards the jaw hinges
+NECK_FOLLOW = 0.25          # the neck under the jaw follows a quarter of its drop; the chin hides the rest
+NECK_REACH = 0.8            # x mouth width: below the jaw line the neck's share fades out over this
 CORNER_REACH = 0.55         # x mouth width: the skin dragged along by a mouth corner
 # Mouth-corner offsets (outwards, down) x mouth width, relative to the photo.
 NEUTRAL_CORNER = np.array([-0.10, 0.14])   # the photo smiles: neutral is corners in and down
@@ -310,15 +321,15 @@ def _falloff(distance, reach):
     return x * x
 
 
-def _seam(above, below):
-    """1 on the line where two moved edges meet, else 0. There the blend of the two displacements reads
-    the middle of what the edges hide (sclera, teeth), so the line is painted dark instead."""
-    return 4.0 * above * below
+def _seam(opening: Opening, u, above, below):
+    """1 on the line where an opening's moved edges meet between its corners, else 0. There the blend of
+    the two displacements reads the middle of what the edges hide (sclera, teeth): it is painted dark."""
+    return 4.0 * above * below * _inside(opening, u)
 
 
-def _smoothstep(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
+def _inside(opening: Opening, u):
+    """1 between the opening's corners, fading to 0 within EDGE_SOFTNESS beyond them."""
+    return _falloff(opening.beyond_corners(u), EDGE_SOFTNESS)
 
 
 def _pull(center, shift, reach, u, v):
@@ -353,7 +364,7 @@ def _blink(eye: Opening, amount: float, upper_band: float, lower_band: float, u,
     above, below, from_upper, from_lower = _edge_zones(eye, u, v, upper, lower, down, -up)
     shift = (above * down * (1.0 - _smoothstep(from_upper / (down + upper_band)))
              - below * up * (1.0 - _smoothstep(from_lower / (up + lower_band))))
-    return u, v - shift, LASH_LINE_SHADE * _seam(above, below)
+    return u, v - shift, LASH_LINE_SHADE * _seam(eye, u, above, below)
 
 
 def _blink_step(eye: Opening, amount: float, eye_distance: float) -> WarpStep:
@@ -365,9 +376,9 @@ def _blink_step(eye: Opening, amount: float, eye_distance: float) -> WarpStep:
 def _mouth(layout: FaceLayout, jaw: float, smile: float, u, v):
     """Seal or part the lips and drop the jaw.
 
-    Above the mouth only the upper lip moves. Below it the lower lip follows an elliptic arch at the
-    edge, blending into the rigid jaw towards the chin, fading out down the neck. Between the lips the
-    photo's teeth stay where they are and anything past them is painted as the dark inside of the mouth."""
+    Above the mouth only the upper lip moves. Below it the lower lip and the jaw move (`_jaw_drop`).
+    Between the lips the photo's teeth stay where they are and anything past them is painted as the dark
+    inside of the mouth."""
     mouth, width = layout.mouth, layout.mouth_width
     upper, lower = mouth.edges(u)
     seal = np.maximum(lower - upper, 0.0) * (1.0 - SMILE_LIP_PARTING * smile)
@@ -376,18 +387,27 @@ def _mouth(layout: FaceLayout, jaw: float, smile: float, u, v):
     above, below, from_upper, from_lower = _edge_zones(mouth, u, v, upper, lower, upper_seal,
                                                        lip_drop - lower_seal)
     below = below * _falloff(-from_lower, STRETCH_REACH * width)   # beyond the corners: fade upwards
-
-    jaw_drop = jaw * JAW_DROP * width * _falloff(np.abs(u - mouth.center_u), JAW_REACH * width)
-    drop = lip_drop + (jaw_drop - lip_drop) * _smoothstep(from_lower / layout.chin_depth)
-    lower_shift = (drop * _falloff(from_lower - layout.chin_depth, NECK_REACH * width)
+    lower_shift = (_jaw_drop(layout, jaw, lip_drop, u, v, from_lower)
                    - lower_seal * _falloff(from_lower, LOWER_LIP_REACH * width))
     upper_shift = upper_seal * _falloff(from_upper, UPPER_LIP_REACH * width)
     source_v = v - above * upper_shift - below * lower_shift
 
-    inside = _falloff(mouth.beyond_corners(u), EDGE_SOFTNESS)
     past_teeth = _sigmoid((v - lower + TEETH_MARGIN) / EDGE_SOFTNESS)
-    interior = (1.0 - above) * (1.0 - below) * past_teeth
-    return u, source_v, inside * np.maximum(interior, LIP_LINE_SHADE * _seam(above, below))
+    interior = (1.0 - above) * (1.0 - below) * past_teeth * _inside(mouth, u)
+    return u, source_v, np.maximum(interior, LIP_LINE_SHADE * _seam(mouth, u, above, below))
+
+
+def _jaw_drop(layout: FaceLayout, jaw: float, lip_drop, u, v, from_lower):
+    """Downward travel below the lips: the lower lip's elliptic arch at the lip edge blends into the
+    rigid jaw towards the chin. The dropped jaw line is an edge too: it covers part of the neck, which
+    only follows a share of the drop, fading out further down."""
+    width = layout.mouth_width
+    chin_drop = jaw * JAW_DROP * width * _falloff(np.abs(u - layout.mouth.center_u), JAW_REACH * width)
+    drop = lip_drop + (chin_drop - lip_drop) * _smoothstep(from_lower / layout.chin_depth)
+    jaw_line, _ = layout.jaw_line.edges(u)
+    chin, neck, _, from_jaw = _edge_zones(layout.jaw_line, u, v, jaw_line, jaw_line, chin_drop,
+                                          NECK_FOLLOW * chin_drop)
+    return drop * chin + NECK_FOLLOW * chin_drop * neck * _falloff(from_jaw, NECK_REACH * width)
 
 
 def _mouth_step(layout: FaceLayout, jaw: float, smile: float) -> WarpStep:
@@ -396,11 +416,11 @@ def _mouth_step(layout: FaceLayout, jaw: float, smile: float) -> WarpStep:
     if jaw > 0.0:
         half_width = JAW_REACH * width
         above = max(UPPER_LIP_REACH, STRETCH_REACH) * width
-        below = (jaw * JAW_DROP + NECK_REACH) * width + layout.chin_depth
+        bottom = layout.jaw_line.lower_v.max() + (jaw * JAW_DROP + NECK_REACH) * width
     else:
-        half_width, above, below = mouth.half_width, UPPER_LIP_REACH * width, LOWER_LIP_REACH * width
-    box = (mouth.center_u - half_width, mouth.center_u + half_width,
-           mouth.upper_v.min() - above, mouth.lower_v.max() + below)
+        half_width, above = mouth.half_width, UPPER_LIP_REACH * width
+        bottom = mouth.lower_v.max() + LOWER_LIP_REACH * width
+    box = (mouth.center_u - half_width, mouth.center_u + half_width, mouth.upper_v.min() - above, bottom)
     return WarpStep(box, partial(_mouth, layout, jaw, smile))
 
 
@@ -463,6 +483,7 @@ class SampleRenderer:
 
     @classmethod
     def from_astronaut(cls, size: int = 512, model_path: Path | None = None) -> SampleRenderer:
+        """The renderer for scikit-image's public-domain astronaut photo (landmarked by MediaPipe)."""
         from skimage import data
 
         image = data.astronaut()
@@ -554,15 +575,16 @@ ENCODER_OPTIONS = {"crf": "18", "preset": "veryfast"}
 
 
 def make_sample_clip(path: str | Path, script: SampleScript | None = None, fps: float = 30.0,
-                     size: int = 512) -> SampleScript:
-    """Write the animated astronaut as an H.264 MP4 (yuv420p) at `fps`, frames streamed to the encoder.
-    Returns the script used; its weights_at(t) is the ground truth for the frame at time t."""
+                     size: int = 512, model_path: Path | None = None) -> SampleScript:
+    """Write the animated astronaut as a size x size H.264 MP4 (yuv420p) at `fps`, streaming frames to
+    the encoder. Returns the script used: its weights_at(t) is the ground truth for the frame at time t.
+    `model_path`: the Face Landmarker bundle used to find the face on the still (None: resolve it)."""
     if size < 64 or size % 2:
         raise ValueError(f"size must be an even number of pixels >= 64, got {size}")
     import av
 
     script = script or default_script()
-    renderer = SampleRenderer.from_astronaut(size)
+    renderer = SampleRenderer.from_astronaut(size, model_path)
     rate = Fraction(fps).limit_denominator(1001)
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=rate)
