@@ -1,0 +1,309 @@
+"""mayapy entry point: run the engine on clips, apply each take to a scene, playblast, save.
+
+    mayapy -m retarget_maya.batch --scene S.ma --video V.mp4 --audio A.wav --out O [--playblast O/preview.mov]
+    mayapy -m retarget_maya.batch --manifest clips.json
+
+`--out` is the take folder the engine writes. The scene is saved (by default) next to the take as
+O/<scene name>, never over the input scene, so one template scene serves many clips. A manifest is a JSON
+file {"defaults": {...}, "clips": [{"scene", "video", "audio", "out", ...}, ...]} whose clips take the
+same keys as the command line (relative paths are relative to the manifest). One bad clip does not stop
+the others; the summary lists it, and the exit code is non-zero when any clip failed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from . import defaults, engine_subprocess, protocol, takes
+
+CLIP_KEYS = ("scene", "video", "audio", "transcript", "out", "take", "playblast", "save_as", "rig",
+             "start_frame", "lip_correction", "smoothing_hz", "engine_python", "mode", "no_save")
+PATH_KEYS = ("scene", "video", "audio", "transcript", "out", "take", "playblast", "save_as")
+
+
+@dataclass
+class Clip:
+    scene: str
+    out: str
+    video: str = ""
+    audio: str = ""
+    transcript: str = ""
+    take: str = ""                  # apply this existing take instead of running the engine
+    playblast: str = ""
+    save_as: str = ""
+    rig: str = ""                   # namespace of the face board; empty: the only one in the scene
+    start_frame: Optional[float] = None
+    lip_correction: Optional[str] = defaults.DEFAULT_LIP_CORRECTION
+    smoothing_hz: Optional[float] = defaults.DEFAULT_SMOOTHING_HZ
+    engine_python: str = ""
+    mode: str = defaults.DEFAULT_APPLY_MODE
+    no_save: bool = False
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(os.path.normpath(self.out or self.take or self.video))
+
+    def saved_scene_path(self) -> str:
+        return self.save_as or os.path.join(self.take or self.out, os.path.basename(self.scene))
+
+
+@dataclass
+class ClipResult:
+    clip: Clip
+    ok: bool
+    message: str = ""
+    seconds: float = 0.0
+    outputs: Dict[str, str] = field(default_factory=dict)
+
+
+class ClipFailed(Exception):
+    pass
+
+
+# --- command line and manifest ------------------------------------------------------------------------
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="mayapy -m retarget_maya.batch", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--manifest", help="JSON manifest of many clips")
+    parser.add_argument("--scene", help="the Maya scene with the MetaHuman")
+    parser.add_argument("--video")
+    parser.add_argument("--audio")
+    parser.add_argument("--transcript")
+    parser.add_argument("--out", help="the take folder the engine writes")
+    parser.add_argument("--take", help="apply this existing take folder (no engine run)")
+    parser.add_argument("--playblast", help="movie to playblast to (.mov, .avi; anything else: images)")
+    parser.add_argument("--save-as", dest="save_as", help="where to save the scene (default: OUT/<scene name>)")
+    parser.add_argument("--no-save", dest="no_save", action="store_true")
+    parser.add_argument("--rig", help="namespace of the face board (default: the only one in the scene)")
+    parser.add_argument("--start-frame", dest="start_frame", type=float)
+    parser.add_argument("--mode", choices=defaults.APPLY_MODES, default=defaults.DEFAULT_APPLY_MODE)
+    parser.add_argument("--lip-correction", dest="lip_correction", choices=defaults.LIP_CORRECTION_CHOICES,
+                        default=defaults.DEFAULT_LIP_CORRECTION)
+    parser.add_argument("--smoothing", dest="smoothing_hz", type=float, default=defaults.DEFAULT_SMOOTHING_HZ)
+    parser.add_argument("--engine-python", dest="engine_python",
+                        help="the engine's python (default: $%s)" % defaults.ENGINE_PYTHON_ENV)
+    return parser.parse_args(list(argv))
+
+
+def clips_from_args(args: argparse.Namespace) -> List[Clip]:
+    if args.manifest:
+        return load_manifest(args.manifest, overrides=_given(args, exclude=("manifest",)))
+    missing = [flag for flag, value in (("--scene", args.scene), ("--out or --take", args.out or args.take))
+               if not value]
+    if not args.take and not args.video:
+        missing.append("--video")
+    if missing:
+        raise ValueError("missing %s (or use --manifest)" % ", ".join(missing))
+    return [make_clip(_given(args, exclude=("manifest",)))]
+
+
+def _given(args: argparse.Namespace, exclude: Sequence[str]) -> Dict[str, Any]:
+    return {k: v for k, v in vars(args).items() if k not in exclude and v not in (None, False, "")}
+
+
+def load_manifest(path: str, overrides: Optional[Dict[str, Any]] = None) -> List[Clip]:
+    with open(path, "r", encoding="utf-8") as handle:
+        doc = json.load(handle)
+    base = os.path.dirname(os.path.abspath(path))
+    shared = dict(doc.get("defaults") or {})
+    clips = []
+    for index, entry in enumerate(doc.get("clips") or []):
+        merged = dict(shared)
+        merged.update(entry)
+        for key in PATH_KEYS:
+            if merged.get(key):
+                merged[key] = os.path.join(base, os.path.expanduser(str(merged[key])))
+        try:
+            clips.append(make_clip(merged))
+        except ValueError as exc:
+            raise ValueError("%s: clip %d: %s" % (path, index + 1, exc)) from exc
+    if not clips:
+        raise ValueError("%s: no clips" % path)
+    return clips
+
+
+def make_clip(values: Dict[str, Any]) -> Clip:
+    unknown = sorted(set(values) - set(CLIP_KEYS))
+    if unknown:
+        raise ValueError("unknown key(s): %s" % ", ".join(unknown))
+    if not values.get("scene"):
+        raise ValueError("no scene")
+    if not values.get("out") and not values.get("take"):
+        raise ValueError("no out (take folder) and no take")
+    if not values.get("take") and not values.get("video"):
+        raise ValueError("no video")
+    values = dict(values)
+    values.setdefault("out", values.get("take", ""))
+    return Clip(**values)
+
+
+# --- one clip -----------------------------------------------------------------------------------------
+
+def run_clip(clip: Clip, entry: Sequence[str] = protocol.DEFAULT_ENTRY) -> ClipResult:
+    began = time.time()
+    try:
+        outputs = _process_clip(clip, entry)
+        return ClipResult(clip, True, "ok", time.time() - began, outputs)
+    except (ClipFailed, takes.TakeError) as exc:
+        return ClipResult(clip, False, str(exc), time.time() - began)
+    except Exception as exc:  # one bad clip must not stop the batch; the summary shows what broke
+        from .scene import RigNotFound
+        if isinstance(exc, RigNotFound):
+            return ClipResult(clip, False, str(exc), time.time() - began)
+        log("  " + traceback.format_exc().rstrip().replace("\n", "\n  "))
+        return ClipResult(clip, False, "%s: %s" % (type(exc).__name__, exc), time.time() - began)
+
+
+def _process_clip(clip: Clip, entry: Sequence[str]) -> Dict[str, str]:
+    from maya import cmds
+
+    from . import apply, scene
+
+    # The scene first: a bad scene fails before a long engine run, and the engine solves for the
+    # generation of the face board it holds.
+    log("  opening %s" % clip.scene)
+    cmds.file(clip.scene, open=True, force=True)
+    rig = scene.resolve_rig(clip.rig or None)
+    take = clip.take or _run_engine(clip, entry, rig.generation)
+    report = apply.apply_take(take, rig=rig, start_frame=clip.start_frame, mode=clip.mode,
+                              fit_playback_range=True)
+    log("  " + report.summary().replace("\n", "\n  "))
+    outputs = {"take": take}
+    if clip.playblast:
+        outputs["playblast"] = playblast(clip.playblast, report.start_frame, report.end_frame, report.audio_node)
+    if not clip.no_save:
+        outputs["scene"] = save_scene(clip.saved_scene_path())
+    return outputs
+
+
+def _run_engine(clip: Clip, entry: Sequence[str], generation: str) -> str:
+    python = protocol.resolve_engine_python(clip.engine_python, os.environ)
+    request = protocol.EngineRequest(video=clip.video, out=clip.out, audio=clip.audio or None,
+                                     transcript=clip.transcript or None, rig=generation,
+                                     lip_correction=clip.lip_correction,
+                                     smoothing_hz=clip.smoothing_hz)
+    log("  engine: %s" % clip.video)
+    outcome = engine_subprocess.run_engine(python, request, entry, on_event=_log_event)
+    if not outcome.ok:
+        raise ClipFailed("engine failed: " + outcome.describe_failure())
+    return outcome.take
+
+
+def _log_event(event: protocol.EngineEvent) -> None:
+    if event.kind == protocol.PROGRESS and event.total and event.done >= event.total:
+        log("    %s done" % event.stage)
+    elif event.kind == protocol.WARNING:
+        log("    warning: %s" % event.message)
+
+
+_PLAYBLAST_FORMATS = {".mov": ("qt", "H.264"), ".avi": ("avi", "none")}
+
+
+def playblast(path: str, first: float, last: float, sound: Optional[str]) -> str:
+    """Playblast the frame range to `path` (the format follows the extension)."""
+    from maya import cmds
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+    movie_format, compression = _PLAYBLAST_FORMATS.get(os.path.splitext(path)[1].lower(), ("image", "png"))
+    width, height = defaults.BATCH_PLAYBLAST_SIZE
+    args: Dict[str, Any] = dict(filename=path, format=movie_format, compression=compression,
+                                startTime=int(first), endTime=int(last), forceOverwrite=True, viewer=False,
+                                showOrnaments=False, offScreen=True, percent=100, widthHeight=(width, height))
+    if sound:
+        args["sound"] = sound
+    written = cmds.playblast(**args)
+    log("  playblast: %s" % written)
+    return str(written or path)
+
+
+def save_scene(path: str) -> str:
+    from maya import cmds
+
+    kind = "mayaBinary" if path.lower().endswith(".mb") else "mayaAscii"
+    cmds.file(rename=path)
+    cmds.file(save=True, type=kind, force=True)
+    log("  saved %s" % path)
+    return path
+
+
+# --- many clips -----------------------------------------------------------------------------------------
+
+def run_batch(clips: Sequence[Clip], entry: Sequence[str] = protocol.DEFAULT_ENTRY) -> List[ClipResult]:
+    results = []
+    for number, clip in enumerate(clips, start=1):
+        log("[%d/%d] %s" % (number, len(clips), clip.name))
+        result = run_clip(clip, entry)
+        log("  %s (%.1f s)" % ("ok" if result.ok else "FAILED: " + result.message, result.seconds))
+        results.append(result)
+    return results
+
+
+def summary(results: Sequence[ClipResult]) -> str:
+    failed = [r for r in results if not r.ok]
+    lines = ["%d clip(s): %d ok, %d failed" % (len(results), len(results) - len(failed), len(failed))]
+    lines += ["  FAILED %s: %s" % (r.clip.name, r.message) for r in failed]
+    return "\n".join(lines)
+
+
+def log(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def exit_code(results: Sequence[ClipResult]) -> int:
+    return defaults.EXIT_OK if all(r.ok for r in results) else defaults.EXIT_FAILED
+
+
+def main(argv: Optional[Sequence[str]] = None, entry: Sequence[str] = protocol.DEFAULT_ENTRY) -> int:
+    """Run the batch; returns the exit code (the `__main__` block passes it to cmds.quit)."""
+    try:
+        clips = clips_from_args(parse_args(sys.argv[1:] if argv is None else argv))
+    except (ValueError, OSError) as exc:
+        log("error: %s" % exc)
+        return defaults.EXIT_USAGE
+    initialize_maya()
+    results = run_batch(clips, entry)
+    log(summary(results))
+    return exit_code(results)
+
+
+_maya_started = False
+
+
+def initialize_maya() -> None:
+    """Start Maya in this Python when it is a bare mayapy (inside Maya it is already running)."""
+    global _maya_started
+    try:
+        import maya.standalone
+        maya.standalone.initialize(name="python")
+    except RuntimeError:
+        pass    # already initialized
+    _maya_started = True
+
+
+def quit_maya(code: int) -> None:
+    """Leave mayapy with `code`. Output is flushed first: cmds.quit(abort=True) ends the process without
+    Python's own shutdown, which is what makes the exit code reliable."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    from maya import cmds
+    cmds.quit(abort=True, exitCode=code)
+
+
+def run_as_script(argv: Optional[Sequence[str]] = None, entry: Sequence[str] = protocol.DEFAULT_ENTRY) -> None:
+    code = main(argv, entry)
+    if _maya_started:
+        quit_maya(code)
+    sys.exit(code)      # a usage error before Maya started: a plain exit is enough
+
+
+if __name__ == "__main__":
+    run_as_script()

@@ -1,0 +1,67 @@
+"""Every default and every fixed name of the Maya side, in one place.
+
+The dialog, the shelf, the batch scripts and the functions without UI all read their defaults from here,
+so no two of them can disagree. Engine options that the engine itself defaults (smoothing cutoff, lip
+correction) are passed only when the user chose a value: `None` here means "the engine's own default".
+"""
+from __future__ import annotations
+
+# --- identity -----------------------------------------------------------------------------------------
+MODULE_NAME = "FaceRetarget"
+SHELF_NAME = "FaceRetarget"
+MENU_NAME = "FaceRetargetMenu"
+MENU_LABEL = "FaceRetarget"
+PLUGIN_NAME = "faceretarget"                  # maya_module/plug-ins/faceretarget.py
+UNDO_COMMIT_COMMAND = "faceRetargetCommit"    # registered by the plug-in: puts API edits on the undo queue
+
+# --- the take folder ----------------------------------------------------------------------------------
+TAKE_FORMAT = "faceretarget-take/1"
+TAKE_FORMAT_FAMILY = "faceretarget-take/"
+TAKE_INFO_FILE = "take.json"
+FACEBOARD_FILE = "faceboard.csv"
+ARKIT_FILE = "arkit.csv"
+EXPORT_SOURCE = "maya-export"
+LIVELINK_TIMECODE_FPS = 60.0                  # Live Link Face CSV timecodes count frames at this rate
+
+# --- applying a take ----------------------------------------------------------------------------------
+APPLY_UNDO_CHUNK = "FaceRetarget: apply take"
+INSPECT_UNDO_CHUNK = "FaceRetarget: inspect ARKit"
+APPLY_MODES = ("replace", "layer")
+DEFAULT_APPLY_MODE = "replace"
+DEFAULT_LAYER_NAME = "FaceRetarget"
+DEFAULT_START_FRAME = None                    # None: the scene's playback start
+DEFAULT_CLAMP = True
+DEFAULT_IMPORT_AUDIO = True
+DEFAULT_IMAGE_PLANE = False
+DEFAULT_FIT_PLAYBACK_RANGE = False
+# Keys are written on every scene frame, so linear tangents reproduce the samples between frames without
+# the overshoot that spline/auto tangents add to dense data.
+KEY_TANGENT = "linear"
+AUDIO_NODE_NAME = "FaceRetarget_audio"
+IMAGE_PLANE_NAME = "FaceRetarget_video"
+IMAGE_PLANE_CAMERA = "persp"
+
+# --- inspecting ARKit curves --------------------------------------------------------------------------
+ARKIT_BLENDSHAPE_NAME = "FaceRetarget_arkit"
+
+# --- the engine process -------------------------------------------------------------------------------
+ENGINE_PYTHON_ENV = "FACERETARGET_ENGINE_PYTHON"
+ENGINE_MODULE = "engine"
+ENGINE_COMMAND = "run"
+RIG_CHOICES = ("auto", "mh4", "legacy")       # "auto": the generation of the rig found in the scene
+LIP_CORRECTION_CHOICES = ("auto", "off", "blend", "replace")
+DEFAULT_LIP_CORRECTION = None                 # None: the engine's own choice
+DEFAULT_SMOOTHING_HZ = None                   # None: the engine's own cutoff
+SMOOTHING_RANGE_HZ = (0.5, 30.0)
+CANCEL_GRACE_MS = 3000                        # after terminate(), kill() if the engine is still there
+
+# --- remembered settings (QSettings) ------------------------------------------------------------------
+SETTINGS_ORGANIZATION = "FaceRetarget"
+SETTINGS_APPLICATION = "MayaDialog"
+
+# --- batch --------------------------------------------------------------------------------------------
+BATCH_PLAYBLAST_SIZE = (1280, 720)
+BATCH_LOG_NAME = "batch.log"
+EXIT_OK = 0
+EXIT_FAILED = 1          # at least one clip failed
+EXIT_USAGE = 2           # bad command line or manifest

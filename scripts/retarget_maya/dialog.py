@@ -1,0 +1,378 @@
+"""The Retarget dialog: pick video/audio/transcript and the face board, run the engine without
+blocking Maya, follow its stages, then apply the take."""
+from __future__ import annotations
+
+import os
+from typing import Any, List, Optional, Sequence
+
+from . import defaults, protocol
+from .engine_process import EngineProcess
+from .engine_subprocess import EngineOutcome
+from .qt import QtCore, QtGui, QtWidgets, maya_main_window
+from .settings import DialogSettings
+
+VIDEO_FILTER = "Video (*.mp4 *.mov *.avi *.mkv *.m4v *.webm);;All files (*)"
+AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.flac *.aac *.ogg);;All files (*)"
+TEXT_FILTER = "Text (*.txt);;All files (*)"
+OBJECT_NAME = "FaceRetargetDialog"
+
+
+def suggest_take_folder(video: str) -> str:
+    """"/shots/actor01.mp4" -> "/shots/actor01_take" (then _take2, _take3 ... if taken)."""
+    if not video:
+        return ""
+    base = os.path.splitext(os.path.abspath(video))[0] + "_take"
+    candidate, number = base, 2
+    while os.path.exists(candidate):
+        candidate, number = "%s%d" % (base, number), number + 1
+    return candidate
+
+
+class SceneBackend:
+    """What the dialog needs from Maya; the tests give it another."""
+
+    def rigs(self) -> List[Any]:
+        from . import scene
+        return scene.find_rigs()
+
+    def playback_start(self) -> float:
+        from . import scene
+        return scene.playback_start()
+
+    def apply(self, take: str, rig: Any, **options: Any) -> str:
+        from . import apply
+        return apply.apply_take(take, rig, **options).summary()
+
+
+class RetargetDialog(QtWidgets.QDialog):
+    """Parented to Maya's main window; one instance at a time (see ui.show_dialog)."""
+
+    applied = QtCore.Signal(str)        # the apply report's summary
+    failed = QtCore.Signal(str)         # the error text shown
+
+    def __init__(self, parent: Optional[QtWidgets.QWidget] = None, settings: Optional[DialogSettings] = None,
+                 backend: Optional[SceneBackend] = None, engine_entry: Sequence[str] = protocol.DEFAULT_ENTRY) -> None:
+        super().__init__(parent if parent is not None else maya_main_window())
+        self.setObjectName(OBJECT_NAME)
+        self.setWindowTitle("FaceRetarget")
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        self.settings = settings or DialogSettings()
+        self.backend = backend or SceneBackend()
+        self.engine_entry = list(engine_entry)
+        self.engine: Optional[EngineProcess] = None
+        self._build()
+        self.restore_settings()
+        self.refresh_rigs()
+
+    # --- layout -----------------------------------------------------------------------------------
+    def _build(self) -> None:
+        form = QtWidgets.QFormLayout()
+        self.video_edit = self._path_row(form, "Video", VIDEO_FILTER)
+        self.audio_edit = self._path_row(form, "Audio", AUDIO_FILTER)
+        self.transcript_edit = self._path_row(form, "Transcript (optional)", TEXT_FILTER)
+        self.take_edit = self._path_row(form, "Take folder", None, folder=True)
+        self.video_edit.editingFinished.connect(self._suggest_take)
+
+        self.rig_combo = QtWidgets.QComboBox()
+        refresh = QtWidgets.QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh_rigs)
+        rig_row = QtWidgets.QHBoxLayout()
+        rig_row.addWidget(self.rig_combo, 1)
+        rig_row.addWidget(refresh)
+        form.addRow("Target rig", rig_row)
+        self.rig_message = QtWidgets.QLabel()
+        self.rig_message.setWordWrap(True)
+        form.addRow("", self.rig_message)
+
+        self.start_spin = QtWidgets.QSpinBox()
+        self.start_spin.setRange(-1000000, 1000000)
+        form.addRow("Start frame", self.start_spin)
+
+        self.smoothing_check = QtWidgets.QCheckBox("Override the engine's smoothing")
+        self.smoothing_spin = QtWidgets.QDoubleSpinBox()
+        self.smoothing_spin.setRange(*defaults.SMOOTHING_RANGE_HZ)
+        self.smoothing_spin.setSuffix(" Hz")
+        self.smoothing_spin.setValue(8.0)
+        self.smoothing_spin.setEnabled(False)
+        self.smoothing_check.toggled.connect(self.smoothing_spin.setEnabled)
+        smoothing_row = QtWidgets.QHBoxLayout()
+        smoothing_row.addWidget(self.smoothing_check)
+        smoothing_row.addWidget(self.smoothing_spin)
+        form.addRow("Smoothing", smoothing_row)
+
+        self.lip_combo = QtWidgets.QComboBox()
+        self.lip_combo.addItem("(engine default)", "")
+        for choice in defaults.LIP_CORRECTION_CHOICES:
+            self.lip_combo.addItem(choice, choice)
+        form.addRow("Lip correction", self.lip_combo)
+
+        self.mode_combo = QtWidgets.QComboBox()
+        self.mode_combo.addItem("Replace keys in the range", "replace")
+        self.mode_combo.addItem("New animation layer", "layer")
+        form.addRow("Keys", self.mode_combo)
+        self.audio_check = QtWidgets.QCheckBox("Import the audio for the time slider")
+        self.image_plane_check = QtWidgets.QCheckBox("Image plane with the source video")
+        form.addRow("", self.audio_check)
+        form.addRow("", self.image_plane_check)
+
+        self.python_edit = self._path_row(form, "Engine Python", "All files (*)")
+
+        self.stage_label = QtWidgets.QLabel("")
+        self.progress_bar = QtWidgets.QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.message_label = QtWidgets.QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.log_view = QtWidgets.QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(2000)
+
+        self.run_button = QtWidgets.QPushButton("Run")
+        self.run_button.setDefault(True)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        close_button = QtWidgets.QPushButton("Close")
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        close_button.clicked.connect(self.close)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.run_button, self.cancel_button, close_button):
+            buttons.addWidget(button)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.stage_label)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.log_view, 1)
+        layout.addLayout(buttons)
+        self.resize(640, 620)
+
+    def _path_row(self, form: QtWidgets.QFormLayout, label: str, file_filter: Optional[str],
+                  folder: bool = False) -> QtWidgets.QLineEdit:
+        edit = QtWidgets.QLineEdit()
+        browse = QtWidgets.QPushButton("...")
+        browse.setFixedWidth(32)
+        browse.clicked.connect(lambda: self._browse(edit, label, file_filter, folder))
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(edit, 1)
+        row.addWidget(browse)
+        form.addRow(label, row)
+        return edit
+
+    def _browse(self, edit: QtWidgets.QLineEdit, label: str, file_filter: Optional[str], folder: bool) -> None:
+        start = edit.text() or self.settings.text("last_dir")
+        if folder:
+            chosen = QtWidgets.QFileDialog.getExistingDirectory(self, label, start)
+        else:
+            chosen = QtWidgets.QFileDialog.getOpenFileName(self, label, start, file_filter or "")[0]
+        if chosen:
+            edit.setText(chosen)
+            self.settings.set("last_dir", os.path.dirname(chosen))
+            if edit is self.video_edit:
+                self._suggest_take()
+
+    def _suggest_take(self) -> None:
+        if self.video_edit.text() and not self.take_edit.text():
+            self.take_edit.setText(suggest_take_folder(self.video_edit.text()))
+
+    # --- scene ------------------------------------------------------------------------------------
+    def refresh_rigs(self) -> None:
+        self.rig_combo.clear()
+        try:
+            rigs = self.backend.rigs()
+        except Exception as exc:  # the scene query must not keep the dialog from opening
+            rigs = []
+            self.rig_message.setText("Could not look for face boards: %s" % exc)
+        for rig in rigs:
+            self.rig_combo.addItem(rig.label, rig)
+        if not rigs:
+            self.rig_message.setText(
+                "No MetaHuman face board found in the scene (no CTRL_* face-board controls in any "
+                "namespace). Import or reference the MetaHuman, then press Refresh.")
+        else:
+            self.rig_message.setText("")
+        try:
+            self.start_spin.setValue(int(round(self.backend.playback_start())))
+        except Exception:
+            pass
+
+    def selected_rig(self) -> Any:
+        return self.rig_combo.currentData() if self.rig_combo.count() else None
+
+    # --- settings ---------------------------------------------------------------------------------
+    def restore_settings(self) -> None:
+        s = self.settings
+        self.video_edit.setText(s.text("video"))
+        self.audio_edit.setText(s.text("audio"))
+        self.transcript_edit.setText(s.text("transcript"))
+        smoothing = s.number("smoothing_hz", defaults.DEFAULT_SMOOTHING_HZ)
+        self.smoothing_check.setChecked(smoothing is not None)
+        if smoothing is not None:
+            self.smoothing_spin.setValue(smoothing)
+        self._select_data(self.lip_combo, s.text("lip_correction", defaults.DEFAULT_LIP_CORRECTION or ""))
+        self._select_data(self.mode_combo, s.text("mode", defaults.DEFAULT_APPLY_MODE))
+        self.audio_check.setChecked(s.flag("import_audio", defaults.DEFAULT_IMPORT_AUDIO))
+        self.image_plane_check.setChecked(s.flag("image_plane", defaults.DEFAULT_IMAGE_PLANE))
+        self.python_edit.setText(s.engine_python())
+        if s.engine_python_overridden():
+            self.python_edit.setEnabled(False)
+            self.python_edit.setToolTip("Set by the %s environment variable." % defaults.ENGINE_PYTHON_ENV)
+
+    @staticmethod
+    def _select_data(combo: QtWidgets.QComboBox, value: str) -> None:
+        index = combo.findData(value)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.set("video", self.video_edit.text())
+        s.set("audio", self.audio_edit.text())
+        s.set("transcript", self.transcript_edit.text())
+        s.set("smoothing_hz", self.smoothing_spin.value() if self.smoothing_check.isChecked() else None)
+        s.set("lip_correction", self.lip_combo.currentData())
+        s.set("mode", self.mode_combo.currentData())
+        s.set("import_audio", self.audio_check.isChecked())
+        s.set("image_plane", self.image_plane_check.isChecked())
+        if not s.engine_python_overridden():
+            s.set("engine_python", self.python_edit.text())
+        s.sync()
+
+    # --- validation -------------------------------------------------------------------------------
+    def validate(self) -> List[str]:
+        """What keeps the run from starting, one message per problem (empty: ready)."""
+        problems = []
+        video, audio, transcript = (e.text().strip() for e in (self.video_edit, self.audio_edit,
+                                                                 self.transcript_edit))
+        if not video:
+            problems.append("Choose the video of the face.")
+        elif not os.path.isfile(video):
+            problems.append("The video does not exist: %s" % video)
+        if audio and not os.path.isfile(audio):
+            problems.append("The audio does not exist: %s" % audio)
+        if transcript and not os.path.isfile(transcript):
+            problems.append("The transcript does not exist: %s" % transcript)
+        take = self.take_edit.text().strip()
+        if not take:
+            problems.append("Choose the take folder the engine writes.")
+        elif os.path.exists(take):
+            problems.append("The take folder already exists: %s (choose a new one)" % take)
+        elif not os.path.isdir(os.path.dirname(os.path.abspath(take))):
+            problems.append("The folder for the take does not exist: %s" % os.path.dirname(take))
+        if self.selected_rig() is None:
+            problems.append("No target rig: the scene has no MetaHuman face board.")
+        python_problem = protocol.check_engine_python(self.python_edit.text().strip())
+        if python_problem:
+            problems.append(python_problem)
+        return problems
+
+    def request(self) -> protocol.EngineRequest:
+        rig = self.selected_rig()
+        return protocol.EngineRequest(
+            video=self.video_edit.text().strip(), out=self.take_edit.text().strip(),
+            audio=self.audio_edit.text().strip() or None, transcript=self.transcript_edit.text().strip() or None,
+            rig=getattr(rig, "generation", None), lip_correction=self.lip_combo.currentData() or None,
+            smoothing_hz=self.smoothing_spin.value() if self.smoothing_check.isChecked() else None)
+
+    # --- running ----------------------------------------------------------------------------------
+    def run(self) -> bool:
+        """Start the engine; False (with the reasons shown) when the inputs are not ready."""
+        if self.engine is not None and self.engine.is_running():
+            return False
+        self._suggest_take()
+        problems = self.validate()
+        if problems:
+            self.show_error("\n".join(problems))
+            return False
+        self.save_settings()
+        self.message_label.setText("")
+        self.message_label.setStyleSheet("")
+        self.log_view.clear()
+        self.progress_bar.setValue(0)
+        self.stage_label.setText("Starting the engine...")
+        self.engine = EngineProcess(self)
+        self.engine.progress.connect(self._on_progress)
+        self.engine.warning.connect(self._on_warning)
+        self.engine.log.connect(self.log_view.appendPlainText)
+        self.engine.finished.connect(self._on_finished)
+        self._set_running(True)
+        self.engine.start(self.python_edit.text().strip(), self.request(), self.engine_entry)
+        return True
+
+    def cancel(self) -> None:
+        if self.engine is not None and self.engine.is_running():
+            self.stage_label.setText("Cancelling...")
+            self.engine.cancel()
+
+    def _set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def _on_progress(self, event: protocol.EngineEvent) -> None:
+        fraction = event.fraction
+        if fraction is None:
+            self.progress_bar.setRange(0, 0)            # busy indicator: the engine has no total
+            self.stage_label.setText("%s: %d" % (event.stage, event.done))
+        else:
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(int(round(fraction * 1000)))
+            self.stage_label.setText("%s: %d / %d" % (event.stage, event.done, event.total or 0))
+
+    def _on_warning(self, event: protocol.EngineEvent) -> None:
+        self.log_view.appendPlainText("warning: %s" % event.message)
+
+    def _on_finished(self, outcome: EngineOutcome) -> None:
+        self._set_running(False)
+        self.progress_bar.setRange(0, 1000)
+        if outcome.cancelled:
+            self.stage_label.setText("Cancelled.")
+            self.progress_bar.setValue(0)
+            return
+        if not outcome.ok:
+            self.stage_label.setText("The engine failed.")
+            self.show_error(_failure_text(outcome))
+            return
+        self.progress_bar.setValue(1000)
+        self.stage_label.setText("Applying the take...")
+        self.apply_take(outcome.take)
+
+    def apply_take(self, take: str) -> None:
+        try:
+            summary = self.backend.apply(
+                take, self.selected_rig(), start_frame=self.start_spin.value(), mode=self.mode_combo.currentData(),
+                import_audio=self.audio_check.isChecked(), image_plane=self.image_plane_check.isChecked())
+        except Exception as exc:  # shown to the artist; the scene is unchanged (one undo chunk)
+            self.stage_label.setText("Applying the take failed.")
+            self.show_error("Could not apply the take %s:\n%s" % (take, exc))
+            return
+        self.stage_label.setText("Done.")
+        self.message_label.setStyleSheet("")
+        self.message_label.setText(summary)
+        self.applied.emit(summary)
+
+    def show_error(self, text: str) -> None:
+        self.message_label.setStyleSheet("color: #e06060;")
+        self.message_label.setText(text)
+        self.failed.emit(text)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        # Closing the dialog must not leave an engine running behind Maya's back.
+        if self.engine is not None and self.engine.is_running():
+            self.engine.cancel()
+        self.save_settings()
+        super().closeEvent(event)
+
+
+def _failure_text(outcome: EngineOutcome) -> str:
+    text = outcome.error or ("The engine stopped with exit code %d." % outcome.exit_code)
+    if outcome.exit_code == 0 and not outcome.take and not outcome.error:
+        text = "The engine finished without reporting a take."
+    if outcome.hint:
+        text += "\nHint: %s" % outcome.hint
+    elif not outcome.error and outcome.stderr_tail:
+        text += "\n" + outcome.stderr_tail.splitlines()[-1]
+    return text
+
+

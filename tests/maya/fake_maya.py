@@ -1,0 +1,1074 @@
+"""An in-memory stand-in for the parts of Maya that retarget_maya calls.
+
+`install()` puts modules named maya, maya.cmds, maya.mel, maya.api.OpenMaya, maya.api.OpenMayaAnim,
+maya.OpenMayaUI and maya.standalone into sys.modules. They act on one global `SCENE`: nodes with
+namespaces and DAG parents, attributes with transform limits, animation curves stored as numpy arrays
+(so 36,000 keys x 174 curves stay cheap), animation layers, sound and image-plane nodes, a few UI
+elements, plug-ins, and an undo queue with named chunks. Like Maya, only commands are undoable: edits
+made through the API reach the undo queue only through a plug-in command that owns them.
+
+It models behaviour the code relies on, not all of Maya: curves interpolate linearly, layers add.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import pickle
+import re
+import runpy
+import sys
+import types
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLUGIN_DIR = os.path.join(REPO, "maya_module", "plug-ins")
+
+TIME_UNITS = ("game", "film", "pal", "ntsc", "show", "palf", "ntscf")
+ATTRIBUTE_ALIASES = {"tx": "translateX", "ty": "translateY", "tz": "translateZ", "w": "weight"}
+
+
+class MayaError(RuntimeError):
+    """What Maya raises from a failing command (RuntimeError)."""
+
+
+# --------------------------------------------------------------------------------------------------------
+# scene state
+# --------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Attr:
+    value: float = 0.0
+    limits: Tuple[float, float] = (-1.0, 1.0)
+    limits_enabled: Tuple[bool, bool] = (False, False)
+    curve: Optional[str] = None             # animCurve node driving the attribute (the base layer's)
+    layers: Dict[str, Optional[str]] = field(default_factory=dict)   # layer -> its curve
+    blend: Optional[str] = None             # animBlendNode when layers drive the attribute
+
+
+@dataclass
+class Node:
+    name: str
+    type: str
+    parent: Optional[str] = None
+    attrs: Dict[str, Attr] = field(default_factory=dict)
+    aliases: Dict[str, str] = field(default_factory=dict)     # alias -> "weight[i]"
+    data: Dict[str, Any] = field(default_factory=dict)
+    # animation curves
+    times: Any = None
+    values: Any = None
+    output: Optional[str] = None            # the plug a curve drives
+
+
+@dataclass
+class UndoEntry:
+    undo: Callable[[], Any]
+    redo: Callable[[], Any]
+    label: str = ""
+
+
+class Scene:
+    def __init__(self) -> None:
+        self.nodes: Dict[str, Node] = {}
+        self.time_unit = "film"
+        self.linear_unit = "cm"
+        self.min_time, self.max_time = 1.0, 120.0
+        self.current_time = 1.0
+        self.batch = False
+        self.undo_state = True
+        self.undo_steps: List[List[UndoEntry]] = []
+        self.redo_steps: List[List[UndoEntry]] = []
+        self.open_chunks: List[List[UndoEntry]] = []
+        self.chunk_names: List[str] = []
+        self.chunk_depth_max = 0
+        self.calls: Counter = Counter()
+        self.layers: List[str] = []
+        self.plugins: Dict[str, Dict[str, Any]] = {}
+        self.plugin_path = [PLUGIN_DIR]
+        self.deferred: List[Callable[[], Any]] = []
+        self.ui: Dict[str, Dict[str, Any]] = {}
+        self.scene_name = ""
+        self.selection: List[str] = []
+        self.quit_code: Optional[int] = None
+        self.fail_on: Dict[str, int] = {}     # command -> fail on the n-th call (tests of errors)
+        self._counter = 0
+
+    # --- naming -----------------------------------------------------------------------------------
+    def unique(self, base: str) -> str:
+        if base not in self.nodes:
+            return base
+        while True:
+            self._counter += 1
+            name = "%s%d" % (base.rstrip("0123456789"), self._counter)
+            if name not in self.nodes:
+                return name
+
+    def node(self, name: str) -> Node:
+        leaf = name.rsplit("|", 1)[-1]
+        if leaf not in self.nodes:
+            raise MayaError("No object matches name: %s" % name)
+        return self.nodes[leaf]
+
+    def long_name(self, name: str) -> str:
+        node = self.node(name)
+        if node.type in DAG_TYPES:
+            parts = []
+            while node is not None:
+                parts.append(node.name)
+                node = self.nodes.get(node.parent) if node.parent else None
+            return "|" + "|".join(reversed(parts))
+        return node.name
+
+    def add_node(self, name: str, node_type: str, parent: Optional[str] = None) -> Node:
+        node = Node(self.unique(name), node_type, parent)
+        self.nodes[node.name] = node
+        return node
+
+    def plug(self, plug: str) -> Tuple[Node, str, Attr]:
+        node_name, _, attribute = plug.rsplit("|", 1)[-1].partition(".")
+        node = self.node(node_name)
+        attribute = ATTRIBUTE_ALIASES.get(attribute, attribute)
+        attribute = node.aliases.get(attribute, attribute)
+        if attribute not in node.attrs:
+            raise MayaError("No attribute %s on %s" % (attribute, node.name))
+        return node, attribute, node.attrs[attribute]
+
+    def plug_name(self, plug: str) -> str:
+        node, attribute, _ = self.plug(plug)
+        return "%s.%s" % (node.name, attribute)
+
+    # --- undo ---------------------------------------------------------------------------------------
+    def record(self, undo: Callable[[], Any], redo: Callable[[], Any], label: str = "") -> None:
+        if not self.undo_state:
+            return
+        entry = UndoEntry(undo, redo, label)
+        if self.open_chunks:
+            self.open_chunks[-1].append(entry)
+        else:
+            self.undo_steps.append([entry])
+        self.redo_steps.clear()
+
+    def count(self, command: str) -> None:
+        self.calls[command] += 1
+        fail_at = self.fail_on.get(command)
+        if fail_at is not None and self.calls[command] >= fail_at:
+            raise MayaError("injected failure in %s" % command)
+
+    # --- curves -------------------------------------------------------------------------------------
+    def create_curve(self, plug: str, layer: Optional[str] = None) -> Node:
+        node, attribute, attr = self.plug(plug)
+        curve_type = "animCurveTU" if node.type == "blendShape" else "animCurveTL"
+        suffix = attribute.replace("[", "_").replace("]", "")
+        curve = self.add_node("%s_%s%s" % (node.name.replace(":", "_"), suffix, "_" + layer if layer else ""),
+                              curve_type)
+        curve.times = np.empty(0)
+        curve.values = np.empty(0)
+        curve.output = "%s.%s" % (node.name, attribute)
+        self._connect_curve(attr, curve.name, layer)
+        return curve
+
+    def _connect_curve(self, attr: Attr, curve: Optional[str], layer: Optional[str]) -> None:
+        if layer and layer != ROOT_LAYER:
+            attr.layers[layer] = curve
+        else:
+            attr.curve = curve
+
+    def curve_for(self, plug: str, layer: Optional[str]) -> Optional[Node]:
+        _, _, attr = self.plug(plug)
+        name = attr.layers.get(layer) if layer and layer != ROOT_LAYER else attr.curve
+        return self.nodes.get(name) if name else None
+
+    def delete_node(self, name: str) -> None:
+        node = self.nodes.pop(name)
+        if node.output:
+            owner = self.nodes.get(node.output.split(".", 1)[0])
+            if owner is not None:
+                attr = owner.attrs[node.output.split(".", 1)[1]]
+                if attr.curve == name:
+                    attr.curve = None
+                for layer, curve in list(attr.layers.items()):
+                    if curve == name:
+                        attr.layers[layer] = None
+
+    def restore_node(self, node: Node) -> None:
+        self.nodes[node.name] = node
+        if node.output:
+            owner, attribute = node.output.split(".", 1)
+            attr = self.nodes[owner].attrs[attribute]
+            layer = node.data.get("layer")
+            self._connect_curve(attr, node.name, layer)
+
+    def evaluate(self, plug: str, time: float) -> float:
+        _, _, attr = self.plug(plug)
+        value = _curve_value(self.nodes.get(attr.curve) if attr.curve else None, time, attr.value)
+        for curve in attr.layers.values():
+            if curve:
+                value += _curve_value(self.nodes[curve], time, 0.0)
+        return value
+
+    # --- files ----------------------------------------------------------------------------------------
+    def save(self, path: str) -> None:
+        state = {k: v for k, v in self.__dict__.items()
+                 if k in ("nodes", "time_unit", "linear_unit", "min_time", "max_time", "layers")}
+        with open(path, "wb") as handle:
+            pickle.dump(state, handle)
+
+    def load(self, path: str) -> None:
+        with open(path, "rb") as handle:
+            state = pickle.load(handle)
+        self.__dict__.update(state)
+        self.undo_steps.clear()
+        self.redo_steps.clear()
+        self.scene_name = path
+
+
+def _curve_value(curve: Optional[Node], time: float, default: float) -> float:
+    if curve is None or len(curve.times) == 0:
+        return default
+    return float(np.interp(time, curve.times, curve.values))
+
+
+DAG_TYPES = ("transform", "mesh", "camera", "imagePlane")
+ROOT_LAYER = "BaseAnimation"
+SCENE = Scene()
+
+
+def reset() -> Scene:
+    global SCENE
+    SCENE = Scene()
+    for module in (cmds, om, oma):
+        module.SCENE_REF[0] = SCENE
+    for name in list(vars(cmds)):
+        if getattr(getattr(cmds, name), "_plugin_command", False):
+            delattr(cmds, name)
+    return SCENE
+
+
+def scene() -> Scene:
+    return SCENE
+
+
+# --------------------------------------------------------------------------------------------------------
+# maya.cmds
+# --------------------------------------------------------------------------------------------------------
+
+cmds = types.ModuleType("maya.cmds")
+cmds.SCENE_REF = [SCENE]
+
+
+def _s() -> Scene:
+    return cmds.SCENE_REF[0]
+
+
+def command(function: Callable) -> Callable:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _s().count(function.__name__)
+        return function(*args, **kwargs)
+    wrapper.__name__ = function.__name__
+    setattr(cmds, function.__name__, wrapper)
+    return wrapper
+
+
+def _curve_snapshot(curve: Node) -> Callable[[], None]:
+    times, values = curve.times.copy(), curve.values.copy()
+
+    def restore() -> None:
+        curve.times, curve.values = times, values
+    return restore
+
+
+def _set_curve_keys(curve: Node, times: np.ndarray, values: np.ndarray, keep_existing: bool) -> None:
+    if keep_existing and len(curve.times):
+        keep = ~np.isin(curve.times, times)
+        times = np.concatenate([curve.times[keep], times])
+        values = np.concatenate([curve.values[keep], values])
+        order = np.argsort(times, kind="stable")
+        times, values = times[order], values[order]
+    curve.times, curve.values = np.asarray(times, dtype=float), np.asarray(values, dtype=float)
+
+
+@command
+def ls(*patterns: str, recursive: bool = False, type: Any = None, long: bool = False, selection: bool = False,
+       noIntermediate: bool = False, **_: Any) -> List[str]:
+    scene = _s()
+    if selection:
+        names = list(scene.selection)
+    else:
+        names = []
+        for node in scene.nodes.values():
+            if patterns and not any(_matches(node.name, p.rsplit("|", 1)[-1], recursive) for p in patterns):
+                continue
+            names.append(node.name)
+    if type is not None:
+        wanted = type if isinstance(type, (list, tuple)) else [type]
+        names = [n for n in names if any(_type_matches(scene.nodes[n].type, t) for t in wanted)]
+    return [scene.long_name(n) if long else n for n in names]
+
+
+def _matches(name: str, pattern: str, recursive: bool) -> bool:
+    if fnmatch.fnmatchcase(name, pattern):
+        return True
+    return recursive and ":" not in pattern and fnmatch.fnmatchcase(name.rsplit(":", 1)[-1], pattern)
+
+
+def _type_matches(node_type: str, wanted: str) -> bool:
+    return node_type == wanted or (wanted == "animCurve" and node_type.startswith("animCurve"))
+
+
+@command
+def objExists(name: str) -> bool:
+    try:
+        if "." in name.rsplit("|", 1)[-1]:
+            _s().plug(name)
+        else:
+            _s().node(name)
+        return True
+    except MayaError:
+        return False
+
+
+@command
+def nodeType(name: str) -> str:
+    return _s().node(name).type
+
+
+@command
+def attributeQuery(attribute: str, node: str = "", exists: bool = False, **_: Any) -> bool:
+    try:
+        _s().plug("%s.%s" % (node, attribute))
+        return True
+    except MayaError:
+        return False
+
+
+_LIMIT_AXES = {"translationX": "translateX", "translationY": "translateY", "translationZ": "translateZ"}
+
+
+@command
+def transformLimits(node: str, query: bool = False, edit: bool = False, **flags: Any) -> Any:
+    target = _s().node(node)
+    for flag, value in flags.items():
+        enable = flag.startswith("enable")
+        key = flag[len("enable"):] if enable else flag          # "TranslationX" / "translationX"
+        attr = target.attrs[_LIMIT_AXES[key[0].lower() + key[1:]]]
+        if query:
+            return list(attr.limits_enabled if enable else attr.limits)
+        if enable:
+            attr.limits_enabled = tuple(value)
+        else:
+            attr.limits = tuple(value)
+    return None
+
+
+@command
+def currentUnit(query: bool = False, time: Any = None, linear: Any = None, **_: Any) -> Any:
+    scene = _s()
+    if query:
+        return scene.time_unit if time else scene.linear_unit
+    if time:
+        scene.time_unit = time
+    if linear:
+        scene.linear_unit = linear
+    return None
+
+
+@command
+def playbackOptions(query: bool = False, edit: bool = False, minTime: Any = None, maxTime: Any = None,
+                    animationStartTime: Any = None, animationEndTime: Any = None, **_: Any) -> Any:
+    scene = _s()
+    if query:
+        return scene.min_time if minTime else scene.max_time
+    old = (scene.min_time, scene.max_time)
+    if minTime is not None:
+        scene.min_time = float(minTime)
+    if maxTime is not None:
+        scene.max_time = float(maxTime)
+    new = (scene.min_time, scene.max_time)
+    scene.record(lambda: _set_range(old), lambda: _set_range(new), "playbackOptions")
+    return None
+
+
+def _set_range(values: Tuple[float, float]) -> None:
+    _s().min_time, _s().max_time = values
+
+
+@command
+def currentTime(*args: Any, query: bool = False, **_: Any) -> float:
+    if args:
+        _s().current_time = float(args[0])
+    return _s().current_time
+
+
+@command
+def about(batch: bool = False, **_: Any) -> Any:
+    return _s().batch if batch else "fake"
+
+
+@command
+def undoInfo(query: bool = False, openChunk: bool = False, closeChunk: bool = False, chunkName: str = "",
+             state: Any = None, **_: Any) -> Any:
+    scene = _s()
+    if query:
+        return scene.undo_state
+    if state is not None:
+        scene.undo_state = bool(state)
+    if openChunk:
+        scene.open_chunks.append([])
+        scene.chunk_names.append(chunkName)
+        scene.chunk_depth_max = max(scene.chunk_depth_max, len(scene.open_chunks))
+    if closeChunk:
+        if not scene.open_chunks:
+            raise MayaError("closeChunk without an open chunk")
+        chunk = scene.open_chunks.pop()
+        if scene.open_chunks:
+            scene.open_chunks[-1].extend(chunk)
+        elif chunk:
+            scene.undo_steps.append(chunk)
+    return None
+
+
+@command
+def undo() -> None:
+    scene = _s()
+    if not scene.undo_steps:
+        raise MayaError("There are no more commands to undo.")
+    step = scene.undo_steps.pop()
+    for entry in reversed(step):
+        entry.undo()
+    scene.redo_steps.append(step)
+
+
+@command
+def redo() -> None:
+    scene = _s()
+    step = scene.redo_steps.pop()
+    for entry in step:
+        entry.redo()
+    scene.undo_steps.append(step)
+
+
+def _curve_or_plug(name: str, layer: Optional[str] = None) -> Optional[Node]:
+    scene = _s()
+    leaf = name.rsplit("|", 1)[-1]
+    if "." not in leaf:
+        node = scene.node(leaf)
+        return node if node.type.startswith("animCurve") else None
+    return scene.curve_for(name, layer)
+
+
+@command
+def cutKey(target: str, time: Tuple[float, float] = (-1e12, 1e12), clear: bool = False, **_: Any) -> int:
+    scene = _s()
+    curve = _curve_or_plug(target)
+    if curve is None:
+        return 0
+    inside = (curve.times >= time[0]) & (curve.times <= time[1])
+    count = int(inside.sum())
+    if not count:
+        return 0
+    restore = _curve_snapshot(curve)
+    curve.times, curve.values = curve.times[~inside], curve.values[~inside]
+    after = _curve_snapshot(curve)
+    if len(curve.times) == 0:
+        # Like Maya, cutting every key deletes the curve.
+        scene.delete_node(curve.name)
+        scene.record(lambda: (restore(), scene.restore_node(curve)),
+                     lambda: scene.delete_node(curve.name), "cutKey")
+    else:
+        scene.record(restore, after, "cutKey")
+    return count
+
+
+@command
+def setKeyframe(plug: str, time: Any = None, value: Any = None, animLayer: Optional[str] = None,
+                inTangentType: str = "", outTangentType: str = "", **_: Any) -> int:
+    scene = _s()
+    if isinstance(time, float) and not time.is_integer():
+        raise MayaError("fractional frame in a test that expects whole frames")
+    node, attribute, attr = scene.plug(plug)
+    layer = animLayer if animLayer and animLayer != ROOT_LAYER else None
+    if layer is not None and layer not in attr.layers:
+        raise MayaError("%s.%s is not in layer %s" % (node.name, attribute, layer))
+    curve = scene.curve_for(plug, layer)
+    created = curve is None
+    if created:
+        curve = scene.create_curve(plug, layer)
+        curve.data["layer"] = layer
+    assert curve is not None
+    frame = float(scene.current_time if time is None else time)
+    key_value = float(attr.value if value is None else value) * _ui_scale(node)
+    restore = _curve_snapshot(curve)
+    _set_curve_keys(curve, np.array([frame]), np.array([key_value]), keep_existing=True)
+    after = _curve_snapshot(curve)
+    if created:
+        scene.record(lambda: scene.delete_node(curve.name), lambda: (scene.restore_node(curve), after()),
+                     "setKeyframe")
+    else:
+        scene.record(restore, after, "setKeyframe")
+    return 1
+
+
+def _ui_scale(node: Node) -> float:
+    """Internal units (cm) per UI unit for translate channels."""
+    if node.type == "blendShape":
+        return 1.0
+    return {"cm": 1.0, "mm": 0.1, "m": 100.0}[_s().linear_unit]
+
+
+@command
+def keyframe(plug: str, query: bool = False, timeChange: bool = False, valueChange: bool = False,
+             keyframeCount: bool = False, name: bool = False, **_: Any) -> Any:
+    scene = _s()
+    curve = _curve_or_plug(plug)
+    if curve is None:
+        return 0 if keyframeCount else None
+    if keyframeCount:
+        return int(len(curve.times))
+    if name:
+        return [curve.name]
+    if timeChange:
+        return curve.times.tolist()
+    if valueChange:
+        node = scene.node(curve.output.split(".")[0]) if curve.output else None
+        scale = _ui_scale(node) if node is not None else 1.0
+        return (curve.values / scale).tolist()
+    return None
+
+
+@command
+def listConnections(plug: str, source: bool = True, destination: bool = True, type: Optional[str] = None,
+                    skipConversionNodes: bool = False, **_: Any) -> Optional[List[str]]:
+    scene = _s()
+    leaf = plug.rsplit("|", 1)[-1]
+    if "." not in leaf or not source:
+        return None
+    _, _, attr = scene.plug(plug)
+    sources = [attr.blend] if attr.blend else ([attr.curve] if attr.curve else [])
+    if type is not None:
+        sources = [n for n in sources if _type_matches(scene.nodes[n].type, type)]
+    return sources or None
+
+
+@command
+def getAttr(plug: str, time: Any = None, **_: Any) -> Any:
+    scene = _s()
+    node, _, attr = scene.plug(plug)
+    if attr.curve is None and not any(attr.layers.values()):
+        return attr.value / _ui_scale(node)
+    return scene.evaluate(plug, scene.current_time if time is None else float(time)) / _ui_scale(node)
+
+
+@command
+def setAttr(plug: str, *values: Any, **_: Any) -> None:
+    scene = _s()
+    node_name, _, attribute = plug.rsplit("|", 1)[-1].partition(".")
+    node = scene.node(node_name)
+    attr = node.attrs.setdefault(ATTRIBUTE_ALIASES.get(attribute, attribute), Attr())
+    old, attr.value = attr.value, float(values[0]) * (_ui_scale(node) if attribute.startswith("translate") else 1)
+    new = attr.value
+    scene.record(lambda: setattr(attr, "value", old), lambda: setattr(attr, "value", new), "setAttr")
+
+
+@command
+def animLayer(name: Optional[str] = None, query: bool = False, edit: bool = False, exists: bool = False,
+              attribute: Any = None, root: bool = False, findCurveForPlug: Optional[str] = None,
+              **_: Any) -> Any:
+    scene = _s()
+    if query and root:
+        return ROOT_LAYER if scene.layers else None
+    if query and exists:
+        return name in scene.layers
+    if query and findCurveForPlug:
+        curve = scene.curve_for(findCurveForPlug, name)
+        return [curve.name] if curve is not None else None
+    if edit and attribute is not None:
+        for plug in attribute if isinstance(attribute, list) else [attribute]:
+            _add_to_layer(plug, name)
+        return None
+    assert name is not None
+    if not scene.layers:
+        scene.layers.append(ROOT_LAYER)
+    scene.layers.append(name)
+    scene.record(lambda: scene.layers.remove(name), lambda: scene.layers.append(name), "animLayer")
+    return name
+
+
+def _add_to_layer(plug: str, layer: Optional[str]) -> None:
+    scene = _s()
+    node, attribute, attr = scene.plug(plug)
+    if layer in attr.layers:
+        return
+    attr.layers[str(layer)] = None
+    created_blend = attr.blend is None
+    if created_blend:
+        blend = scene.add_node("%s_%s_blend" % (node.name.replace(":", "_"), attribute), "animBlendNodeAdditiveDL")
+        attr.blend = blend.name
+
+    def undo() -> None:
+        attr.layers.pop(str(layer), None)
+        if created_blend and attr.blend:
+            scene.nodes.pop(attr.blend, None)
+            attr.blend = None
+    scene.record(undo, lambda: _add_to_layer(plug, layer), "animLayer edit")
+
+
+@command
+def sound(file: str = "", offset: int = 0, name: str = "", **_: Any) -> str:
+    scene = _s()
+    node = scene.add_node(name or "audio", "audio")
+    node.data.update(file=file, offset=offset)
+    scene.record(lambda: scene.nodes.pop(node.name), lambda: scene.nodes.__setitem__(node.name, node), "sound")
+    return node.name
+
+
+@command
+def timeControl(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+@command
+def imagePlane(camera: str = "", fileName: str = "", name: str = "", **_: Any) -> List[str]:
+    scene = _s()
+    transform = scene.add_node(name or "imagePlane", "transform")
+    shape = scene.add_node(transform.name + "Shape", "imagePlane", parent=transform.name)
+    shape.data.update(camera=camera, fileName=fileName)
+    scene.record(lambda: [scene.nodes.pop(n.name, None) for n in (transform, shape)],
+                 lambda: scene.nodes.update({transform.name: transform, shape.name: shape}), "imagePlane")
+    return [transform.name, shape.name]
+
+
+@command
+def delete(*names: str, **_: Any) -> None:
+    scene = _s()
+    for name in names:
+        node = scene.node(name)
+        scene.nodes.pop(node.name)
+        scene.record(lambda n=node: scene.nodes.__setitem__(n.name, n),
+                     lambda n=node: scene.nodes.pop(n.name), "delete")
+
+
+@command
+def listRelatives(name: str, parent: bool = False, fullPath: bool = False, **_: Any) -> Optional[List[str]]:
+    scene = _s()
+    node = scene.node(name)
+    if parent and node.parent:
+        return [scene.long_name(node.parent) if fullPath else node.parent]
+    return None
+
+
+@command
+def listHistory(name: str, **_: Any) -> List[str]:
+    scene = _s()
+    head = scene.node(name)
+    found = [head.name]
+    for node in scene.nodes.values():
+        if node.type == "blendShape" and node.data.get("base") in (head.name, name):
+            found.append(node.name)
+    return found
+
+
+@command
+def blendShape(*args: str, name: str = "blendShape", **_: Any) -> List[str]:
+    scene = _s()
+    *targets, base = args
+    node = scene.add_node(name, "blendShape")
+    node.data["base"] = scene.node(base).name
+    for index, target in enumerate(targets):
+        alias = scene.node(target).name.rsplit(":", 1)[-1]
+        node.attrs["weight[%d]" % index] = Attr()
+        node.aliases[alias] = "weight[%d]" % index
+    scene.record(lambda: scene.nodes.pop(node.name), lambda: scene.nodes.__setitem__(node.name, node), "blendShape")
+    return [node.name]
+
+
+@command
+def aliasAttr(name: str, query: bool = False, **_: Any) -> Optional[List[str]]:
+    node = _s().node(name)
+    flat: List[str] = []
+    for alias, attribute in node.aliases.items():
+        flat += [alias, attribute]
+    return flat or None
+
+
+# --- plug-ins -------------------------------------------------------------------------------------------
+
+@command
+def loadPlugin(name: str, quiet: bool = False, **_: Any) -> List[str]:
+    scene = _s()
+    path = name if os.path.isfile(name) else None
+    if path is None:
+        for folder in scene.plugin_path:
+            candidate = os.path.join(folder, name if name.endswith(".py") else name + ".py")
+            if os.path.isfile(candidate):
+                path = candidate
+                break
+    if path is None:
+        raise MayaError("Plug-in, \"%s\", was not found on MAYA_PLUG_IN_PATH." % name)
+    short = os.path.splitext(os.path.basename(path))[0]
+    if short in scene.plugins:
+        return [short]
+    namespace = runpy.run_path(path, run_name="fake_plugin_" + short)
+    namespace["initializePlugin"](om.MObject(short))
+    scene.plugins[short] = {"path": path, "namespace": namespace}
+    return [short]
+
+
+@command
+def unloadPlugin(name: str, **_: Any) -> None:
+    plugin = _s().plugins.pop(name)
+    plugin["namespace"]["uninitializePlugin"](om.MObject(name))
+
+
+@command
+def pluginInfo(name: str = "", query: bool = False, edit: bool = False, loaded: bool = False,
+               autoload: Any = None, **_: Any) -> Any:
+    short = os.path.splitext(os.path.basename(name))[0]
+    if query and loaded:
+        return short in _s().plugins
+    return None
+
+
+@command
+def evalDeferred(function: Any, **_: Any) -> None:
+    _s().deferred.append(function)
+
+
+def run_deferred() -> None:
+    scene = _s()
+    while scene.deferred:
+        function = scene.deferred.pop(0)
+        function() if callable(function) else None
+
+
+# --- files ----------------------------------------------------------------------------------------------
+
+@command
+def file(path: str = "", open: bool = False, force: bool = False, rename: str = "", save: bool = False,
+         query: bool = False, sceneName: bool = False, type: str = "", **_: Any) -> Any:
+    scene = _s()
+    if query and sceneName:
+        return scene.scene_name
+    if open:
+        scene.load(path)
+        return path
+    if rename:
+        scene.scene_name = rename
+        return rename
+    if save:
+        scene.save(scene.scene_name)
+        return scene.scene_name
+    return None
+
+
+@command
+def playblast(filename: str = "", startTime: int = 0, endTime: int = 0, **kwargs: Any) -> str:
+    with builtins_open(filename, "w") as handle:
+        handle.write("fake playblast %s-%s %r\n" % (startTime, endTime, sorted(kwargs)))
+    return filename
+
+
+builtins_open = open
+
+
+@command
+def quit(abort: bool = False, exitCode: int = 0, force: bool = False) -> None:
+    _s().quit_code = exitCode
+    raise SystemExit(exitCode)
+
+
+@command
+def internalVar(userAppDir: bool = False, **_: Any) -> str:
+    return os.environ.get("MAYA_APP_DIR", "/tmp/maya") + "/"
+
+
+@command
+def confirmDialog(**_: Any) -> str:
+    return "OK"
+
+
+# --- UI: menus, shelves ---------------------------------------------------------------------------------
+
+def _ui_exists(name: str) -> bool:
+    return name.rsplit("|", 1)[-1] in _s().ui
+
+
+@command
+def menu(name: str = "", exists: bool = False, parent: str = "", label: str = "", **_: Any) -> Any:
+    if exists:
+        return _ui_exists(name)
+    _s().ui[name] = {"type": "menu", "label": label, "items": [], "parent": parent}
+    return name
+
+
+@command
+def menuItem(label: str = "", command: Any = None, parent: str = "", divider: bool = False, **_: Any) -> str:
+    _s().ui[parent]["items"].append({"label": label, "command": command, "divider": divider})
+    return "%s|item%d" % (parent, len(_s().ui[parent]["items"]))
+
+
+@command
+def deleteUI(name: str, **_: Any) -> None:
+    leaf = name.rsplit("|", 1)[-1]
+    if leaf not in _s().ui:
+        raise MayaError("Object '%s' not found." % name)
+    del _s().ui[leaf]
+
+
+@command
+def shelfTabLayout(name: str, query: bool = False, childArray: bool = False, **_: Any) -> Any:
+    return [n for n, v in _s().ui.items() if v["type"] == "shelf"] or None
+
+
+@command
+def shelfLayout(name: str, parent: str = "", exists: bool = False, **_: Any) -> Any:
+    if exists:
+        return _ui_exists(name)
+    if name in _s().ui:
+        raise MayaError("shelf %s exists" % name)
+    _s().ui[name] = {"type": "shelf", "buttons": [], "parent": parent}
+    return "%s|%s" % (parent, name)
+
+
+# --------------------------------------------------------------------------------------------------------
+# maya.mel
+# --------------------------------------------------------------------------------------------------------
+
+mel = types.ModuleType("maya.mel")
+_SOURCE = re.compile(r'source "([^"]+)"; setParent "([^"]+)"; (\w+)\(\);')
+_BUTTON_FLAG = re.compile(r'-(\w+) "((?:[^"\\]|\\.)*)"')
+
+
+def _mel_eval(text: str) -> Any:
+    _s().count("mel.eval")
+    if "$gShelfTopLevel" in text:
+        return "ShelfLayout"
+    if "$gPlayBackSlider" in text:
+        return "timeControl1"
+    match = _SOURCE.match(text)
+    if match:
+        path, parent, proc = match.groups()
+        with builtins_open(path) as handle:
+            source = handle.read()
+        if "global proc %s" % proc not in source:
+            raise MayaError("Cannot find procedure \"%s\"." % proc)
+        shelf = _s().ui[parent.rsplit("|", 1)[-1]]
+        for block in source.split("shelfButton")[1:]:
+            shelf["buttons"].append(dict(_BUTTON_FLAG.findall(block)))
+        return None
+    raise MayaError("fake mel cannot evaluate: %s" % text)
+
+
+mel.eval = _mel_eval
+
+
+# --------------------------------------------------------------------------------------------------------
+# maya.api.OpenMaya / OpenMayaAnim
+# --------------------------------------------------------------------------------------------------------
+
+om = types.ModuleType("maya.api.OpenMaya")
+om.SCENE_REF = cmds.SCENE_REF
+oma = types.ModuleType("maya.api.OpenMayaAnim")
+oma.SCENE_REF = cmds.SCENE_REF
+
+
+class MObject:
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+
+
+class MTime:
+    kFilm, kPALFrame, kNTSCFrame = 6, 7, 8
+
+    def __init__(self, value: float = 0.0, unit: int = 6) -> None:
+        self.value = float(value)
+        self.unit = unit
+
+    @staticmethod
+    def uiUnit() -> int:
+        return 6
+
+
+class MTimeArray:
+    def __init__(self, times: Any = ()) -> None:
+        self.values = np.fromiter((t.value for t in times), dtype=float)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class MDoubleArray:
+    def __init__(self, values: Any = ()) -> None:
+        self.values = np.asarray(values, dtype=float)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class MSelectionList:
+    def __init__(self) -> None:
+        self.items: List[str] = []
+
+    def add(self, name: str) -> "MSelectionList":
+        self.items.append(cmds.SCENE_REF[0].node(name).name)
+        return self
+
+    def getDependNode(self, index: int) -> MObject:
+        return MObject(self.items[index])
+
+
+class MPxCommand:
+    def __init__(self) -> None:
+        pass
+
+
+class MFnPlugin:
+    def __init__(self, plugin_object: MObject, vendor: str = "", version: str = "", api: str = "") -> None:
+        self.plugin = plugin_object.name
+
+    def registerCommand(self, name: str, creator: Callable[[], Any]) -> None:
+        def run(*args: Any) -> None:
+            scene = cmds.SCENE_REF[0]
+            scene.count(name)
+            instance = creator()
+            instance.doIt(list(args))
+            if instance.isUndoable():
+                scene.record(instance.undoIt, instance.redoIt, name)
+        run._plugin_command = True  # type: ignore[attr-defined]
+        setattr(cmds, name, run)
+
+    def deregisterCommand(self, name: str) -> None:
+        delattr(cmds, name)
+
+
+class MAnimCurveChange:
+    def __init__(self) -> None:
+        self.steps: List[Tuple[Callable[[], None], Callable[[], None]]] = []
+
+    def undoIt(self) -> None:
+        for undo_step, _ in reversed(self.steps):
+            undo_step()
+
+    def redoIt(self) -> None:
+        for _, redo_step in self.steps:
+            redo_step()
+
+
+class MFnAnimCurve:
+    kTangentGlobal, kTangentFixed, kTangentLinear, kTangentFlat, kTangentSmooth = 0, 1, 2, 3, 4
+    kAnimCurveTA, kAnimCurveTL, kAnimCurveTT, kAnimCurveTU = 0, 1, 2, 3
+
+    def __init__(self, target: Optional[MObject] = None) -> None:
+        self.curve = cmds.SCENE_REF[0].node(target.name) if target is not None else None
+
+    def addKeys(self, times: MTimeArray, values: MDoubleArray, tangentInType: int = 0, tangentOutType: int = 0,
+                keepExistingKeys: bool = False, change: Optional[MAnimCurveChange] = None) -> "MFnAnimCurve":
+        scene = cmds.SCENE_REF[0]
+        scene.count("MFnAnimCurve.addKeys")
+        assert self.curve is not None
+        if len(times) != len(values):
+            raise ValueError("times and values differ in length")
+        restore = _curve_snapshot(self.curve)
+        _set_curve_keys(self.curve, times.values, values.values, keepExistingKeys)
+        if change is not None:
+            change.steps.append((restore, _curve_snapshot(self.curve)))
+        return self
+
+    def numKeys(self) -> int:
+        assert self.curve is not None
+        return int(len(self.curve.times))
+
+
+for _cls in (MObject, MTime, MTimeArray, MDoubleArray, MSelectionList, MPxCommand, MFnPlugin):
+    setattr(om, _cls.__name__, _cls)
+for _cls in (MAnimCurveChange, MFnAnimCurve):
+    setattr(oma, _cls.__name__, _cls)
+
+
+# --------------------------------------------------------------------------------------------------------
+# installing the modules
+# --------------------------------------------------------------------------------------------------------
+
+def install(with_api: bool = True) -> None:
+    """Put the fake modules into sys.modules (with_api=False: a Maya without maya.api, for the fallback)."""
+    maya = types.ModuleType("maya")
+    maya.__path__ = []  # a package
+    api = types.ModuleType("maya.api")
+    api.__path__ = []
+    standalone = types.ModuleType("maya.standalone")
+    standalone.initialize = lambda **_: None
+    standalone.uninitialize = lambda **_: None
+    ui = types.ModuleType("maya.OpenMayaUI")
+    ui.MQtUtil = type("MQtUtil", (), {"mainWindow": staticmethod(lambda: None)})
+    modules = {"maya": maya, "maya.cmds": cmds, "maya.mel": mel, "maya.standalone": standalone,
+               "maya.OpenMayaUI": ui}
+    if with_api:
+        modules.update({"maya.api": api, "maya.api.OpenMaya": om, "maya.api.OpenMayaAnim": oma})
+        api.OpenMaya, api.OpenMayaAnim = om, oma
+        maya.api = api
+    maya.cmds, maya.mel, maya.standalone, maya.OpenMayaUI = cmds, mel, standalone, ui
+    for name in ("maya.api", "maya.api.OpenMaya", "maya.api.OpenMayaAnim"):
+        sys.modules.pop(name, None)
+    sys.modules.update(modules)
+
+
+# --------------------------------------------------------------------------------------------------------
+# building scenes
+# --------------------------------------------------------------------------------------------------------
+
+def faceboard_table(rig: str) -> List[Dict[str, Any]]:
+    import json
+    with builtins_open(os.path.join(REPO, "engine", "rig", "data", "faceboard.json")) as handle:
+        return json.load(handle)["rigs"][rig]
+
+
+def build_face_board(rig: str = "mh4", namespace: str = "", limits: bool = True,
+                     drop: Tuple[str, ...] = (), limit_overrides: Optional[Dict[str, Tuple[float, float]]] = None
+                     ) -> Dict[str, str]:
+    """The face board of a rig generation, from the project's control table: one transform per control
+    under <ns>:CTRL_faceGUI, translateX/Y with the table's ranges as enabled transform limits.
+    `drop` leaves controls out; `limit_overrides` {"CTRL_x.ty": (lo, hi)} changes a limit."""
+    scene = _s()
+    prefix = namespace + ":" if namespace else ""
+    group = scene.add_node(prefix + "CTRL_faceGUI", "transform")
+    controls: Dict[str, str] = {}
+    for entry in faceboard_table(rig):
+        control = entry["control"]
+        if control in drop:
+            continue
+        if control not in controls:
+            node = scene.add_node(prefix + control, "transform", parent=group.name)
+            for axis in ("translateX", "translateY", "translateZ"):
+                node.attrs[axis] = Attr()
+            controls[control] = node.name
+        attr = scene.nodes[controls[control]].attrs["translateX" if entry["axis"] == "tx" else "translateY"]
+        low, high = (limit_overrides or {}).get(entry["attr"], (entry["min"], entry["max"]))
+        attr.limits = (low, high)
+        attr.limits_enabled = (limits, limits)
+        attr.value = entry["default"]
+    return controls
+
+
+def build_arkit_head(names: List[str], namespace: str = "", with_blendshape: bool = False) -> str:
+    """A head mesh and one target mesh per ARKit name (or a blendShape with those weight names)."""
+    scene = _s()
+    prefix = namespace + ":" if namespace else ""
+    head = scene.add_node(prefix + "arkitHead", "transform")
+    scene.add_node(head.name + "Shape", "mesh", parent=head.name)
+    targets = []
+    for name in names:
+        target = scene.add_node(prefix + "ARKit_" + name, "transform")
+        scene.add_node(target.name + "Shape", "mesh", parent=target.name)
+        targets.append(target.name)
+    if with_blendshape:
+        node = scene.add_node(prefix + "faceShapes", "blendShape")
+        node.data["base"] = head.name
+        for index, name in enumerate(names):
+            node.attrs["weight[%d]" % index] = Attr()
+            node.aliases[name] = "weight[%d]" % index
+        for target in targets:
+            scene.nodes.pop(target)
+            scene.nodes.pop(target + "Shape")
+    return head.name

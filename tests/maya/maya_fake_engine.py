@@ -1,0 +1,81 @@
+"""A stand-in for `python -m engine run ... --progress json`, for the dialog and batch tests.
+
+The "video" is a small JSON file that says how to behave: {"mode": "ok" | "error" | "slow" | "silent-fail",
+"seconds": take length, "delay": seconds per progress step}. Like the engine, it prints JSON lines on
+stdout and logs on stderr, writes the take under a temporary name and renames it when complete, removes
+the temporary folder when terminated, and exits non-zero on failure.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+STAGES = ("decode", "track", "solve", "export")
+
+
+def emit(event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command")
+    parser.add_argument("--video", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--audio")
+    parser.add_argument("--transcript")
+    parser.add_argument("--rig", default="mh4")
+    parser.add_argument("--lip-correction")
+    parser.add_argument("--smoothing")
+    parser.add_argument("--progress")
+    args = parser.parse_args(argv)
+    with open(args.video) as handle:
+        behaviour = json.load(handle)
+    mode = behaviour.get("mode", "ok")
+    delay = float(behaviour.get("delay", 0.01))
+    out = os.path.abspath(args.out)
+    temp = os.path.join(os.path.dirname(out), ".%s.tmp-%d" % (os.path.basename(out), os.getpid()))
+
+    def cleanup(signum, frame):
+        shutil.rmtree(temp, ignore_errors=True)
+        sys.stderr.write("cancelled\n")
+        sys.exit(130)
+    signal.signal(signal.SIGTERM, cleanup)
+
+    sys.stderr.write("fake engine starting (%s)\n" % mode)
+    # Leaked environment would show up here: the tests check what the engine was given.
+    emit({"event": "log-env", "pythonpath": os.environ.get("PYTHONPATH"), "maya": os.environ.get("MAYA_LOCATION")})
+    os.makedirs(temp)
+    with open(os.path.join(temp, "pid"), "w") as handle:
+        handle.write(str(os.getpid()))
+    steps = 400 if mode == "slow" else 4
+    for stage in STAGES:
+        for done in range(1, steps + 1):
+            emit({"event": "progress", "stage": stage, "done": done, "total": steps})
+            time.sleep(delay)
+        if mode == "error" and stage == "track":
+            shutil.rmtree(temp, ignore_errors=True)
+            emit({"event": "error", "message": "no face found in the video", "hint": "check that the face is visible"})
+            return 3
+        if mode == "silent-fail" and stage == "track":
+            shutil.rmtree(temp, ignore_errors=True)
+            sys.stderr.write("Traceback: something broke\n")
+            return 1
+    emit({"event": "warning", "code": "weak_channels", "message": "cheekPuff stays near 0"})
+    shutil.rmtree(temp)
+    import maya_take_factory
+    maya_take_factory.write_take(temp, rig=args.rig or "mh4", seconds=float(behaviour.get("seconds", 1.0)),
+                                 audio=bool(args.audio))
+    os.rename(temp, out)
+    emit({"event": "result", "take": out})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

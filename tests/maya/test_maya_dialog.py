@@ -1,0 +1,192 @@
+"""The Retarget dialog offscreen (PySide6): fields, validation, remembered settings, a fake engine's
+progress, cancel, errors, and applying the take."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import psutil
+import pytest
+
+import fake_maya
+from maya import cmds
+
+from retarget_maya.dialog import RetargetDialog, suggest_take_folder
+from retarget_maya.qt import QT_BINDING, QtCore
+from retarget_maya.settings import DialogSettings
+
+FAKE_ENGINE = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "maya_fake_engine.py")]
+
+
+def wait_until(app, condition, timeout=20.0):
+    deadline = time.time() + timeout
+    while not condition():
+        if time.time() > deadline:
+            raise AssertionError("timed out")
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return DialogSettings(QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def make_dialog(qt_app, settings, monkeypatch):
+    monkeypatch.delenv("FACERETARGET_ENGINE_PYTHON", raising=False)
+    dialogs = []
+
+    def make(**kwargs):
+        dialog = RetargetDialog(settings=kwargs.pop("settings", settings), engine_entry=FAKE_ENGINE, **kwargs)
+        dialogs.append(dialog)
+        return dialog
+    yield make
+    for dialog in dialogs:
+        if dialog.engine is not None and dialog.engine.is_running():
+            dialog.engine.cancel()
+            dialog.engine.wait(5000)
+        dialog.deleteLater()
+
+
+def fill(dialog, tmp_path, mode="ok", **behaviour):
+    video = tmp_path / ("clip_%s.mp4" % mode)
+    video.write_text(json.dumps(dict(mode=mode, **behaviour)))
+    dialog.video_edit.setText(str(video))
+    dialog.take_edit.setText(str(tmp_path / ("take_%s" % mode)))
+    dialog.python_edit.setText(sys.executable)
+    return video
+
+
+def test_uses_pyside6_here():
+    assert QT_BINDING == "PySide6"
+
+
+def test_validation_messages_without_a_rig(maya_scene, make_dialog, tmp_path):
+    dialog = make_dialog()
+    assert "No MetaHuman face board found" in dialog.rig_message.text()
+    assert dialog.run() is False
+    text = dialog.message_label.text()
+    for expected in ("Choose the video", "Choose the take folder", "No target rig", "Set the engine's Python"):
+        assert expected in text
+    dialog.video_edit.setText(str(tmp_path / "missing.mp4"))
+    dialog.audio_edit.setText(str(tmp_path / "missing.wav"))
+    dialog.take_edit.setText(str(tmp_path))                      # exists already
+    problems = "\n".join(dialog.validate())
+    assert "The video does not exist" in problems and "The audio does not exist" in problems
+    assert "The take folder already exists" in problems
+
+
+def test_rig_and_start_frame_come_from_the_scene(maya_scene, make_dialog):
+    fake_maya.build_face_board("legacy", namespace="Hero")
+    cmds.playbackOptions(minTime=1001, maxTime=1100)
+    dialog = make_dialog()
+    assert dialog.rig_combo.count() == 1 and "legacy" in dialog.rig_combo.currentText()
+    assert dialog.rig_message.text() == "" and dialog.start_spin.value() == 1001
+    assert dialog.request().rig == "legacy"
+
+
+def test_settings_are_remembered(mh4_rig, make_dialog, settings, tmp_path):
+    dialog = make_dialog()
+    fill(dialog, tmp_path)
+    dialog.audio_edit.setText("/a/b.wav")
+    dialog.smoothing_check.setChecked(True)
+    dialog.smoothing_spin.setValue(6.5)
+    dialog.lip_combo.setCurrentText("blend")
+    dialog.mode_combo.setCurrentIndex(1)
+    dialog.image_plane_check.setChecked(True)
+    dialog.save_settings()
+    again = make_dialog()
+    assert again.audio_edit.text() == "/a/b.wav" and again.python_edit.text() == sys.executable
+    assert again.smoothing_check.isChecked() and again.smoothing_spin.value() == pytest.approx(6.5)
+    assert again.lip_combo.currentText() == "blend" and again.mode_combo.currentData() == "layer"
+    assert again.image_plane_check.isChecked()
+    assert again.request().smoothing_hz == pytest.approx(6.5)
+
+
+def test_environment_variable_overrides_the_engine_python(mh4_rig, make_dialog, monkeypatch, settings):
+    settings.set("engine_python", "/remembered/python")
+    monkeypatch.setenv("FACERETARGET_ENGINE_PYTHON", "/studio/python")
+    dialog = make_dialog()
+    assert dialog.python_edit.text() == "/studio/python" and not dialog.python_edit.isEnabled()
+    dialog.save_settings()
+    assert settings.text("engine_python") == "/remembered/python"
+
+
+def test_run_shows_progress_then_applies_the_take(mh4_rig, make_dialog, qt_app, tmp_path):
+    dialog = make_dialog()
+    fill(dialog, tmp_path, seconds=1.0)
+    stages, applied = [], []
+    dialog.applied.connect(applied.append)
+    assert dialog.run() is True
+    assert not dialog.run_button.isEnabled() and dialog.cancel_button.isEnabled()
+    dialog.engine.progress.connect(lambda e: stages.append((e.stage, e.done, e.total)))
+    wait_until(qt_app, lambda: applied or dialog.message_label.text())
+    assert applied, dialog.message_label.text()
+    assert [s for s, d, t in stages if d == t] == ["decode", "track", "solve", "export"]
+    assert dialog.stage_label.text() == "Done." and dialog.progress_bar.value() == 1000
+    assert "174 attributes keyed" in dialog.message_label.text()
+    assert "warning: cheekPuff stays near 0" in dialog.log_view.toPlainText()
+    assert '"pythonpath": null' in dialog.log_view.toPlainText()      # Maya's PYTHONPATH did not leak
+    assert cmds.keyframe("MH:CTRL_C_jaw.ty", query=True, keyframeCount=True) == 25
+    assert dialog.run_button.isEnabled() and not dialog.cancel_button.isEnabled()
+
+
+def test_cancel_ends_the_engine(mh4_rig, make_dialog, qt_app, tmp_path):
+    dialog = make_dialog()
+    fill(dialog, tmp_path, mode="slow", delay=0.02)
+    assert dialog.run()
+    progress = []
+    dialog.engine.progress.connect(progress.append)
+    wait_until(qt_app, lambda: len(progress) >= 3)
+    pid = dialog.engine.process_id()
+    assert psutil.pid_exists(pid)
+    dialog.cancel()
+    wait_until(qt_app, lambda: dialog.stage_label.text() == "Cancelled.")
+    assert not dialog.engine.is_running()
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    leftovers = [n for n in os.listdir(tmp_path) if n.startswith(".take_slow")]
+    assert leftovers == [] and not os.path.exists(tmp_path / "take_slow")
+    assert cmds.keyframe("MH:CTRL_C_jaw.ty", query=True, keyframeCount=True) == 0
+    assert dialog.run_button.isEnabled()
+
+
+def test_engine_error_is_shown_with_its_hint(mh4_rig, make_dialog, qt_app, tmp_path):
+    dialog = make_dialog()
+    fill(dialog, tmp_path, mode="error")
+    failures = []
+    dialog.failed.connect(failures.append)
+    assert dialog.run()
+    wait_until(qt_app, lambda: failures)
+    assert failures[0] == "no face found in the video\nHint: check that the face is visible"
+    assert dialog.stage_label.text() == "The engine failed."
+    assert "color" in dialog.message_label.styleSheet()
+
+
+def test_crash_without_an_error_event_shows_the_exit_code_and_stderr(mh4_rig, make_dialog, qt_app, tmp_path):
+    dialog = make_dialog()
+    fill(dialog, tmp_path, mode="silent-fail")
+    failures = []
+    dialog.failed.connect(failures.append)
+    assert dialog.run()
+    wait_until(qt_app, lambda: failures)
+    assert "exit code 1" in failures[0] and "Traceback: something broke" in failures[0]
+
+
+def test_closing_a_running_dialog_cancels_the_engine(mh4_rig, make_dialog, qt_app, tmp_path):
+    dialog = make_dialog()
+    fill(dialog, tmp_path, mode="slow", delay=0.02)
+    assert dialog.run()
+    wait_until(qt_app, lambda: dialog.engine.process_id() and "decode" in dialog.stage_label.text())
+    dialog.close()
+    assert dialog.engine.wait(5000)
+
+
+def test_suggested_take_folder(tmp_path):
+    video = tmp_path / "actor01.mp4"
+    assert suggest_take_folder(str(video)) == str(tmp_path / "actor01_take")
+    (tmp_path / "actor01_take").mkdir()
+    assert suggest_take_folder(str(video)) == str(tmp_path / "actor01_take2")
+    assert suggest_take_folder("") == ""
