@@ -78,7 +78,8 @@ def encode(path: Path, frames, fps: float, size: tuple[int, int]) -> Path:
 
 def bare_loop_fps(path: Path) -> tuple[float, int]:
     with av.open(str(path)) as container:
-        decoded = [(f.to_ndarray(format="rgb24"), float(f.time)) for f in container.decode(video=0)]
+        decoded = [(np.ascontiguousarray(f.to_ndarray(format="rgb24")), float(f.time))  # MediaPipe needs packed rows
+                   for f in container.decode(video=0)]
     with FaceTracker() as tracker:
         # MediaPipe alone: detect_for_video on ready frames, no result conversion. Model loading is
         # not counted here (the run pays it, overlapped with decoding).
