@@ -48,10 +48,13 @@ def test_rotation_turns_the_picture_upright():
     ("missing.mp4", None, "not found"),
     ("empty.mp4", b"", "empty"),
     ("notes.mp4", b"this is a text file, not a video\n" * 20, "cannot read"),
+    ("clips.mp4", "folder", "is a folder"),
 ])
 def test_bad_files_are_refused_with_a_reason(tmp_path, name, content, message):
     path = tmp_path / name
-    if content is not None:
+    if content == "folder":
+        path.mkdir()
+    elif content is not None:
         path.write_bytes(content)
     with pytest.raises(BadInput, match=message) as info:
         probe(path)
