@@ -1,0 +1,170 @@
+"""Sub-commands of the preview stage: `preview`, `preview-all`, `compare` and `plot`.
+
+    faceretarget-engine preview TAKE_DIR [--out preview.mp4] [--head-model ict.npz] [--video SOURCE]
+    faceretarget-engine preview-all VIDEO_OR_FOLDER... --out FOLDER      (run + preview for every clip)
+    faceretarget-engine compare --left original.mp4 --right render.mp4 --out side_by_side.mp4
+    faceretarget-engine plot TAKE_DIR --channels CTRL_C_jaw.ty,jawOpen --out curves.png
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.preview.compare import CompareOptions
+from engine.preview.plot import PlotOptions
+from engine.preview.preview import PreviewOptions
+
+DEFAULTS = PreviewOptions()
+COMPARE_DEFAULTS = CompareOptions()
+PLOT_DEFAULTS = PlotOptions()
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from exc
+    return w, h
+
+
+def add_preview_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `preview`, `preview-all` and `run --preview`."""
+    parser.add_argument("--size", type=_size, default=(DEFAULTS.width, DEFAULTS.height),
+                        help=f"output size WIDTHxHEIGHT (default: {DEFAULTS.width}x{DEFAULTS.height})")
+    parser.add_argument("--head-model", type=Path, default=DEFAULTS.head_model,
+                        help="ICT-FaceKit head npz (ict_facekit_light_expr.npz); default: $FACERETARGET_HEAD_MODEL, "
+                             "else the built-in head from MediaPipe's canonical face mesh")
+    parser.add_argument("--head-renderer", choices=["auto", "gl", "soft"], default=DEFAULTS.head_renderer,
+                        help="auto: OpenGL over EGL when available, else software (default: %(default)s)")
+    parser.add_argument("--codec", default=DEFAULTS.codec, help="video encoder (default: %(default)s)")
+    parser.add_argument("--crf", type=int, default=DEFAULTS.crf, help="H.264 quality, lower is better "
+                        "(default: %(default)s)")
+    parser.add_argument("--no-audio", action="store_true", help="do not mux the take's audio")
+
+
+def preview_options_from(args: argparse.Namespace, video: Path | None = None) -> PreviewOptions:
+    width, height = args.size
+    return PreviewOptions(width=width, height=height, head_model=args.head_model, head_renderer=args.head_renderer,
+                          codec=args.codec, crf=args.crf, audio=not args.no_audio, video=video)
+
+
+def register(subparsers) -> None:
+    from engine.cli import add_progress_option
+
+    p = subparsers.add_parser("preview", help="side-by-side review video of a take")
+    p.add_argument("take", type=Path, help="take folder")
+    p.add_argument("--out", type=Path, default=None, help="output MP4 (default: TAKE/preview.mp4)")
+    p.add_argument("--video", type=Path, default=None, help="the source video, if it moved since the take was made")
+    add_preview_options(p)
+    add_progress_option(p)
+    p.set_defaults(handler=command_preview)
+
+    p = subparsers.add_parser("preview-all", help="retarget every clip and write each take with its preview")
+    p.add_argument("inputs", type=Path, nargs="+", help="videos, or folders of videos")
+    p.add_argument("--out", type=Path, required=True, help="folder for the takes (one sub-folder per clip)")
+    p.add_argument("--rig", choices=["mh4", "legacy"], default="mh4", help="rig generation (default: %(default)s)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing takes")
+    add_preview_options(p)
+    add_progress_option(p)
+    p.set_defaults(handler=command_preview_all)
+
+    p = subparsers.add_parser("compare", help="original video beside a render made elsewhere, matched by time")
+    p.add_argument("--left", type=Path, required=True, help="the original video (its timeline and audio lead)")
+    p.add_argument("--right", type=Path, required=True, help="a render (Maya playblast, Unreal movie)")
+    p.add_argument("--out", type=Path, required=True, help="output MP4")
+    p.add_argument("--labels", nargs=2, default=list(COMPARE_DEFAULTS.labels), metavar=("LEFT", "RIGHT"),
+                   help="labels drawn on each side (default: %(default)s)")
+    p.add_argument("--offset", type=float, default=COMPARE_DEFAULTS.offset,
+                   help="seconds into the left video where the right one starts (default: %(default)s)")
+    p.add_argument("--height", type=int, default=COMPARE_DEFAULTS.height,
+                   help="output height; both sides are scaled to it (default: %(default)s)")
+    p.add_argument("--audio", choices=["left", "right", "none"], default=COMPARE_DEFAULTS.audio,
+                   help="whose audio to keep (default: %(default)s; falls back to the other side)")
+    p.add_argument("--codec", default=COMPARE_DEFAULTS.codec, help="video encoder (default: %(default)s)")
+    add_progress_option(p)
+    p.set_defaults(handler=command_compare)
+
+    p = subparsers.add_parser("plot", help="publication-quality plots of a take's curves (matplotlib)")
+    p.add_argument("take", type=Path, help="take folder")
+    p.add_argument("--channels", default=",".join(PLOT_DEFAULTS.channels),
+                   help="comma-separated face-board attributes, ARKit names, raw curves or head-pose columns; "
+                        "shell-style wildcards allowed, e.g. 'CTRL_*_eye_blink.ty' (default: key curves)")
+    p.add_argument("--out", type=Path, default=Path("curves.png"), help="image file (.png, .pdf, .svg)")
+    p.add_argument("--start", type=float, default=None, help="first second to show")
+    p.add_argument("--end", type=float, default=None, help="last second to show")
+    p.add_argument("--overlay", action="store_true", help="all channels in one axes instead of one per row")
+    p.add_argument("--dpi", type=int, default=PLOT_DEFAULTS.dpi, help="dots per inch (default: %(default)s)")
+    p.add_argument("--title", default=None, help="figure title (default: the take's name)")
+    add_progress_option(p)
+    p.set_defaults(handler=command_plot)
+
+
+def command_preview(args: argparse.Namespace, reporter) -> None:
+    from engine.preview.preview import render_preview
+
+    result = render_preview(args.take, args.out, preview_options_from(args, args.video), reporter)
+    reporter.result(str(result.path), {"frames": result.frames, "seconds": round(result.seconds, 2),
+                                       "fps": round(result.fps, 1), "head": result.head,
+                                       "head_backend": result.head_backend})
+
+
+def _videos(inputs: list[Path]) -> list[Path]:
+    from engine.errors import BadInput
+
+    found: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            found += sorted(p for p in item.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+        elif item.is_file():
+            found.append(item)
+        else:
+            raise BadInput(f"not found: {item}", "give video files or folders that hold them")
+    if not found:
+        raise BadInput("no videos found in " + ", ".join(map(str, inputs)),
+                       f"videos are files ending in {', '.join(VIDEO_SUFFIXES)}")
+    return found
+
+
+def command_preview_all(args: argparse.Namespace, reporter) -> None:
+    from engine.config import RunOptions
+    from engine.errors import EngineError
+    from engine.pipeline import run
+    from engine.preview.encode import check_encoder
+
+    check_encoder(args.codec)
+    videos = _videos(args.inputs)
+    done, failed = [], []
+    for k, video in enumerate(videos):
+        reporter.progress("clips", k, len(videos))
+        options = RunOptions(video=video, out=args.out / video.stem, rig=args.rig, progress=args.progress,
+                             overwrite=args.overwrite, preview=True,
+                             preview_options=preview_options_from(args))
+        try:
+            done.append(str(run(options, reporter)))
+        except EngineError as exc:
+            reporter.warning("clip_failed", f"{video.name}: {exc.message}", video=str(video), hint=exc.hint)
+            failed.append(video.name)
+    reporter.progress("clips", len(videos), len(videos))
+    reporter.result(str(args.out), {"takes": done, "failed": failed})
+    if failed and not done:
+        raise EngineError(f"no clip could be processed ({len(failed)} failed)", "see the warnings above")
+
+
+def command_compare(args: argparse.Namespace, reporter) -> None:
+    from engine.preview.compare import compare_videos
+
+    options = CompareOptions(labels=tuple(args.labels), offset=args.offset, height=args.height, audio=args.audio,
+                             codec=args.codec)
+    result = compare_videos(args.left, args.right, args.out, options, reporter)
+    reporter.result(str(result), {})
+
+
+def command_plot(args: argparse.Namespace, reporter) -> None:
+    from engine.preview.plot import plot_take
+
+    channels = tuple(c.strip() for c in args.channels.split(",") if c.strip())
+    options = PlotOptions(channels=channels, start=args.start, end=args.end, overlay=args.overlay, dpi=args.dpi,
+                          title=args.title)
+    result = plot_take(args.take, args.out, options)
+    reporter.result(str(result), {})
