@@ -13,6 +13,7 @@ import time
 import traceback
 from pathlib import Path
 
+from engine.audio.command import add_run_audio_options, audio_options_from
 from engine.config import RunOptions, SolveOptions
 from engine.errors import EXIT_INTERNAL, EXIT_OK, Cancelled, EngineError
 from engine.protocol import Reporter, make_reporter
@@ -24,6 +25,13 @@ SOLVE_DEFAULTS = SolveOptions()
 # Further sub-commands live beside their stage. Each module has `register(subparsers)`, which adds its
 # parser with `set_defaults(handler=fn)`; fn(args, reporter) does the work (EngineError for bad input).
 COMMAND_MODULES: tuple[str, ...] = (
+    "engine.preview.cli",
+    "engine.audio.command",
+    "engine.live.cli",
+    "engine.scale.cli",
+    "engine.rig.fit_mapping",
+    "engine.models.command",
+    "engine.blendshapes.cli",
 )
 
 
@@ -33,9 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="retarget a face video to a take folder")
-    run.add_argument("--video", type=Path, required=True, help="the actor's face video")
+    run.add_argument("--video", type=Path, default=None, help="the actor's face video (or --flame-params)")
     run.add_argument("--out", type=Path, required=True, help="take folder to write (must not exist)")
+    add_run_audio_options(run)   # engine/audio: --audio, --transcript, --lip-correction, ...
+    run.add_argument("--preview", action="store_true", help="also write preview.mp4 into the take (engine/preview)")
+    importlib.import_module("engine.models.command").add_run_options(run)   # --video-model/--audio-model
     add_common_options(run)
+    importlib.import_module("engine.blendshapes.cli").add_flame_run_options(run)   # --flame-params ...
 
     demo = sub.add_parser("demo", help="make a sample clip (no downloads) and retarget it")
     demo.add_argument("--out", type=Path, default=Path("demo_take"), help="take folder (replaced if it is a take)")
@@ -60,6 +72,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                         help="json: one event per line on stdout, for the Maya dialog")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing take folder")
     parser.add_argument("--model", type=Path, default=None, help="path to face_landmarker.task")
+    parser.add_argument("--mapping", default=DEFAULTS.mapping,
+                        help="ARKit -> face board: a fit-mapping JSON, a full-face rules JSON, or 'pose' for "
+                             "Epic's mapping pose alone (default: mapping pose + the built-in full-face rules)")
 
 
 def add_progress_option(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +86,12 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
 def options_from(args: argparse.Namespace) -> RunOptions:
     solve = SolveOptions(neutral_time=args.neutral_time, smoothing_cutoff_hz=args.smoothing)
     return RunOptions(video=getattr(args, "video", None), out=args.out, rig=args.rig, fps_out=args.fps_out,
-                      progress=args.progress, overwrite=args.overwrite, model_path=args.model, solve=solve)
+                      progress=args.progress, overwrite=args.overwrite, model_path=args.model, solve=solve,
+                      preview=getattr(args, "preview", False),
+                      mapping=args.mapping,
+                      audio=audio_options_from(args),
+                      learned=importlib.import_module("engine.models.command").learned_options_from(args),
+                      flame=importlib.import_module("engine.blendshapes.cli").flame_run_options(args))
 
 
 def _raise_cancelled(signum, frame) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from engine.blendshapes.options import FlameRunOptions
+from engine.models.options import LearnedOptions
+from engine.preview.options import PreviewOptions
+
 
 @dataclass
 class SolveOptions:
@@ -16,9 +20,34 @@ class SolveOptions:
     # Gaps (frames with no face) up to this long are bridged by interpolation; longer ones ease to
     # the neutral face. Both are recorded in take.json.
     max_bridged_gap_s: float = 0.5
-    # One-Euro filter (live use): minimum cutoff (Hz) and speed coefficient.
+    # One-Euro filter (live use): minimum cutoff (Hz) and speed coefficient (per unit/s of a 0..1 score).
+    # beta 3 lets blinks through (correlation with `run`'s takes 0.94-0.98 on the shared clips, 0.84-0.90
+    # with 0.3) while frame-to-frame jitter stays below the offline takes' (bench/live.py, tests/test_live.py).
     one_euro_min_cutoff: float = 1.5
-    one_euro_beta: float = 0.3
+    one_euro_beta: float = 3.0
+    # Landmark-space estimates (engine/solve/landmark_fit.py) for what MediaPipe's scores miss; which
+    # source each channel takes, and its gain, is data: engine/solve/data/channels.json.
+    use_landmarks: bool = True
+    landmark_basis: Path | None = None         # ARKit basis at MediaPipe's landmarks (.json/.npz); None: built-in
+
+
+@dataclass
+class AudioOptions:
+    """Speech input of `run --audio` and `lipsync` (engine/audio)."""
+    audio: Path | None = None                  # speech recording; run: None = no audio unless lip correction is asked
+    transcript: str | None = None              # a transcript file or the text itself; None: phone recognition
+    language: str = "en"                       # en: pocketsphinx; zh: pinyin -> English phones (needs a transcript);
+                                               # any other: loudness/spectral mouth track (also zh without transcript)
+    lip_correction: str | None = None          # off | blend | replace | auto; None: auto with --audio, else off
+    audio_offset: float = 0.0                  # seconds the sound lags the picture (negative: it leads)
+    blend_weight: float = 0.7                  # the audio's share of the mouth controls in `blend` mode
+    fps: float = 60.0                          # curve rate of an audio-only take (lipsync)
+    max_align_s: float = 30.0                  # longer speech is aligned in chunks cut at the longest pauses
+    recognizer: str = "words"                  # without a transcript: words (recognise words, then align them;
+                                               # ~5x real time) or phones (phone LM only; ~20x, less accurate)
+
+
+LIP_CORRECTION_MODES = ("off", "blend", "replace", "auto")
 
 
 @dataclass
@@ -30,7 +59,14 @@ class RunOptions:
     progress: str = "human"                    # "human" (stderr bar) or "json" (stdout events)
     overwrite: bool = False
     model_path: Path | None = None             # face_landmarker.task; None: resolve (see track.model_bundle)
+    mapping: str | None = None                 # ARKit -> face board: None = mapping pose + full-face rules,
+                                               # "pose" = mapping pose only, or a fit-mapping / rules JSON path
     solve: SolveOptions = field(default_factory=SolveOptions)
+    preview: bool = False                      # also write preview.mp4 into the take (engine/preview)
+    preview_options: PreviewOptions = field(default_factory=PreviewOptions)
+    audio: AudioOptions = field(default_factory=AudioOptions)
+    learned: LearnedOptions = field(default_factory=LearnedOptions)   # run --video-model/--audio-model (engine/models)
+    flame: FlameRunOptions | None = None       # run --flame-params: FLAME sequence instead of video (engine/blendshapes)
 
     def to_json(self) -> dict:
         doc = asdict(self)

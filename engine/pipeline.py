@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 
 import engine
+from engine.audio.correction import apply_correction, prepare_audio
+from engine.audio.take import AUDIO_TAKE_FILES
 from engine.config import RunOptions
 from engine.errors import BadInput, NoFaceFound
 from engine.export.livelink import write_livelink_csv
+from engine.export.rigmapper import rigmapper_rate, write_rigmapper_csv
 from engine.export.take import TAKE_FILES, TakeWriter, file_sha256, write_curves_csv
 from engine.media.video import VideoInfo, probe
 from engine.protocol import Reporter
@@ -49,13 +52,26 @@ def validate(options: RunOptions) -> None:
         raise BadInput(f"unknown rig {options.rig!r}", f"use one of: {', '.join(RIG_GENERATIONS)}")
     if options.fps_out is not None and not 1 <= options.fps_out <= 1000:
         raise BadInput(f"--fps-out {options.fps_out} is out of range", "use a rate such as 24, 30 or 60")
+    if options.mapping not in (None, "pose") and not Path(options.mapping).is_file():
+        raise BadInput(f"--mapping {options.mapping}: file not found",
+                       "give a fit-mapping JSON, a full-face rules JSON, or 'pose'")
+    if options.learned.active:   # engine/models: checkpoints exist, group specs parse
+        from engine.models.apply import validate_learned
+
+        validate_learned(options.learned, options.rig)
 
 
 def run(options: RunOptions, reporter: Reporter) -> Path:
     """Write a take folder for options.video at options.out and return its path."""
+    if options.flame is not None:   # engine/blendshapes: a FLAME parameter sequence instead of the video
+        from engine.blendshapes.run import run_flame
+
+        return run_flame(options, reporter)
     validate(options)
     timer = StageTimer()
     with TakeWriter(options.out, options.overwrite) as writer:
+        with timer.stage("audio"):   # engine/audio: speech timing for lip correction (fails fast on bad audio)
+            speech_audio = prepare_audio(options, reporter)
         with timer.stage("probe"):
             info = probe(options.video)
         with timer.stage("track"):
@@ -64,16 +80,38 @@ def run(options: RunOptions, reporter: Reporter) -> Path:
         check_track(track, info, reporter)
         with timer.stage("solve"):
             solved = solve(track, options.solve)
+            source_solved = solved      # at the track's frame times: the learned video model's input
             if options.fps_out:
                 solved = resample_take(solved, options.fps_out)
         reporter.progress("solve", 1, 1)
         with timer.stage("rig"):
-            curves = retarget(solved.arkit, options.rig)
+            curves = retarget(solved.arkit, options.rig, solved.times, options.mapping)
         reporter.progress("rig", 1, 1)
+        lipsync_meta = None
+        if speech_audio is not None:
+            with timer.stage("lip_correction"):
+                lipsync_meta = apply_correction(speech_audio, options, solved, curves, writer.path, reporter,
+                                                track.confidence)
+        learned = None
+        if options.learned.active:   # engine/models: learned predictions replace/blend per control group
+            from engine.models.apply import apply_learned
+
+            with timer.stage("learned"):
+                curves, learned = apply_learned(curves, solved.times, track, source_solved, options, reporter)
         with timer.stage("export"):
-            write_take_files(writer.path, solved, curves)
+            write_take_files(writer.path, solved, curves, rigmapper_fps(options, info))
         reporter.progress("export", 1, 1)
         meta = take_metadata(options, info, track, solved, timer.timings, reporter.warnings)
+        if learned is not None:
+            meta["learned"] = learned
+        if lipsync_meta is not None:
+            meta["lipsync"] = lipsync_meta
+            meta["files"].update(AUDIO_TAKE_FILES)
+        if options.preview:   # engine/preview: preview.mp4 goes into the take before it is committed
+            from engine.preview.preview import add_preview_to_take
+
+            with timer.stage("preview"):
+                add_preview_to_take(writer.path, meta, options.preview_options, reporter)
         return writer.commit(meta)
 
 
@@ -91,13 +129,19 @@ def check_track(track: FaceTrack, info: VideoInfo, reporter: Reporter) -> None:
         reporter.warning("low_detection", f"face found in only {track.detected_share:.0%} of frames")
 
 
-def write_take_files(folder: Path, solved: SolvedTake, curves) -> None:
+def rigmapper_fps(options: RunOptions, info: VideoInfo) -> float | None:
+    """The frame rate of rigmapper.csv's frame numbers: --fps-out, else the video's own rate."""
+    return options.fps_out or info.fps or None
+
+
+def write_take_files(folder: Path, solved: SolvedTake, curves, fps: float | None = None) -> None:
     write_curves_csv(folder / TAKE_FILES["faceboard"], solved.times, curves.faceboard_names, curves.faceboard)
     write_curves_csv(folder / TAKE_FILES["raw_curves"], solved.times, curves.raw_names, curves.raw)
     head_rad = np.deg2rad(solved.head_pose[:, 3:6])
     write_livelink_csv(folder / TAKE_FILES["arkit"], solved.times, solved.arkit, head=head_rad)
     write_curves_csv(folder / TAKE_FILES["head_pose"], solved.times, ["detected", *HEAD_POSE_COLUMNS],
                      np.column_stack([solved.detected.astype(float), solved.head_pose]))
+    write_rigmapper_csv(folder / TAKE_FILES["rigmapper"], solved.times, curves.raw_names, curves.raw, fps)
 
 
 def take_metadata(options: RunOptions, info: VideoInfo, track: FaceTrack, solved: SolvedTake,
@@ -111,6 +155,7 @@ def take_metadata(options: RunOptions, info: VideoInfo, track: FaceTrack, solved
         "source_frame_count": len(track),
         "duration": float(solved.times[-1]) if len(solved.times) else 0.0,
         "time_sampling": f"uniform {options.fps_out} fps" if options.fps_out else "source frame times",
+        "rigmapper_fps": rigmapper_rate(rigmapper_fps(options, info), solved.times),
         "inputs": {"video": {"path": str(Path(options.video).absolute()), "sha256": file_sha256(info.path),
                              "width": info.width, "height": info.height, "rotation": info.rotation}},
         "options": options.to_json(),

@@ -16,7 +16,8 @@ from engine.rig.faceboard import load_faceboard
 
 pytestmark = pytest.mark.slow
 CLIPS = ["driving_d0", "driving_d3", "driving_d6", "driving_d9", "driving_d11", "driving_d12", "driving_d13"]
-TAKE_FILES = ["take.json", "faceboard.csv", "raw_curves.csv", "arkit.csv", "head_pose.csv", "landmarks.npy"]
+TAKE_FILES = ["take.json", "faceboard.csv", "raw_curves.csv", "arkit.csv", "head_pose.csv", "landmarks.npy",
+              "rigmapper.csv"]
 
 
 @pytest.fixture(scope="session")

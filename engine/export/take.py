@@ -23,6 +23,7 @@ TAKE_FILES = {
     "arkit": "arkit.csv",
     "head_pose": "head_pose.csv",
     "landmarks": "landmarks.npy",
+    "rigmapper": "rigmapper.csv",      # Unreal RigMapper CSV of the raw curves (engine.export.rigmapper)
 }
 
 

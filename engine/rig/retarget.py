@@ -1,13 +1,17 @@
 """ARKit-52 -> raw CTRL_expressions_* curves -> MetaHuman face-board values.
 
 The baseline mapping is Epic's ARKit mapping pose (what a Live Link user gets in Unreal): each ARKit
-shape adds weighted amounts to raw curves. Raw curves are then inverted to face-board keys attribute by
-attribute (engine.rig.faceboard), because animators edit the face board, not raw curves.
+shape adds weighted amounts to raw curves. On top of it, the full-face mapping's rules
+(engine/rig/data/fullface_mapping.json, engine.rig.fullface) drive the secondary controls the pose never
+reaches. Raw curves are then inverted to face-board keys attribute by attribute (engine.rig.faceboard),
+because animators edit the face board, not raw curves. A mapping fitted from paired recordings
+(`fit-mapping`, engine.rig.fit_mapping) goes straight to face-board values instead.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -42,10 +46,29 @@ def arkit_to_raw(arkit: np.ndarray, rig: str) -> np.ndarray:
     return np.clip(np.asarray(arkit) @ matrix, 0.0, 1.0)
 
 
-def retarget(arkit: np.ndarray, rig: str) -> RigCurves:
-    """Face-board and raw curves for (N, 52) ARKit weights on the given rig generation."""
+POSE_ONLY = "pose"          # `mapping` value: Epic's mapping pose alone (what Live Link gives)
+
+
+def retarget(arkit: np.ndarray, rig: str, times: np.ndarray | None = None,
+             mapping: str | Path | None = None) -> RigCurves:
+    """Face-board and raw curves for (N, 52) ARKit weights on the given rig generation.
+
+    mapping: None = the mapping pose plus the project's full-face rules; "pose" = the mapping pose only;
+    a path = a full-face rules file like engine/rig/data/fullface_mapping.json, or a mapping fitted by
+    `fit-mapping`. `times` (seconds) matter to rules that look back in time (sticky lips)."""
     board: FaceBoard = load_faceboard(rig)
+    arkit = np.asarray(arkit, dtype=float)
+    if mapping is not None and str(mapping) != POSE_ONLY:
+        from engine.rig.fit_mapping import is_fitted_mapping, load_fitted_mapping
+
+        if is_fitted_mapping(mapping):
+            faceboard = load_fitted_mapping(mapping).apply(arkit, times, rig)
+            return RigCurves(rig, list(board.names), faceboard, list(board.raw_curve_names), board.to_raw(faceboard))
     raw = arkit_to_raw(arkit, rig)
+    if str(mapping) != POSE_ONLY:
+        from engine.rig.fullface import apply_rules, load_mapping
+
+        raw = apply_rules(raw, arkit, times, rig, load_mapping(str(mapping) if mapping is not None else None))
     faceboard = board.from_raw(raw)
     # What the face board can express is what the rig will show: report the raw curves it produces.
     return RigCurves(rig, list(board.names), faceboard, list(board.raw_curve_names), board.to_raw(faceboard))

@@ -49,3 +49,12 @@ def apply_neutral(arkit: np.ndarray, neutral: np.ndarray) -> np.ndarray:
     """Re-map scores so that the neutral face reads 0 and a full expression still reads 1."""
     neutral = np.clip(neutral, 0.0, MAX_NEUTRAL)
     return np.clip((arkit - neutral) / (1.0 - neutral), 0.0, 1.0)
+
+
+def rescale(values: np.ndarray, gain: np.ndarray, deadzone: np.ndarray) -> np.ndarray:
+    """Per-channel range normalisation of neutral-relative values: scale by `gain` (a channel that reads
+    0.6 at a full expression gets 1/0.6), then drop a dead zone (the noise a resting face shows) while
+    keeping 1 at 1."""
+    x = np.asarray(values) * gain
+    deadzone = np.clip(deadzone, 0.0, 0.5)
+    return np.clip((x - deadzone) / (1.0 - deadzone), 0.0, 1.0)

@@ -19,6 +19,7 @@ class FaceTrack:
     head_pose: np.ndarray      # (N, 4, 4) facial transformation matrix (cm); NaN where no face
     confidence: np.ndarray     # (N,) 0..1 (0 where no face)
     landmarks_path: Path | None = None   # (N, 478, 3) image-normalized landmarks, .npy on disk
+    image_size: tuple[int, int] | None = None   # (width, height) of the tracked frames: landmarks -> pixels
 
     def __post_init__(self) -> None:
         n = len(self.times)

@@ -55,4 +55,5 @@ def track_video(info: VideoInfo, landmarks_path: Path, reporter: Reporter,
         sink.abort()
         raise
     return FaceTrack(np.array(times), np.array(detected, dtype=bool), np.array(scores).reshape(-1, 52),
-                     np.array(poses).reshape(-1, 4, 4), np.array(confidence), path)
+                     np.array(poses).reshape(-1, 4, 4), np.array(confidence), path,
+                     image_size=(info.width, info.height))

@@ -1,0 +1,196 @@
+"""Tracking + solving accuracy against rendered ground truth (the ICT-FaceKit head at known ARKit weights).
+
+    .venv/bin/python bench/rendered_truth.py [--split test|dev|all] [--quick] [--ict DIR] [--cache DIR]
+
+Renders clips of the ICT head (../shared/data/ict-facekit, MIT; or --ict / $FACERETARGET_ICT) headless with
+moderngl/EGL: every ARKit channel alone at two strengths, realistic combinations, speech-like mouth
+sequences, blinks and gaze, several identities from ICT's identity PCA, head yaw/pitch up to 25 degrees,
+three lightings and several image sizes. Each frame goes through the engine's tracker (FaceTracker, the
+one `run` uses, VIDEO mode) into a FaceTrack, which the engine's `solve` turns into curves.
+
+Printed (markdown): per ARKit channel the mean absolute error and correlation of (a) MediaPipe's raw
+scores and (b) the engine's solved curves against the rendered weights; per face-region group; the
+curves on rest frames; the weak channels; head yaw/pitch/roll. The `test` split's identities are never
+used to tune anything (`dev` is for that). Tracked clips are cached (--cache) so re-running the solve is fast.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from engine.config import SolveOptions  # noqa: E402
+from engine.render.ict import RENDERED_CHANNELS, IctHead  # noqa: E402
+from engine.render.metrics import GROUPS, WEAK_CHANNELS, channel_scores, correlation, group_of, rest_frames  # noqa: E402
+from engine.render.renderer import Camera, HeadRenderer, Look  # noqa: E402
+from engine.render.sequences import HeadMotion  # noqa: E402
+from engine.render.truth import ClipSpec, RenderedClip, load_clip, render_and_track, save_clip  # noqa: E402
+from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
+from engine.rig.retarget import retarget  # noqa: E402
+from engine.solve.solver import solve  # noqa: E402
+
+TEST_CLIPS = (
+    ClipSpec("t0_mean", None, look=Look("light", "brown", "studio"), camera=Camera(512, 512),
+             motion=HeadMotion(10, 6, 3), seed=10),
+    ClipSpec("t1", 1, look=Look("medium", "green", "left_key"), camera=Camera(640, 480, distance_cm=58),
+             motion=HeadMotion(25, 10, 5), seed=11),
+    ClipSpec("t2", 2, look=Look("dark", "brown", "top_soft"), camera=Camera(480, 640, distance_cm=66),
+             motion=HeadMotion(15, 20, 0), seed=12),
+    ClipSpec("t3", 3, look=Look("light", "blue", "left_key"), camera=Camera(384, 384, distance_cm=70),
+             motion=HeadMotion(25, 15, 6, period_s=9), seed=13),
+    ClipSpec("t4", 4, look=Look("medium", "brown", "studio"), camera=Camera(720, 540, distance_cm=55),
+             motion=HeadMotion(20, 25, 8, period_s=11), seed=14),
+)
+DEV_CLIPS = (
+    ClipSpec("d0", 101, look=Look("medium", "brown", "studio"), camera=Camera(512, 512),
+             motion=HeadMotion(20, 12, 4), seed=20),
+    ClipSpec("d1", 102, look=Look("light", "green", "top_soft"), camera=Camera(640, 480, distance_cm=60),
+             motion=HeadMotion(25, 20, 6), seed=21),
+    ClipSpec("d2", 103, look=Look("dark", "blue", "left_key"), camera=Camera(480, 480, distance_cm=64),
+             motion=HeadMotion(12, 25, 0, period_s=8), seed=22),
+    ClipSpec("d3", 104, look=Look("light", "brown", "left_key"), camera=Camera(512, 512, distance_cm=56),
+             motion=HeadMotion(18, 8, 5, period_s=6), seed=23),
+    ClipSpec("d4", 105, look=Look("medium", "blue", "top_soft"), camera=Camera(640, 480, distance_cm=64),
+             motion=HeadMotion(8, 18, 3, period_s=10), seed=24),
+    ClipSpec("d5", 106, look=Look("dark", "green", "studio"), camera=Camera(448, 448, distance_cm=60),
+             motion=HeadMotion(25, 12, 6, period_s=7), seed=25),
+    ClipSpec("d6", 107, look=Look("light", "green", "studio"), camera=Camera(480, 640, distance_cm=68),
+             motion=HeadMotion(15, 22, 4, period_s=9), seed=26),
+    ClipSpec("d7", 108, look=Look("medium", "brown", "left_key"), camera=Camera(576, 432, distance_cm=58),
+             motion=HeadMotion(22, 15, 7, period_s=8), seed=27),
+)
+
+
+def default_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "faceretarget" / "rendered_truth"
+
+
+def get_clips(specs, head: IctHead, cache: Path, log) -> list[RenderedClip]:
+    clips = []
+    renderer = None
+    try:
+        for spec in specs:
+            path = cache / f"{spec.name}.npz"
+            clip = load_clip(spec, path)
+            if clip is None:
+                renderer = renderer or HeadRenderer(head)
+                start = time.perf_counter()
+                clip = render_and_track(spec, head, cache, renderer,
+                                        progress=lambda n: n % 300 == 0 and log(f"  {spec.name}: {n} frames"))
+                save_clip(clip, path)
+                log(f"rendered + tracked {spec.name}: {len(clip.times)} frames in {time.perf_counter() - start:.0f}s")
+            clips.append(clip)
+    finally:
+        if renderer is not None:
+            renderer.close()
+    return clips
+
+
+def evaluate(clips: list[RenderedClip], options: SolveOptions) -> dict:
+    truth, raw, solved, rest, head_true, head_est, timing, detected = [], [], [], [], [], [], [], []
+    ranges_ok = True
+    for clip in clips:
+        start = time.perf_counter()
+        take = solve(clip.track, options)
+        timing.append((time.perf_counter() - start) / len(clip.times))
+        curves = retarget(take.arkit, "mh4")
+        ranges_ok &= bool(np.all(np.isfinite(curves.faceboard)))
+        truth.append(clip.truth)
+        raw.append(np.nan_to_num(clip.track.arkit))
+        solved.append(take.arkit)
+        rest.append(rest_frames(clip.truth))
+        head_true.append(clip.head)
+        head_est.append(take.head_pose[:, 3:6])
+        detected.append(clip.track.detected)
+    cat = {k: np.concatenate(v) for k, v in dict(truth=truth, raw=raw, solved=solved, rest=rest,
+                                                   head_true=head_true, head_est=head_est, detected=detected).items()}
+    cat["raw_scores"] = channel_scores(cat["truth"], cat["raw"])
+    cat["solved_scores"] = channel_scores(cat["truth"], cat["solved"])
+    cat["solve_ms_per_frame"] = 1000 * float(np.mean(timing))
+    return cat
+
+
+def fmt_r(r: float) -> str:
+    return f"{r:.2f}"
+
+
+def report(res: dict, clips: list[RenderedClip]) -> str:
+    raw, sol = res["raw_scores"], res["solved_scores"]
+    lines = []
+    n = len(res["truth"])
+    lines.append(f"{len(clips)} clips, {n} frames, face found in {res['detected'].mean():.1%}; "
+                 f"solve {res['solve_ms_per_frame']:.2f} ms/frame\n")
+    lines.append("| channel | MediaPipe MAE | engine MAE | MediaPipe r | engine r |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for name in RENDERED_CHANNELS:
+        lines.append(f"| {name} | {raw[name][0]:.3f} | {sol[name][0]:.3f} | {fmt_r(raw[name][1])} | {fmt_r(sol[name][1])} |")
+    lines.append("\n| group | channels | MediaPipe MAE | engine MAE | MediaPipe mean r | engine mean r | engine better |")
+    lines.append("|---|---:|---:|---:|---:|---:|---|")
+    for g in GROUPS:
+        names = [c for c in RENDERED_CHANNELS if group_of(c) == g]
+        m_raw = np.mean([raw[c][0] for c in names])
+        m_sol = np.mean([sol[c][0] for c in names])
+        lines.append(f"| {g} | {len(names)} | {m_raw:.3f} | {m_sol:.3f} | {np.mean([raw[c][1] for c in names]):.2f} | "
+                     f"{np.mean([sol[c][1] for c in names]):.2f} | {'yes' if m_sol < m_raw else 'NO'} |")
+    rest = res["rest"]
+    idx = [ARKIT_NAMES.index(c) for c in RENDERED_CHANNELS]
+    raw_rest = res["raw"][rest][:, idx]
+    sol_rest = res["solved"][rest][:, idx]
+    worst = int(np.argmax(sol_rest.mean(axis=0)))
+    lines.append(f"\nRest frames ({int(rest.sum())} frames where every rendered weight is 0): "
+                 f"MediaPipe mean {raw_rest.mean():.3f}, largest channel mean {raw_rest.mean(axis=0).max():.3f}; "
+                 f"engine mean {sol_rest.mean():.3f}, largest channel mean {sol_rest.mean(axis=0).max():.3f} "
+                 f"({RENDERED_CHANNELS[worst]}), 95th percentile of the largest channel "
+                 f"{np.percentile(sol_rest, 95, axis=0).max():.3f}")
+    lines.append("\n| weak channel | MediaPipe r | engine r | engine MAE | r >= 0.7 |")
+    lines.append("|---|---:|---:|---:|---|")
+    for c in WEAK_CHANNELS:
+        lines.append(f"| {c} | {fmt_r(raw[c][1])} | {fmt_r(sol[c][1])} | {sol[c][0]:.3f} | {'yes' if sol[c][1] >= 0.7 else 'no'} |")
+    ht, he = res["head_true"], res["head_est"]
+    lines.append("\n| head angle | engine MAE (deg) | r |")
+    lines.append("|---|---:|---:|")
+    for i, name in enumerate(("yaw", "pitch", "roll")):
+        lines.append(f"| {name} | {np.abs(he[:, i] - ht[:, i]).mean():.2f} | {correlation(ht[:, i], he[:, i]):.3f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--split", choices=["test", "dev", "all"], default="test")
+    parser.add_argument("--quick", action="store_true", help="two short clips (a smoke run, not the benchmark)")
+    parser.add_argument("--ict", type=Path, default=None, help="folder of the ICT-FaceKit npz files")
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="tracked clips are kept here")
+    parser.add_argument("--basis", type=Path, default=None,
+                        help="solve with a 3D blendshape fit against this ARKit basis at MediaPipe's landmarks "
+                             "(e.g. ict_mediapipe468_landmark_model.npz) instead of the landmark regressor")
+    parser.add_argument("--mediapipe-only", action="store_true", help="solve without the landmark-space estimates")
+    args = parser.parse_args(argv)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    specs = {"test": TEST_CLIPS, "dev": DEV_CLIPS, "all": TEST_CLIPS + DEV_CLIPS}[args.split]
+    if args.quick:
+        specs = tuple(replace(s, name=s.name + "_quick", scripts=("expressions",)) for s in specs[:2])
+    head = IctHead.load(args.ict)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    clips = get_clips(specs, head, args.cache, log)
+    options = SolveOptions(landmark_basis=args.basis, use_landmarks=not args.mediapipe_only)
+    res = evaluate(clips, options)
+    mode = ("3D blendshape fit against " + args.basis.name if args.basis else
+            "MediaPipe scores only" if args.mediapipe_only else "default solve")
+    print(f"## Rendered ground truth ({args.split} split, {mode})\n")
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{time.strftime('%Y-%m-%d')}\n")
+    print(report(res, clips))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Speech timing with pocketsphinx 5 (its wheel ships the en-us acoustic model, dictionary and phone LM).
+
+* Forced alignment: `set_align_text` + one decoding pass gives words, `set_alignment` + a second pass
+  gives phones. The aligning decoder is created with `bestpath=False` (the best-path search breaks
+  sub-word alignment). Each call aligns one chunk of speech (the caller splits long audio at pauses).
+* Phone recognition: an `allphone` decoder with the shipped phone language model.
+
+A chunk's alignment is judged by its mean acoustic score per frame (from the phone alignment): a
+transcript that does not match the audio scores several times worse than a matching one, and such a
+chunk is reported as failed so that the caller falls back to phone recognition.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from engine.audio.io import SAMPLE_RATE
+from engine.audio.text import letter_to_sound
+from engine.errors import ModelMissing
+
+FRAME_S = 0.01
+
+
+@dataclass
+class RecognizerOptions:
+    # Mean acoustic score per frame (pocketsphinx log units): matching transcripts score
+    # about -8..-26, transcripts of other speech about -60; below this an alignment counts as failed.
+    min_align_score: float = -40.0
+    # A noise floor added before decoding: digital silence (synthetic or gated audio) makes the
+    # aligner swallow leading pauses into the first phone.
+    dither_std: float = 24.0        # in 16-bit sample units (about -63 dBFS)
+    # allphone decoding (values from pocketsphinx's own phoneme test)
+    phone_lw: float = 2.0
+    phone_pip: float = 0.3
+    phone_beam: float = 1e-60
+    phone_pbeam: float = 1e-40
+    # Pronunciation variants: the aligner picks among a word's dictionary variants by acoustics, which
+    # suits content words (bought = B AA T / B AO T) but turns reduced function words into full vowels
+    # ("the" = DH IY everywhere reads as a spread mouth). These words keep their first (reduced) form;
+    # first_pronunciation_only=True applies that to every word.
+    reduced_words: tuple[str, ...] = ()          # e.g. ("a", "the", "to", "of"): measured worse on real speech
+    first_pronunciation_only: bool = False
+
+
+@dataclass
+class TimedPhone:
+    start: float
+    end: float
+    phone: str
+    word: str = ""
+    score: float = 0.0
+
+
+class AlignmentFailed(Exception):
+    pass
+
+
+_lock = threading.Lock()
+
+
+# Beams of the aligner: pocketsphinx's defaults first; when they lose the path (long or noisy
+# utterances), once more with wide beams (slower, so only then).
+ALIGN_BEAMS = ({}, {"beam": 1e-120, "wbeam": 1e-100, "pbeam": 1e-100})
+
+
+@lru_cache(maxsize=None)
+def _align_decoder(attempt: int = 0):
+    from pocketsphinx import Decoder
+
+    try:
+        return Decoder(bestpath=False, lm=None, loglevel="FATAL", **ALIGN_BEAMS[attempt])
+    except (RuntimeError, ValueError) as exc:  # pragma: no cover - a broken install
+        raise ModelMissing(f"pocketsphinx could not load its en-us model: {exc}",
+                           "reinstall the engine's requirements (pip install -r requirements.txt)") from exc
+
+
+@lru_cache(maxsize=None)
+def _phone_decoder(lw: float, pip: float, beam: float, pbeam: float):
+    from pocketsphinx import Decoder, get_model_path
+
+    return Decoder(allphone=get_model_path("en-us/en-us-phone.lm.bin"), lm=None, lw=lw, pip=pip, beam=beam,
+                   pbeam=pbeam, loglevel="FATAL")
+
+
+@lru_cache(maxsize=None)
+def _word_decoder():
+    from pocketsphinx import Decoder
+
+    return Decoder(loglevel="FATAL")    # the shipped en-us acoustic model, 3-gram LM and dictionary
+
+
+def recognize_words(samples: np.ndarray, options: RecognizerOptions | None = None) -> list[str]:
+    """Words heard in `samples` by large-vocabulary recognition (fillers and noise left out)."""
+    options = options or RecognizerOptions()
+    with _lock:
+        decoder = _word_decoder()
+        _decode(decoder, to_pcm(samples, options))
+        words = [_word_name(seg.word) for seg in decoder.seg()]
+    return [w for w in words if w and not w.startswith(("<", "[", "+"))]
+
+
+def warm_up(options: RecognizerOptions | None = None, words: bool = True) -> None:
+    """Load the models now (they are cached for the life of the process)."""
+    options = options or RecognizerOptions()
+    if words:
+        _word_decoder()
+    _align_decoder()
+    _phone_decoder(options.phone_lw, options.phone_pip, options.phone_beam, options.phone_pbeam)
+
+
+def to_pcm(samples: np.ndarray, options: RecognizerOptions, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    x = samples.astype(np.float64) * 32767.0 + rng.normal(0.0, options.dither_std, len(samples))
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
+
+
+def _decode(decoder, pcm: bytes) -> None:
+    decoder.start_utt()
+    decoder.process_raw(pcm, no_search=False, full_utt=True)
+    decoder.end_utt()
+
+
+ALIAS_MARK = "__fr"
+
+
+def _word_name(name: str) -> str:
+    return re.sub(r"\(\d+\)$", "", name).replace(ALIAS_MARK, "")
+
+
+def pronunciation(word: str) -> str | None:
+    return _align_decoder().lookup_word(word)
+
+
+def align(samples: np.ndarray, offset: float, words: list[str], lexicon: dict[str, str] | None = None,
+          options: RecognizerOptions | None = None) -> tuple[list[TimedPhone], float]:
+    """Phones of `words` aligned in `samples` (16 kHz), times shifted by `offset`; and the mean score
+    per frame. Raises AlignmentFailed when the words cannot be aligned or do not match the audio."""
+    options = options or RecognizerOptions()
+    if not words:
+        raise AlignmentFailed("no words to align")
+    for attempt in range(len(ALIGN_BEAMS)):
+        try:
+            return _align_once(samples, offset, words, lexicon, options, attempt)
+        except NoPath:
+            if attempt == len(ALIGN_BEAMS) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+class NoPath(AlignmentFailed):
+    pass
+
+
+def _align_once(samples, offset, words, lexicon, options: RecognizerOptions, attempt: int):
+    with _lock:
+        decoder = _align_decoder(attempt)
+        aliases: dict[str, str] = {}
+        missing: dict[str, str] = {}
+        for word in dict.fromkeys(words):
+            known = decoder.lookup_word(word)
+            wanted = (lexicon or {}).get(word) or known or letter_to_sound(word)
+            first_only = options.first_pronunciation_only or word in options.reduced_words
+            alias = f"{word}{ALIAS_MARK}" if first_only or wanted != known else word
+            if decoder.lookup_word(alias) != wanted:
+                missing[alias] = wanted
+            aliases[word] = alias
+        for i, (alias, phones) in enumerate(missing.items()):
+            try:   # one dictionary update for all new words, with the last one
+                decoder.add_word(alias, phones, i == len(missing) - 1)
+            except RuntimeError as exc:
+                raise AlignmentFailed(f"cannot add {alias!r} ({phones}) to the dictionary: {exc}") from exc
+        pcm = to_pcm(samples, options)
+        try:
+            decoder.set_align_text(" ".join(aliases[w] for w in words))
+            _decode(decoder, pcm)
+            if decoder.hyp() is None:
+                raise NoPath("the aligner found no path through the transcript")
+            decoder.set_alignment()
+            _decode(decoder, pcm)
+            alignment = decoder.get_alignment()
+        except RuntimeError as exc:
+            raise AlignmentFailed(str(exc)) from exc
+        if alignment is None:
+            raise AlignmentFailed("no alignment")
+        phones: list[TimedPhone] = []
+        for word in alignment:
+            name = _word_name(word.name)
+            for phone in word:
+                start = offset + phone.start * FRAME_S
+                phones.append(TimedPhone(start, start + phone.duration * FRAME_S, phone.name,
+                                         "" if name.startswith("<") else name, float(phone.score)))
+    frames = sum(round((p.end - p.start) / FRAME_S) for p in phones)
+    score = sum(p.score for p in phones) / max(frames, 1)
+    if not any(p.phone != "SIL" for p in phones):
+        raise AlignmentFailed("the alignment holds no phones")
+    if score < options.min_align_score:
+        raise AlignmentFailed(f"the transcript does not match the audio (score {score:.1f} per frame, "
+                              f"expected above {options.min_align_score:.0f})")
+    return phones, score
+
+
+def recognize_phones(samples: np.ndarray, offset: float, options: RecognizerOptions | None = None
+                     ) -> list[TimedPhone]:
+    """Phone recognition with the shipped phone language model (no transcript needed)."""
+    options = options or RecognizerOptions()
+    with _lock:
+        decoder = _phone_decoder(options.phone_lw, options.phone_pip, options.phone_beam, options.phone_pbeam)
+        _decode(decoder, to_pcm(samples, options))
+        phones = [TimedPhone(offset + seg.start_frame * FRAME_S, offset + (seg.end_frame + 1) * FRAME_S,
+                             seg.word) for seg in decoder.seg()]
+    return phones
+
+
+def chunk_samples(samples: np.ndarray, start: float, end: float) -> np.ndarray:
+    return samples[int(round(start * SAMPLE_RATE)):int(round(end * SAMPLE_RATE))]

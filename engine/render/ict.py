@@ -1,0 +1,144 @@
+"""The ICT-FaceKit Light head as ARKit-52 blendshapes (data read from a user-supplied folder).
+
+ICT splits two ARKit shapes per side (browInnerUp_L/_R, cheekPuff_L/_R) and names sides `_L`/`_R`
+(the subject's left is +X, the face looks down +Z, Y is up, centimetres). `arkit_to_ict` maps ARKit
+weights onto ICT's 53 ARKit-style shapes; ICT has no tongueOut. Like ARKit, ICT's mouthClose is a
+corrective meant to be used with jawOpen, so weights are kept at mouthClose <= jawOpen.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import BadInput
+from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
+
+EXPR_FILE = "ict_facekit_light_expr.npz"
+IDENTITY_FILE = "ict_facekit_light_identity.npz"
+LANDMARK_FILE = "ict_mediapipe468_landmark_model.npz"
+ENV_VAR = "FACERETARGET_ICT"
+
+# ARKit channels the ICT head cannot show.
+UNRENDERED = ("tongueOut",)
+RENDERED_CHANNELS = tuple(n for n in ARKIT_NAMES if n not in UNRENDERED)
+
+# Geometry that is transparent in a real-time eye shader (Unreal Digital Human style): not drawn.
+HIDDEN_MATERIALS = ("M_EyeBlend", "M_EyeOcclusion", "M_LacrimalFluid")
+MOUTH_SOCKET = (11248, 13294)      # vertex range [start, end) of the mouth socket (ICT README)
+EYE_SOCKETS = (13294, 14062)
+
+
+def ict_shape_name(arkit_name: str) -> list[str]:
+    """ICT shape names that one ARKit channel drives."""
+    if arkit_name in ("browInnerUp", "cheekPuff"):
+        return [arkit_name + "_L", arkit_name + "_R"]
+    if arkit_name in ("jawLeft", "jawRight", "mouthLeft", "mouthRight"):   # directions, not sides
+        return [arkit_name]
+    for side, suffix in (("Left", "_L"), ("Right", "_R")):
+        if arkit_name.endswith(side):
+            return [arkit_name[: -len(side)] + suffix]
+    return [arkit_name]
+
+
+def default_ict_dir() -> Path:
+    """$FACERETARGET_ICT, else ../shared/data/ict-facekit beside the repository (development data)."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    shared = os.environ.get("FACERETARGET_SHARED_DATA")
+    if shared:
+        return Path(shared) / "ict-facekit"
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ict-facekit"
+
+
+def clamp_arkit(weights: np.ndarray) -> np.ndarray:
+    """ARKit weights clipped to 0..1 with mouthClose <= jawOpen (mouthClose is a jawOpen corrective)."""
+    w = np.clip(np.asarray(weights, dtype=np.float64), 0.0, 1.0)
+    j, c = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"]
+    w[..., c] = np.minimum(w[..., c], w[..., j])
+    return w
+
+
+@dataclass
+class IctHead:
+    folder: Path
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> "IctHead":
+        folder = Path(folder) if folder is not None else default_ict_dir()
+        if not (folder / EXPR_FILE).is_file():
+            raise BadInput(f"ICT-FaceKit data not found in {folder} (need {EXPR_FILE})",
+                           f"pass the folder holding the ICT-FaceKit npz files or set ${ENV_VAR}")
+        return cls(folder)
+
+    @cached_property
+    def _expr(self):
+        return np.load(self.folder / EXPR_FILE)
+
+    @cached_property
+    def neutral(self) -> np.ndarray:
+        return self._expr["neutral"].astype(np.float32)
+
+    @cached_property
+    def triangles(self) -> np.ndarray:
+        return self._expr["triangles"].astype(np.int32)
+
+    @cached_property
+    def triangle_material(self) -> np.ndarray:
+        return self._expr["triangle_material"]
+
+    @cached_property
+    def materials(self) -> list[str]:
+        return [str(m) for m in self._expr["materials"]]
+
+    @cached_property
+    def expression_names(self) -> list[str]:
+        return [str(n) for n in self._expr["expression_names"]]
+
+    @cached_property
+    def expression_deltas(self) -> np.ndarray:
+        return self._expr["expression_deltas"].astype(np.float32)
+
+    @cached_property
+    def identity_deltas(self) -> np.ndarray:
+        return np.load(self.folder / IDENTITY_FILE)["identity_deltas"].astype(np.float32)
+
+    @cached_property
+    def arkit_matrix(self) -> np.ndarray:
+        """(52, ICT shapes): ICT weight = ARKit weights @ this."""
+        m = np.zeros((len(ARKIT_NAMES), len(self.expression_names)), np.float32)
+        index = {n: i for i, n in enumerate(self.expression_names)}
+        for a, name in enumerate(ARKIT_NAMES):
+            for shape in ict_shape_name(name):
+                if shape in index:
+                    m[a, index[shape]] = 1.0
+                elif name not in UNRENDERED:
+                    raise ValueError(f"ICT has no shape {shape!r} for ARKit {name!r}")
+        return m
+
+    def material_vertices(self, name: str) -> np.ndarray:
+        m = self.materials.index(name)
+        return np.unique(self.triangles[self.triangle_material == m])
+
+    def identity_shape(self, coefficients: np.ndarray | None) -> np.ndarray:
+        """Neutral vertices of an identity (coefficients in units of the PCA's sigma)."""
+        if coefficients is None or not np.any(coefficients):
+            return self.neutral.copy()
+        c = np.asarray(coefficients, np.float32)
+        return self.neutral + np.tensordot(c, self.identity_deltas[: len(c)], axes=1)
+
+    def vertices(self, arkit: np.ndarray, base: np.ndarray | None = None,
+                 extra: dict[str, float] | None = None) -> np.ndarray:
+        """Vertices (V, 3) for ARKit weights (52,), on `base` (an identity's neutral, default ICT's mean)."""
+        w = clamp_arkit(arkit).astype(np.float32) @ self.arkit_matrix
+        for name, value in (extra or {}).items():
+            w[self.expression_names.index(name)] += value
+        base = self.neutral if base is None else base
+        active = np.flatnonzero(np.abs(w) > 1e-6)
+        if active.size == 0:
+            return base.copy()
+        return base + np.tensordot(w[active], self.expression_deltas[active], axes=1)

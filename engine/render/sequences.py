@@ -1,0 +1,185 @@
+"""Scripts of ARKit weights over time for rendered ground truth: singles, expressions, speech, gaze.
+
+Every script returns (N, 52) weights at `fps`, starting and ending at rest, with rest frames in between
+(a real take has them too: the solver's neutral estimate needs them). Weights keep mouthClose <= jawOpen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.render.ict import RENDERED_CHANNELS, clamp_arkit
+from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
+
+N = len(ARKIT_NAMES)
+
+GAZE_PAIRS = {   # conjugate eye movements: one direction for both eyes
+    "left": ("eyeLookOutLeft", "eyeLookInRight"), "right": ("eyeLookInLeft", "eyeLookOutRight"),
+    "up": ("eyeLookUpLeft", "eyeLookUpRight"), "down": ("eyeLookDownLeft", "eyeLookDownRight"),
+}
+
+
+def pose(**weights: float) -> np.ndarray:
+    w = np.zeros(N)
+    for name, value in weights.items():
+        if name.endswith("_LR"):
+            base = name[:-3]
+            w[ARKIT_INDEX[base + "Left"]] = value
+            w[ARKIT_INDEX[base + "Right"]] = value
+        else:
+            w[ARKIT_INDEX[name]] = value
+    return w
+
+
+def _ease(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    t = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, n + 1)[1:])
+    return a + t[:, None] * (b - a)
+
+
+@dataclass
+class Builder:
+    fps: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.frames: list[np.ndarray] = [np.zeros((1, N))]
+
+    @property
+    def last(self) -> np.ndarray:
+        return self.frames[-1][-1]
+
+    def to(self, target: np.ndarray, seconds: float) -> "Builder":
+        self.frames.append(_ease(self.last, np.asarray(target, float), max(1, int(round(seconds * self.fps)))))
+        return self
+
+    def hold(self, seconds: float) -> "Builder":
+        n = int(round(seconds * self.fps))
+        if n:
+            self.frames.append(np.repeat(self.last[None], n, axis=0))
+        return self
+
+    def build(self) -> np.ndarray:
+        return clamp_arkit(np.concatenate(self.frames))
+
+
+def singles(rng: np.random.Generator, fps: float = 30.0, strengths=(0.5, 1.0)) -> np.ndarray:
+    """Every rendered channel alone, ramped up to a strength and back (gaze as conjugate pairs)."""
+    b = Builder(fps).hold(0.4)
+    names = [n for n in RENDERED_CHANNELS if not n.startswith("eyeLook")]
+    order = list(rng.permutation(names)) + list(GAZE_PAIRS)
+    for i, name in enumerate(order):
+        s = strengths[i % len(strengths)] * rng.uniform(0.85, 1.0)
+        if name in GAZE_PAIRS:
+            target = pose(**{c: s for c in GAZE_PAIRS[name]})
+        elif name == "mouthClose":
+            target = pose(jawOpen=s * 0.5, mouthClose=s * 0.5)
+        else:
+            target = pose(**{name: s})
+        b.to(target, 0.14).hold(0.1).to(np.zeros(N), 0.14).hold(0.1)
+    return b.hold(0.3).build()
+
+
+EXPRESSIONS = {
+    "smile": dict(mouthSmile_LR=0.8, cheekSquint_LR=0.5, eyeSquint_LR=0.35),
+    "big_smile": dict(mouthSmile_LR=1.0, cheekSquint_LR=0.7, eyeSquint_LR=0.5, jawOpen=0.25, mouthUpperUp_LR=0.3),
+    "surprise": dict(browInnerUp=0.9, browOuterUp_LR=0.8, eyeWide_LR=0.8, jawOpen=0.45),
+    "anger": dict(browDown_LR=0.8, noseSneer_LR=0.4, eyeSquint_LR=0.5, mouthPress_LR=0.5),
+    "disgust": dict(noseSneer_LR=0.8, mouthUpperUp_LR=0.5, cheekSquint_LR=0.4, browDown_LR=0.3),
+    "scrunch": dict(noseSneer_LR=0.7, eyeSquint_LR=0.7, cheekSquint_LR=0.6, browDown_LR=0.5),
+    "sad": dict(browInnerUp=0.8, mouthFrown_LR=0.6, mouthShrugLower=0.4),
+    "puff": dict(cheekPuff=0.9),
+    "puff_half": dict(cheekPuff=0.5, mouthPucker=0.2),
+    "jaw_forward": dict(jawForward=0.8, jawOpen=0.1),
+    "jaw_forward_half": dict(jawForward=0.45),
+    "jaw_left": dict(jawLeft=0.7, jawOpen=0.15),
+    "jaw_right": dict(jawRight=0.7, jawOpen=0.15),
+    "mouth_left": dict(mouthLeft=0.8), "mouth_right": dict(mouthRight=0.8),
+    "dimple": dict(mouthDimple_LR=0.7, mouthPress_LR=0.3),
+    "kiss": dict(mouthPucker=0.9),
+    "oo": dict(mouthFunnel=0.8, jawOpen=0.25),
+    "lips_in": dict(mouthRollLower=0.8, mouthRollUpper=0.7),
+    "roll_lower": dict(mouthRollLower=0.7, mouthShrugLower=0.2),
+    "shrug": dict(mouthShrugUpper=0.6, mouthShrugLower=0.7, mouthFrown_LR=0.3),
+    "mmm": dict(jawOpen=0.3, mouthClose=0.3, mouthPress_LR=0.4),
+    "stretch": dict(mouthStretch_LR=0.7, jawOpen=0.2, mouthLowerDown_LR=0.3),
+    "teeth": dict(mouthUpperUp_LR=0.7, mouthLowerDown_LR=0.7, jawOpen=0.1),
+    "smirk_left": dict(mouthSmileLeft=0.8, cheekSquintLeft=0.5, eyeSquintLeft=0.3, mouthDimpleLeft=0.3),
+    "sneer_right": dict(noseSneerRight=0.8, mouthUpperUpRight=0.5, cheekSquintRight=0.3),
+    "wink_left": dict(eyeBlinkLeft=1.0, cheekSquintLeft=0.4),
+    "wide_eyes": dict(eyeWide_LR=1.0, browOuterUp_LR=0.3),
+    "brows_up": dict(browInnerUp=0.7, browOuterUp_LR=0.9),
+    "frown_brows": dict(browDown_LR=1.0, eyeSquint_LR=0.3),
+    "worried": dict(browInnerUp=0.9, browOuterUpLeft=0.2, browOuterUpRight=0.2),
+    "look_left": dict(eyeLookOutLeft=0.8, eyeLookInRight=0.8), "look_right": dict(eyeLookInLeft=0.8, eyeLookOutRight=0.8),
+    "look_up": dict(eyeLookUp_LR=0.8, browOuterUp_LR=0.2), "look_down": dict(eyeLookDown_LR=0.8),
+    "look_up_left": dict(eyeLookUp_LR=0.6, eyeLookOutLeft=0.6, eyeLookInRight=0.6),
+}
+
+
+def expressions(rng: np.random.Generator, fps: float = 30.0, share: float = 0.6) -> np.ndarray:
+    """Held realistic combinations (a random `share` of EXPRESSIONS) at random strengths, with blinks and
+    rest between some of them."""
+    b = Builder(fps).hold(0.4)
+    names = list(rng.permutation(list(EXPRESSIONS)))[: max(1, int(round(share * len(EXPRESSIONS))))]
+    for name in names:
+        scale = rng.uniform(0.6, 1.05)
+        target = pose(**{k: min(1.0, v * scale) for k, v in EXPRESSIONS[name].items()})
+        b.to(target, 0.2).hold(0.25)
+        if rng.random() < 0.25:   # a blink during the expression
+            blink = target.copy()
+            blink[[ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]]] = 1.0
+            b.to(blink, 0.07).to(target, 0.1)
+        b.to(np.zeros(N), 0.2)
+        if rng.random() < 0.6:
+            b.hold(0.3)
+    return b.hold(0.3).build()
+
+
+VISEMES = {
+    "sil": {}, "PBM": dict(jawOpen=0.12, mouthClose=0.12, mouthPress_LR=0.35),
+    "FV": dict(mouthRollLower=0.45, mouthUpperUp_LR=0.25, jawOpen=0.08),
+    "AA": dict(jawOpen=0.6, mouthLowerDown_LR=0.25), "AE": dict(jawOpen=0.4, mouthStretch_LR=0.3, mouthUpperUp_LR=0.2),
+    "EE": dict(jawOpen=0.15, mouthSmile_LR=0.35, mouthStretch_LR=0.35), "IH": dict(jawOpen=0.25, mouthStretch_LR=0.2),
+    "OO": dict(jawOpen=0.2, mouthFunnel=0.55, mouthPucker=0.3), "UW": dict(jawOpen=0.1, mouthPucker=0.75, mouthFunnel=0.2),
+    "OW": dict(jawOpen=0.35, mouthFunnel=0.6), "SS": dict(jawOpen=0.05, mouthStretch_LR=0.25, mouthUpperUp_LR=0.15),
+    "TH": dict(jawOpen=0.15, mouthLowerDown_LR=0.2), "CH": dict(jawOpen=0.15, mouthFunnel=0.4, mouthShrugUpper=0.2),
+    "RR": dict(jawOpen=0.15, mouthPucker=0.35, mouthFunnel=0.2),
+}
+
+
+def speech(rng: np.random.Generator, fps: float = 30.0, seconds: float = 8.0) -> np.ndarray:
+    """Speech-like mouth sequences: visemes 90-220 ms apart, pauses, blinks and some brow motion."""
+    b = Builder(fps).hold(0.4)
+    names = list(VISEMES)
+    t = 0.4
+    while t < seconds:
+        if rng.random() < 0.1:
+            dur = rng.uniform(0.3, 0.6)
+            b.to(np.zeros(N), 0.12).hold(dur)
+            t += 0.12 + dur
+            continue
+        v = names[rng.integers(1, len(names))]
+        scale = rng.uniform(0.7, 1.2)
+        target = pose(**{k: min(1.0, x * scale) for k, x in VISEMES[v].items()})
+        if rng.random() < 0.2:
+            target[ARKIT_INDEX["browInnerUp"]] = rng.uniform(0.2, 0.6)
+        if rng.random() < 0.08:
+            target[[ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]]] = 1.0
+        dur = rng.uniform(0.09, 0.22)
+        b.to(target, dur)
+        t += dur
+    return b.to(np.zeros(N), 0.2).hold(0.4).build()
+
+
+@dataclass(frozen=True)
+class HeadMotion:
+    yaw_deg: float = 0.0       # amplitude
+    pitch_deg: float = 0.0
+    roll_deg: float = 0.0
+    period_s: float = 7.0
+
+    def at(self, times: np.ndarray) -> np.ndarray:
+        """(N, 3) yaw, pitch, roll in degrees: slow Lissajous motion starting at rest."""
+        w = 2 * np.pi / self.period_s
+        return np.stack([self.yaw_deg * np.sin(w * times), self.pitch_deg * np.sin(0.73 * w * times + 0.5) * np.minimum(1, times),
+                         self.roll_deg * np.sin(0.41 * w * times)], axis=1)

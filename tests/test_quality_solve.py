@@ -1,0 +1,86 @@
+"""Pieces of the calibrated solve: head-pose-normalised landmark space, the bounded blendshape fit, the
+per-channel table and the regressor shipped with the engine (pure logic, no tracking)."""
+import time
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
+from engine.solve.channels import load_channels
+from engine.solve.landmark_fit import LandmarkBasis, fit_weights, load_basis
+from engine.solve.landmark_regressor import load_regressor
+from engine.solve.landmark_space import EYE_SPAN_CM, LEFT_EYE_OUTER, RIGHT_EYE_OUTER, build_space
+
+
+def face_points(rng):
+    """A rough face of 478 points (cm): a half ellipsoid, eye corners where the head frame expects them."""
+    p = rng.normal(0, 1, (478, 3)) * np.array([6.0, 8.0, 2.0])
+    p[:, 2] += 8.0
+    p[RIGHT_EYE_OUTER] = (-4.5, 3.4, 8.6)
+    p[LEFT_EYE_OUTER] = (4.5, 3.4, 8.6)
+    p[152] = (0.0, -7.7, 10.2)
+    p[10] = (0.0, 9.5, 9.7)
+    return p
+
+
+def to_image(points, yaw, pitch, scale=20.0, size=(640, 480)):
+    """Landmarks as MediaPipe reports them (x, y in 0..1, z in width units, camera looking down -z)."""
+    r = Rotation.from_euler("YXZ", [yaw, pitch, 0.0], degrees=True).as_matrix()
+    q = points @ r.T * scale
+    w, h = size
+    return np.stack([(q[:, 0] + w / 2) / w, (-q[:, 1] + h / 2) / h, -q[:, 2] / w], axis=1)
+
+
+def test_head_motion_alone_leaves_no_displacement_and_an_expression_shows_in_cm():
+    rng = np.random.default_rng(0)
+    face = face_points(rng)
+    n = 120
+    angles = np.stack([25 * np.sin(np.linspace(0, 6, n)), 15 * np.sin(np.linspace(0, 4, n))], axis=1)
+    moved = face.copy()
+    moved[14, 1] -= 1.0                   # the lower lip 1 cm down in frames 100-109
+    frames = [to_image(moved if 100 <= i < 110 else face, *angles[i]) for i in range(n)]
+    space = build_space(np.array(frames), (640, 480), np.arange(0, 20), np.arange(0, 90))
+    span = np.linalg.norm(face[LEFT_EYE_OUTER] - face[RIGHT_EYE_OUTER])
+    assert np.abs(space.displacement[:90]).max() < 1e-3
+    lip = space.displacement[100:110, 14, 1] * span / EYE_SPAN_CM
+    assert lip == pytest.approx(np.full(10, -1.0), abs=0.02)
+
+
+def test_bounded_fit_recovers_weights_under_a_millisecond_per_frame():
+    rng = np.random.default_rng(1)
+    basis = load_basis()
+    truth = np.zeros((400, 52))
+    for name in ("jawOpen", "cheekPuff", "noseSneerLeft", "eyeBlinkRight", "mouthSmileLeft"):
+        truth[:, ARKIT_INDEX[name]] = rng.uniform(0, 1, 400)
+    disp = np.tensordot(truth, basis.deltas, axes=1) + rng.normal(0, 0.005, (400, len(basis.landmarks), 3))
+    start = time.perf_counter()
+    w = fit_weights(disp, basis)
+    per_frame = (time.perf_counter() - start) / 400
+    assert per_frame < 1e-3
+    assert np.all((w >= 0) & (w <= 1))
+    for name in ("jawOpen", "cheekPuff", "noseSneerLeft", "eyeBlinkRight", "mouthSmileLeft"):
+        assert np.abs(w[:, ARKIT_INDEX[name]] - truth[:, ARKIT_INDEX[name]]).mean() < 0.05, name
+
+
+def test_fit_keeps_mouth_close_under_jaw_open():
+    basis = LandmarkBasis(np.arange(3), np.zeros((3, 3)), np.zeros((52, 3, 3)))
+    basis.deltas[ARKIT_INDEX["mouthClose"], 0, 1] = 1.0
+    w = fit_weights(np.array([[[0.0, 0.8, 0.0], [0, 0, 0], [0, 0, 0]]]), basis)
+    assert w[0, ARKIT_INDEX["mouthClose"]] <= w[0, ARKIT_INDEX["jawOpen"]] + 1e-9
+
+
+def test_shipped_tables_cover_every_channel_and_say_why():
+    import json
+
+    from engine.solve.channels import TABLE
+
+    doc = json.loads(TABLE.read_text())
+    assert set(doc["channels"]) == set(ARKIT_NAMES)
+    assert all(row["why"] for row in doc["channels"].values())
+    table = load_channels()
+    assert np.all((table.blend >= 0) & (table.blend <= 1)) and np.all(table.deadzone < 0.5)
+    reg = load_regressor()
+    assert reg is not None and reg.weights.shape == (3 * len(reg.landmarks) + 52, 52)
+    out = reg.predict(np.zeros((5, len(reg.landmarks), 3)), np.zeros((5, 52)))
+    assert np.all((out >= 0) & (out <= 1))
