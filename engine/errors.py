@@ -6,7 +6,8 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 EXIT_NO_FACE = 3
-EXIT_MODEL_MISSING = 4
+EXIT_MODEL_MISSING = 4         # also a missing video encoder (preview)
+EXIT_CLIPS_FAILED = 5          # batch: the batch ran, but at least one clip failed (see its report)
 EXIT_CANCELLED = 130
 
 

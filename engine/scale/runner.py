@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 import engine
-from engine.errors import BadInput, EngineError
+from engine.errors import EXIT_CLIPS_FAILED, BadInput, EngineError
 from engine.protocol import Reporter
 from engine.scale.manifest import ClipJob, read_manifest
 from engine.scale.options import BatchOptions
@@ -37,7 +37,6 @@ from engine.scale.worker import clip_result, finished_take, init_worker, process
 
 log = logging.getLogger("faceretarget.batch")
 STAGE = "batch"
-EXIT_CLIPS_FAILED = 5           # the batch ran, but at least one clip failed (see the report)
 REPORT_FORMAT = "faceretarget-batch-report/1"
 RAY_LOCAL = "local"
 
