@@ -92,37 +92,67 @@ class LandmarkSpace:
 CALM_SHARE = 0.4        # share of frames (least active first) that teach the pose correction
 
 
+CHUNK_FRAMES = 2048     # frames aligned at a time: memory stays bounded whatever the clip's length
+
+
 def build_space(landmarks: np.ndarray, image_size, neutral_frames: np.ndarray,
-                calm_frames: np.ndarray | None = None) -> LandmarkSpace:
+                calm_frames: np.ndarray | None = None, keep: np.ndarray | None = None) -> LandmarkSpace:
     """Align a clip's landmarks to the actor's neutral (estimated from `neutral_frames`), then remove the
-    displacement that follows head rotation, learnt on `calm_frames` (default: the neutral frames)."""
-    points = to_points(np.asarray(landmarks), image_size)
-    valid = np.isfinite(points).all(axis=(1, 2))
-    frames = [i for i in neutral_frames if valid[i]]
-    if not frames:
-        raise ValueError("no neutral frame with landmarks")
-    reference = head_frame(points[frames[0]])
-    for _ in range(2):   # refine: the neutral is the median of the neutral frames, aligned
-        aligned, _ = align_frames(points[frames], reference)
-        reference = head_frame(np.median(aligned, axis=0))
-    aligned, rotations = align_frames(points, reference)
-    n = len(points)
-    disp = (aligned - reference[None]).reshape(n, -1)
-    feats = pose_features(rotations)
+    displacement that follows head rotation, learnt on `calm_frames` (default: the neutral frames).
+
+    `landmarks` may be a memory-mapped (N, 478, 3) array: frames are read and aligned in chunks, and only
+    the displacements of the `keep` landmarks (default: all) are held, as float32."""
+    n = len(landmarks)
+    keep = np.arange(landmarks.shape[1]) if keep is None else np.asarray(keep, int)
+    reference = neutral_reference(landmarks, image_size, neutral_frames)
+    disp = np.full((n, len(keep) * 3), np.nan, np.float32)
+    rotations = np.tile(np.eye(3), (n, 1, 1))
+    valid = np.zeros(n, bool)
+    for start in range(0, n, CHUNK_FRAMES):
+        chunk = slice(start, start + CHUNK_FRAMES)
+        points = to_points(np.asarray(landmarks[chunk]), image_size)
+        aligned, rotations[chunk] = align_frames(points, reference)
+        valid[chunk] = np.isfinite(points).all(axis=(1, 2))
+        disp[chunk] = (aligned[:, keep] - reference[keep][None]).reshape(len(points), -1)
+    frames = np.asarray(neutral_frames, int)
     calm = np.zeros(n, bool)
     calm[np.asarray(calm_frames if calm_frames is not None else frames, int)] = True
     calm &= valid
-    if calm.sum() >= 3 * feats.shape[1]:
-        for _ in range(2):   # robust: refit on the calm frames that the pose model explains best
-            coef = np.linalg.lstsq(feats[calm], disp[calm], rcond=None)[0]
-            resid = np.linalg.norm(disp - feats @ coef, axis=1)
-            keep = calm & (resid <= np.nanquantile(resid[calm], 0.7))
-            if keep.sum() < 3 * feats.shape[1]:
-                break
-            calm = keep
-        coef = np.linalg.lstsq(feats[calm], disp[calm], rcond=None)[0]
-        disp = disp - feats @ coef
+    remove_pose_effect(disp, pose_features(rotations), calm)
     disp[~valid] = np.nan
     noise = np.nanstd(disp[calm], axis=0) if calm.any() else np.full(disp.shape[1], np.nan)
     noise = np.where(np.isfinite(noise), noise, np.nanmedian(noise) if np.isfinite(noise).any() else 0.05)
-    return LandmarkSpace(reference, disp.reshape(aligned.shape), noise.reshape(-1, 3))
+    return LandmarkSpace(reference, disp.reshape(n, len(keep), 3), noise.reshape(-1, 3))
+
+
+def neutral_reference(landmarks: np.ndarray, image_size, neutral_frames: np.ndarray) -> np.ndarray:
+    """The actor's neutral shape in the head frame: the median of the neutral frames, aligned."""
+    frames = np.asarray(neutral_frames, int)
+    points = to_points(np.asarray(landmarks[frames]), image_size)
+    points = points[np.isfinite(points).all(axis=(1, 2))]
+    if not len(points):
+        raise ValueError("no neutral frame with landmarks")
+    reference = head_frame(points[0])
+    for _ in range(2):   # refine: the neutral is the median of the neutral frames, aligned
+        aligned, _ = align_frames(points, reference)
+        reference = head_frame(np.median(aligned, axis=0))
+    return reference
+
+
+def remove_pose_effect(disp: np.ndarray, feats: np.ndarray, calm: np.ndarray) -> None:
+    """Subtract, in place, the displacement that a low-order polynomial of the head rotation explains,
+    fitted robustly on the calm frames (what the similarity alignment cannot remove)."""
+    if calm.sum() < 3 * feats.shape[1]:
+        return
+    for _ in range(2):   # robust: refit on the calm frames that the pose model explains best
+        coef = np.linalg.lstsq(feats[calm], disp[calm].astype(np.float64), rcond=None)[0]
+        resid = np.linalg.norm(disp[calm] - feats[calm] @ coef, axis=1)
+        keep = np.flatnonzero(calm)[resid <= np.nanquantile(resid, 0.7)]
+        if len(keep) < 3 * feats.shape[1]:
+            break
+        calm = np.zeros_like(calm)
+        calm[keep] = True
+    coef = np.linalg.lstsq(feats[calm], disp[calm].astype(np.float64), rcond=None)[0]
+    for start in range(0, len(disp), CHUNK_FRAMES):
+        chunk = slice(start, start + CHUNK_FRAMES)
+        disp[chunk] -= (feats[chunk] @ coef).astype(disp.dtype)

@@ -83,14 +83,15 @@ def deadzone(values: np.ndarray, neutral_frames: np.ndarray, table_deadzone: np.
 
 
 def landmark_features(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarray, landmarks: np.ndarray):
-    """The clip's landmark space (engine.solve.landmark_space) and the displacements at `landmarks`."""
+    """The clip's landmark space (engine.solve.landmark_space) restricted to `landmarks`, and their
+    displacements. Only those landmarks are held in memory."""
     from engine.solve.calibration import activity
     from engine.solve.landmark_space import CALM_SHARE, build_space
 
     act = activity(np.where(track.detected[:, None], np.nan_to_num(track.arkit), np.inf))
     calm = np.flatnonzero(act <= np.quantile(act[track.detected], CALM_SHARE))
-    space = build_space(track.landmarks(), track.image_size, neutral_frames, calm)
-    return space, space.displacement[:, landmarks]
+    space = build_space(track.landmarks(), track.image_size, neutral_frames, calm, keep=landmarks)
+    return space, space.displacement
 
 
 def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarray,
@@ -103,7 +104,7 @@ def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarr
         basis = load_basis(str(options.landmark_basis))
         space, disp = landmark_features(track, mp, neutral_frames, basis.landmarks)
         return fit_weights(disp, basis, prior=np.clip(mp, 0, 1), prior_weight=load_channels().prior_weight,
-                           noise=space.noise[basis.landmarks])
+                           noise=space.noise)
     from engine.solve.landmark_regressor import load_regressor
 
     regressor = load_regressor()
