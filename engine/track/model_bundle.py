@@ -6,7 +6,6 @@ found is verified by its sha256; a wrong file is never used.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -16,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 from engine.errors import ModelMissing
+from engine.hashing import file_sha256
 
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 MODEL_FILENAME = "face_landmarker.task"
@@ -34,16 +34,8 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _verified(path: Path) -> bool:
-    return path.is_file() and sha256_of(path) == MODEL_SHA256
+    return path.is_file() and file_sha256(path) == MODEL_SHA256
 
 
 def _installed_wheel_copy() -> Path | None:
@@ -72,7 +64,7 @@ def _download(cache: Path) -> Path | None:
     os.close(fd)
     try:
         urllib.request.urlretrieve(MODEL_URL, tmp)  # noqa: S310 - fixed https URL, verified below
-        if sha256_of(Path(tmp)) != MODEL_SHA256:
+        if file_sha256(Path(tmp)) != MODEL_SHA256:
             return None
         final = cache / MODEL_FILENAME
         os.replace(tmp, final)
