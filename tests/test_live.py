@@ -30,6 +30,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.solve.calibration import rescale
+from engine.solve.channels import load_channels
+
 from engine.config import RunOptions, SolveOptions
 from engine.errors import BadInput
 from engine.export.livelink import VALUE_NAMES, LiveLinkTake, decode_packet, read_livelink_csv
@@ -141,10 +144,14 @@ def test_online_solver_calibrates_filters_and_bridges_lost_faces():
         t += dt
     assert np.abs(values[ARKIT_COLUMNS]).max() < 1e-9
     assert values[HEAD_COLUMNS] == pytest.approx([math.radians(10.0), 0.0, 0.0], abs=1e-6)
-    for _ in range(30):                                  # 1 s of smile: (0.6 - 0.2) / (1 - 0.2) = 0.5
+    for _ in range(30):                                  # 1 s of smile: (0.6 - 0.2) / (1 - 0.2) = 0.5 ...
         values = solver.update(t, FrameResult(True, None, smile, _pose(10.0)))
         t += dt
-    assert values[ARKIT_COLUMNS][ARKIT_INDEX["mouthSmileLeft"]] == pytest.approx(0.5, abs=0.01)
+    # ... then the channel's range gain and dead zone, as the offline solve applies them
+    table = load_channels()
+    expected = rescale(np.clip(0.5 * table.gain, 0, 1), 1.0, table.deadzone)[ARKIT_INDEX["mouthSmileLeft"]]
+    assert 0.4 < expected < 1.0
+    assert values[ARKIT_COLUMNS][ARKIT_INDEX["mouthSmileLeft"]] == pytest.approx(expected, abs=0.01)
     held = values.copy()
     lost_at = t - dt
     while t - lost_at <= solve.max_bridged_gap_s:        # face lost: held ...

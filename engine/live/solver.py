@@ -31,7 +31,8 @@ import numpy as np
 from engine.config import SolveOptions
 from engine.export.livelink import EYE_NAMES, HEAD_NAMES, N_VALUES, VALUE_NAMES
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES, livelink_names
-from engine.solve.calibration import EXPRESSION_CHANNELS, MAX_NEUTRAL, NEUTRAL_WINDOW_S
+from engine.solve.calibration import EXPRESSION_CHANNELS, NEUTRAL_WINDOW_S, apply_neutral, rescale
+from engine.solve.channels import load_channels
 from engine.solve.filters import OneEuroFilter
 from engine.solve.gaps import EASE_S
 from engine.solve.head_pose import pose_to_components
@@ -115,6 +116,7 @@ class OnlineSolver:
         self.options = solve
         self.neutral = RunningNeutral(solve.neutral_quantile, neutral_window_s, solve.neutral_time)
         self.filter = OneEuroFilter(solve.one_euro_min_cutoff, solve.one_euro_beta)
+        self.channels = load_channels()
         self._last: np.ndarray | None = None         # last tracked (arkit 52 + head 3), before filtering
         self._last_t: float | None = None
         self._lost_since: float | None = None
@@ -125,8 +127,9 @@ class OnlineSolver:
         """The 61 values for the frame at source time `t`."""
         if result.detected:
             raw = np.nan_to_num(np.asarray(result.arkit, float))
-            neutral = np.clip(self.neutral.update(t, raw), 0.0, MAX_NEUTRAL)
-            arkit = np.clip((raw - neutral) / (1.0 - neutral), 0.0, 1.0)
+            # The offline solve's MediaPipe path: neutral-relative, then each channel's range gain
+            # (engine/solve/data/channels.json). The landmark blend needs whole-clip statistics: not live.
+            arkit = np.clip(apply_neutral(raw, self.neutral.update(t, raw)) * self.channels.gain, 0.0, 1.0)
             head = np.deg2rad(pose_to_components(np.asarray(result.head_pose, float)[None])[0, 3:6])
             self._remember_head(t, head)
             state = np.concatenate([arkit, head])
@@ -135,7 +138,7 @@ class OnlineSolver:
             state = self._bridge(t)
         smooth = self.filter(state, t)
         values = np.zeros(N_VALUES)
-        arkit = np.clip(smooth[:52], 0.0, 1.0)
+        arkit = rescale(smooth[:52], 1.0, self.channels.deadzone)   # the table's dead zone, after filtering
         values[ARKIT_COLUMNS] = arkit
         values[HEAD_COLUMNS] = smooth[52:55]
         values[EYE_COLUMNS] = eye_rotations(arkit)
