@@ -1,0 +1,38 @@
+"""The two halves agree: every command line the Maya side builds is accepted by the engine's own parser,
+and the option choices the dialog offers are the engine's. (The Maya side cannot import the engine, so
+its copy of the choices is checked here.)"""
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import build_parser
+from engine.config import LIP_CORRECTION_MODES
+from engine.rig.faceboard import RIG_GENERATIONS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from retarget_maya import defaults  # noqa: E402
+from retarget_maya.protocol import EngineRequest, engine_arguments  # noqa: E402
+
+
+@pytest.mark.parametrize("mode", defaults.LIP_CORRECTION_CHOICES)
+def test_every_dialog_command_line_parses_in_the_engine(mode):
+    for rig in RIG_GENERATIONS:
+        request = EngineRequest(video="actor.mp4", out="take", audio="line.wav", transcript="line.txt", rig=rig,
+                                lip_correction=mode, smoothing_hz=6.5)
+        args = engine_arguments(request)
+        assert args[:2] == ["-m", "engine"]
+        parsed = build_parser().parse_args(args[2:])
+        assert (parsed.command, parsed.rig, parsed.lip_correction, parsed.smoothing) == ("run", rig, mode, 6.5)
+        assert parsed.progress == "json" and str(parsed.video) == "actor.mp4"
+
+
+def test_minimal_request_leaves_the_engine_defaults():
+    args = engine_arguments(EngineRequest(video="v.mp4", out="t", lip_correction=None, smoothing_hz=None))
+    parsed = build_parser().parse_args(args[2:])
+    defaults_only = build_parser().parse_args(["run", "--video", "v.mp4", "--out", "t", "--progress", "json"])
+    assert vars(parsed) == vars(defaults_only)
+
+
+def test_dialog_choices_are_the_engines():
+    assert set(defaults.LIP_CORRECTION_CHOICES) == set(LIP_CORRECTION_MODES)
