@@ -19,11 +19,8 @@ import contextlib
 import datetime
 import os
 import platform
-import socket
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +29,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.config import RunOptions  # noqa: E402
-from engine.export.livelink import LiveLinkTake, decode_packet, read_livelink_csv  # noqa: E402
+from engine.export.livelink import LiveLinkTake, read_livelink_csv  # noqa: E402
 from engine.live.options import LiveOptions  # noqa: E402
+from engine.live.receiver import LoopbackReceiver  # noqa: E402
 from engine.live.stream import stream  # noqa: E402
 from engine.pipeline import run  # noqa: E402
 from engine.protocol import Reporter  # noqa: E402
@@ -42,41 +40,15 @@ from engine.rig.arkit import ARKIT_INDEX  # noqa: E402
 DEFAULT_CLIPS = ["driving_d0", "driving_d12", "driving_d11", "driving_d3", "driving_d13"]
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.settimeout(0.2)
-        self.port = self.socket.getsockname()[1]
-        self.packets: list = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.packets.append(decode_packet(self.socket.recv(65536)))
-            except socket.timeout:
-                continue
-
-    def close(self) -> list:
-        time.sleep(0.3)
-        self._stop.set()
-        self._thread.join()
-        self.socket.close()
-        return self.packets
-
-
 def stream_clip(video: Path, realtime: bool) -> tuple[dict, list]:
-    receiver = Receiver()
+    receiver = LoopbackReceiver()
     try:
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):   # the stream's own summary
             stats = stream(LiveOptions(video=video, realtime=realtime, livelink=f"127.0.0.1:{receiver.port}",
                                        timecode_start_s=0.0, frame_log=False, progress="json"), Reporter())
     finally:
-        packets = receiver.close()
-    return stats.summary(), packets
+        receiver.stop()
+    return stats.summary(), receiver.packets()
 
 
 def compare(video: Path, packets: list, workdir: Path) -> dict:

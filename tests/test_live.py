@@ -22,7 +22,6 @@ import math
 import socket
 import subprocess
 import sys
-import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -30,13 +29,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.solve.calibration import rescale
-from engine.solve.channels import load_channels
-
 from engine.config import RunOptions, SolveOptions
 from engine.errors import BadInput
 from engine.export.livelink import VALUE_NAMES, LiveLinkTake, decode_packet, read_livelink_csv
 from engine.live.options import LiveOptions
+from engine.live.receiver import LoopbackReceiver
 from engine.live.sender import LiveLinkSender, frame_time, parse_address
 from engine.live.solver import ARKIT_COLUMNS, EYE_COLUMNS, HEAD_COLUMNS, OnlineSolver, RunningNeutral, eye_rotations
 from engine.live.sources import Captured, LatestFrame, rate_fraction
@@ -44,6 +41,8 @@ from engine.live.stream import stream, validate
 from engine.pipeline import run
 from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_INDEX
+from engine.solve.calibration import rescale
+from engine.solve.channels import load_channels
 from engine.solve.calibration import estimate_neutral
 from engine.solve.gaps import EASE_S
 from engine.track.landmarker import FrameResult
@@ -211,34 +210,6 @@ def test_a_camera_that_cannot_be_opened_is_a_clear_error():
 
 # --- loopback against `run` -----------------------------------------------------------------------------
 
-class Receiver:
-    """Collects datagrams on 127.0.0.1:<free port> with their arrival times."""
-
-    def __init__(self) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.settimeout(0.2)
-        self.port = self.socket.getsockname()[1]
-        self.datagrams: list[tuple[float, bytes]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self.socket.recv(65536)
-            except socket.timeout:
-                continue
-            self.datagrams.append((time.perf_counter(), data))
-
-    def stop(self) -> None:
-        time.sleep(0.3)
-        self._stop.set()
-        self._thread.join()
-        self.socket.close()
-
-
 @pytest.fixture(scope="module")
 def offline_take(shared_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("live") / CLIP
@@ -247,7 +218,7 @@ def offline_take(shared_data, tmp_path_factory):
 
 @pytest.mark.slow
 def test_loopback_stream_matches_the_take_of_run(shared_data, offline_take):
-    receiver = Receiver()
+    receiver = LoopbackReceiver()
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "engine", "live", "--video", str(shared_data / "video" / "faces" / f"{CLIP}.mp4"),
@@ -263,7 +234,7 @@ def test_loopback_stream_matches_the_take_of_run(shared_data, offline_take):
 
     take = read_livelink_csv(offline_take / "arkit.csv", timecode_fps=60)
     n_take = len(take.times)
-    packets = [decode_packet(data) for _, data in receiver.datagrams]
+    packets = receiver.packets()
     arrivals = np.array([t for t, _ in receiver.datagrams])
 
     # Count: every source frame is sent once, except frames the real-time source dropped (and says so).
@@ -296,7 +267,7 @@ def test_loopback_stream_matches_the_take_of_run(shared_data, offline_take):
 
 @pytest.mark.slow
 def test_unpaced_stream_sends_exactly_one_packet_per_frame_of_the_take(shared_data, offline_take):
-    receiver = Receiver()
+    receiver = LoopbackReceiver()
     try:
         stats = stream(LiveOptions(video=shared_data / "video" / "faces" / f"{CLIP}.mp4",
                                    livelink=f"127.0.0.1:{receiver.port}", timecode_start_s=0.0, frame_log=False),
@@ -304,7 +275,7 @@ def test_unpaced_stream_sends_exactly_one_packet_per_frame_of_the_take(shared_da
     finally:
         receiver.stop()
     take = read_livelink_csv(offline_take / "arkit.csv", timecode_fps=60)
-    packets = [decode_packet(data) for _, data in receiver.datagrams]
+    packets = receiver.packets()
     assert stats.dropped == 0 and stats.sent == len(packets) == len(take.times)
     assert [p.frame for p in packets] == list(range(len(take.times)))
     online = LiveLinkTake(times=take.times, values=np.array([p.values for p in packets])).arkit().astype(float)
