@@ -13,6 +13,7 @@ import av
 import numpy as np
 
 from engine.errors import BadInput
+from engine.media.files import check_input_file
 
 SAMPLE_RATE = 16000
 # A recording whose loudest 10 ms frame stays below this level (dBFS) carries no usable speech.
@@ -38,13 +39,7 @@ class Audio:
 
 def load_audio(path: str | Path, check_silence: bool = True) -> Audio:
     """Decode the first audio stream of `path` (wav, flac, mp3, m4a/aac, ogg, or a video's audio track)."""
-    path = Path(path)
-    if not path.exists():
-        raise BadInput(f"audio not found: {path}", "check the path; it must be an existing file")
-    if path.is_dir():
-        raise BadInput(f"audio path is a folder: {path}", "give the audio file itself")
-    if path.stat().st_size == 0:
-        raise BadInput(f"audio file is empty (0 bytes): {path}", "the recording or copy did not finish")
+    path = check_input_file(path, "audio")
     if path.suffix.lower() in (".raw", ".pcm"):
         # headerless s16le 16 kHz mono, as pocketsphinx's own test data
         data = np.frombuffer(path.read_bytes()[: path.stat().st_size // 2 * 2], np.int16)

@@ -135,12 +135,16 @@ def _first(data, keys, what, path):
                    "an ARKit head npz has neutral, faces, names and deltas")
 
 
-def read_npz_rig(path: Path) -> BlendshapeRig:
+def _open_npz(path: Path):
+    """np.load of an npz without pickles, or BadInput naming the file."""
     try:
-        data = np.load(path, allow_pickle=False)
+        return np.load(path, allow_pickle=False)
     except (ValueError, OSError) as exc:
         raise BadInput(f"{path.name} is not a readable npz ({exc})") from None
-    with data:
+
+
+def read_npz_rig(path: Path) -> BlendshapeRig:
+    with _open_npz(path) as data:
         if "expression_deltas" in data.files and "triangle_material" in data.files:
             return read_ict(path)
         neutral = _first(data, ("neutral", "vertices", "v_template"), "neutral mesh", path)
@@ -178,11 +182,7 @@ def write_npz_rig(path: str | Path, rig: BlendshapeRig) -> None:
 
 def read_ict(path: Path) -> BlendshapeRig:
     """ICT-FaceKit Light packed as npz (neutral, triangles, materials, expression deltas named `_L/_R`)."""
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise BadInput(f"{path.name} is not a readable npz ({exc})") from None
-    with data:
+    with _open_npz(path) as data:
         for key in ("neutral", "triangles", "expression_names", "expression_deltas"):
             if key not in data.files:
                 raise BadInput(f"{path.name} is not an ICT-FaceKit npz: no {key}",

@@ -17,6 +17,7 @@ import av
 import numpy as np
 
 from engine.errors import BadInput
+from engine.media.files import check_input_file
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,7 @@ class Frame:
 
 def probe(path: Path) -> VideoInfo:
     """Open `path` and describe its first video stream, or raise BadInput with a clear reason."""
-    path = Path(path)
-    if not path.exists():
-        raise BadInput(f"video not found: {path}", "check the path; it must be an existing file")
-    if path.is_dir():
-        raise BadInput(f"video path is a folder: {path}", "give the video file itself")
-    if path.stat().st_size == 0:
-        raise BadInput(f"video file is empty (0 bytes): {path}", "the recording or copy did not finish")
+    path = check_input_file(path, "video")
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
