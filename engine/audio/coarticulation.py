@@ -22,7 +22,7 @@ from engine.audio.visemes import GROUPS, VisemeTable, phone_viseme
 
 @dataclass
 class CoarticulationOptions:
-    core_share: float = 0.6        # middle share of a phone where its dominance is at full strength
+    core_share: float = 0.7        # middle share of a phone where its dominance is at full strength (0.6-0.8 measured)
     window_s: float = 0.35         # a phone influences frames at most this far from its edges
     min_core_s: float = 0.02       # closures keep their shape for at least this long
     bite_hold: float = 0.9
