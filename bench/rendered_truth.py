@@ -67,6 +67,18 @@ DEV_CLIPS = (
              motion=HeadMotion(15, 22, 4, period_s=9), seed=26),
     ClipSpec("d7", 108, look=Look("medium", "brown", "left_key"), camera=Camera(576, 432, distance_cm=58),
              motion=HeadMotion(22, 15, 7, period_s=8), seed=27),
+    ClipSpec("d8", 109, look=Look("dark", "brown", "top_soft"), camera=Camera(512, 384, distance_cm=62),
+             motion=HeadMotion(10, 10, 2, period_s=12), seed=28),
+    ClipSpec("d9", 110, look=Look("light", "blue", "studio"), camera=Camera(640, 640, distance_cm=72),
+             motion=HeadMotion(20, 18, 5, period_s=9), seed=29),
+    ClipSpec("d10", 111, look=Look("medium", "green", "left_key"), camera=Camera(480, 360, distance_cm=57),
+             motion=HeadMotion(14, 22, 3, period_s=7), seed=30),
+    ClipSpec("d11", 112, look=Look("dark", "blue", "studio"), camera=Camera(560, 560, distance_cm=66),
+             motion=HeadMotion(24, 8, 6, period_s=10), seed=31),
+    ClipSpec("d12", 113, look=Look("light", "brown", "top_soft"), camera=Camera(400, 520, distance_cm=60),
+             motion=HeadMotion(6, 14, 2, period_s=8), seed=32),
+    ClipSpec("d13", 114, look=Look("medium", "blue", "left_key"), camera=Camera(600, 450, distance_cm=68),
+             motion=HeadMotion(18, 12, 7, period_s=11), seed=33),
 )
 
 

@@ -81,6 +81,33 @@ def test_shipped_tables_cover_every_channel_and_say_why():
     table = load_channels()
     assert np.all((table.blend >= 0) & (table.blend <= 1)) and np.all(table.deadzone < 0.5)
     reg = load_regressor()
-    assert reg is not None and reg.weights.shape == (3 * len(reg.landmarks) + 52, 52)
+    assert reg is not None and reg.n_inputs == 3 * len(reg.landmarks) + 52 and reg.layers[-1][0].shape[1] == 52
     out = reg.predict(np.zeros((5, len(reg.landmarks), 3)), np.zeros((5, 52)))
     assert np.all((out >= 0) & (out <= 1))
+
+
+def test_the_landmark_network_learns_what_a_linear_map_cannot_and_runs_in_numpy():
+    """A weight that follows |x| (a cheek puff pushes the contour out on either side): the network trained
+    with torch and run with numpy fits it; the best linear map cannot."""
+    pytest.importorskip("torch")
+    from engine.solve.landmark_regressor import inputs
+    from engine.solve.landmark_training import NetworkOptions, train_network
+
+    rng = np.random.default_rng(0)
+    disp = rng.normal(0.0, 1.0, (3000, 2, 3))
+    scores = rng.uniform(0.0, 1.0, (3000, 52))
+    truth = np.zeros((3000, 52))
+    truth[:, 0] = np.clip(np.abs(disp[:, 0, 0]) / 2, 0, 1)
+    truth[:, 1] = scores[:, 5]
+    train, test = slice(0, 2500), slice(2500, None)
+    net = train_network(inputs(disp[train], scores[train]), truth[train], np.array([10, 20]),
+                        NetworkOptions(hidden=32, epochs=60, batch=64, learning_rate=1e-2,
+                                                       input_dropout=0.0, input_noise=0.0))
+    got = net.predict(disp[test], scores[test])
+    assert got.shape == (500, 52) and np.all((got >= 0) & (got <= 1))
+    assert np.abs(got[:, 0] - truth[test, 0]).mean() < 0.05
+    assert np.abs(got[:, 1] - truth[test, 1]).mean() < 0.05
+    x = np.c_[inputs(disp[train], scores[train]), np.ones(2500)]
+    coef = np.linalg.lstsq(x, truth[train, 0], rcond=None)[0]
+    linear = np.c_[inputs(disp[test], scores[test]), np.ones(500)] @ coef
+    assert np.abs(linear - truth[test, 0]).mean() > 0.1

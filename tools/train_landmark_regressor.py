@@ -5,10 +5,10 @@
 
 Only the dev split (identities 101-108) is used, each clip also mirrored left-right (landmarks and
 channels swapped: twice the data, and both sides learn alike); the test split's identities stay unseen. Features are
-computed by the engine's own solve code (engine.solve.solver.landmark_features). The ridge strength is
-chosen by leave-one-clip-out cross-validation; then, per channel, the source (MediaPipe's calibrated
-score, the landmark regressor, or an even mix), MediaPipe's gain and the dead zone are chosen by the same
-cross-validated figures: among the options whose error is within MAE_SLACK of the best, the one that
+computed by the engine's own solve code (engine.solve.solver.landmark_features). The network
+(engine.solve.landmark_training) is cross-validated over FOLDS groups of clips (a clip and its mirror always
+in the same group); then, per channel, the source (MediaPipe's calibrated score, the landmark network, or
+an even mix), MediaPipe's gain and the dead zone are chosen by the cross-validated predictions: among the options whose error is within MAE_SLACK of the best, the one that
 correlates best with the rendered weights, with the resting curves held under 0.03 on the dev rest frames.
 """
 from __future__ import annotations
@@ -33,11 +33,12 @@ from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
 from engine.solve.calibration import apply_neutral, estimate_neutral, rescale  # noqa: E402
 from engine.solve.filters import zero_phase_lowpass  # noqa: E402
 from engine.solve.landmark_fit import load_basis  # noqa: E402
-from engine.solve.landmark_regressor import DEFAULT_REGRESSOR, train  # noqa: E402
+from engine.solve.landmark_regressor import DEFAULT_REGRESSOR, inputs  # noqa: E402
+from engine.solve.landmark_training import NetworkOptions, train_network  # noqa: E402
 from engine.solve.solver import deadzone, landmark_features  # noqa: E402
 
 TABLE = REPO / "engine" / "solve" / "data" / "channels.json"
-RIDGES = (30.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)
+FOLDS = 4
 MAE_SLACK = 1.3      # among options within this factor of the best error, the best-correlated wins
 DEADZONES = (0.0, 0.02, 0.04, 0.07, 0.1, 0.15)
 MP_DEADZONES = (0.0, 0.02, 0.04, 0.07, 0.1, 0.15)   # MediaPipe's own channels; the actor's resting noise adds to it in solve()
@@ -100,41 +101,30 @@ def main() -> int:
             flipped = disp_all[:, partner[landmarks]] * np.array([-1.0, 1.0, 1.0])
             data.append(dict(item, disp=flipped, mp=mp[:, swap], truth=c.truth[:, swap], mirrored=True))
 
-    def fit_on(idx, ridge):
-        d = np.concatenate([data[i]["disp"][data[i]["ok"]] for i in idx])
-        m = np.concatenate([data[i]["mp"][data[i]["ok"]] for i in idx])
+    def fit_on(idx, about=""):
+        x = np.concatenate([inputs(data[i]["disp"][data[i]["ok"]], data[i]["mp"][data[i]["ok"]]) for i in idx])
         t = np.concatenate([data[i]["truth"][data[i]["ok"]] for i in idx])
-        return train(d, m, t, landmarks, ridge)
+        return train_network(x, t, landmarks, NetworkOptions(), about)
 
     smooth = lambda x, t: np.clip(zero_phase_lowpass(x, t, CUTOFF), 0, 1)  # noqa: E731
-    # Leave one clip out: the regressor's predictions on clips it never saw, for every ridge strength; each
-    # channel keeps the strength whose held-out predictions correlate best with the rendered weights.
-    cv_by_ridge = {}
-    for ridge in RIDGES:
-        preds = []
-        for i in range(len(data)):
-            reg = fit_on([j for j in range(len(data)) if data[j]["clip"] != data[i]["clip"]], ridge)
-            preds.append(reg.predict(data[i]["disp"], data[i]["mp"]))
-        cv_by_ridge[ridge] = preds
-        mae = np.mean([np.abs(smooth(p, d["times"]) - d["truth"]).mean() for p, d in zip(preds, data)])
-        print(f"ridge {ridge:g}: cross-validated MAE {mae:.4f}")
-    truth_all = np.concatenate([d["truth"] for d in data])
-    ridge_of = np.zeros(len(ARKIT_NAMES))
+    # Cross-validation by groups of clips: every clip's predictions come from a network that never saw it
+    # (nor its mirror); they choose each channel's source, gains and dead zone below.
     cv = [np.zeros_like(d["truth"]) for d in data]
+    for fold in range(FOLDS):
+        held = [i for i, d in enumerate(data) if d["clip"] % FOLDS == fold]
+        network = fit_on([i for i in range(len(data)) if i not in held])
+        for i in held:
+            cv[i] = network.predict(data[i]["disp"], data[i]["mp"])
+        print(f"fold {fold + 1}/{FOLDS} done", flush=True)
+    mae = np.mean([np.abs(smooth(p, d["times"]) - d["truth"]).mean() for p, d in zip(cv, data)])
+    print(f"cross-validated MAE {mae:.4f}")
+    truth_all = np.concatenate([d["truth"] for d in data])
     fit_gain = np.ones(len(ARKIT_NAMES))
     for k in range(len(ARKIT_NAMES)):
-        scored = []
-        for ridge, preds in cv_by_ridge.items():
-            p = np.concatenate([smooth(pr[:, k:k + 1], d["times"])[:, 0] for pr, d in zip(preds, data)])
-            scored.append((correlation(truth_all[:, k], p), ridge))
-        ridge_of[k] = max(scored)[1]
-        for i in range(len(data)):
-            cv[i][:, k] = cv_by_ridge[ridge_of[k]][i][:, k]
         p = np.concatenate([c[:, k] for c in cv])
         fit_gain[k] = float(np.clip((truth_all[:, k] @ p) / max(p @ p, 1e-9), 1.0, 3.0))
     for i in range(len(data)):
         cv[i] = np.clip(cv[i] * fit_gain, 0.0, 1.0)
-    ridge = ridge_of
     truth = np.concatenate([d["truth"] for d in data])
     rest = np.concatenate([d["rest"] for d in data])
     rows = {}
@@ -163,21 +153,20 @@ def main() -> int:
         if "--verbose" in sys.argv and name in ("cheekPuff", "noseSneerLeft", "jawForward"):
             print(name, [tuple(round(v, 3) for v in o) for o in ok])
         mp_only = min((o for o in options if o[1] == 0.0), key=lambda o: o[0])
-        source = {0.0: "MediaPipe's calibrated score", 0.5: "an even mix of MediaPipe and the landmark regressor",
-                  1.0: "the landmark regressor"}[blend]
+        source = {0.0: "MediaPipe's calibrated score", 0.5: "an even mix of MediaPipe and the landmark network",
+                  1.0: "the landmark network"}[blend]
         rows[name] = {"blend": blend, "gain": round(gain, 3), "fit_gain": round(float(fit_gain[k]), 3), "deadzone": dz,
                       "why": f"{source}: dev cross-validated MAE {mae:.3f}, r {r:.2f}, rest {rest_mean:.3f} "
                              f"(MediaPipe alone: MAE {mp_only[0]:.3f}, r {mp_only[3]:.2f})"}
         print(f"{name:20s} {rows[name]['why']}")
-    about = (f"ridge regression (per-channel strengths {sorted(set(ridge.tolist()))}) from landmark displacements + MediaPipe scores to ARKit-52, "
+    about = (f"multilayer perceptron {NetworkOptions()} from landmark displacements + MediaPipe scores to ARKit-52, "
              f"trained on {len(data)} rendered dev clips ({sum(len(d['times']) for d in data)} frames) of ICT-FaceKit "
-             f"identities 101-108 by tools/train_landmark_regressor.py")
-    final = fit_on(range(len(data)), ridge)
-    final = type(final)(final.landmarks, final.mean, final.scale, final.weights, final.bias, about)
+             f"identities 101-{100 + len(DEV_CLIPS)} by tools/train_landmark_regressor.py")
+    final = fit_on(range(len(data)), about)
     final.save(DEFAULT_REGRESSOR)
     doc = {
         "about": "How each ARKit channel is solved (engine/solve/channels.py). blend: 0 = MediaPipe's neutral-relative "
-                 "score times gain, 1 = the landmark regressor (engine/solve/landmark_regressor.py), 0.5 = an even mix; "
+                 "score times gain, 1 = the landmark network (engine/solve/landmark_regressor.py), 0.5 = an even mix; "
                  "deadzone: values below it read 0 (resting noise), 1 stays 1. Chosen on the rendered dev split by "
                  "tools/train_landmark_regressor.py; `why` gives the cross-validated figures.",
         "channels": rows,

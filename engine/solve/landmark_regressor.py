@@ -1,11 +1,14 @@
-"""ARKit weights from landmarks in head-pose-normalised metric space: a linear regressor.
+"""ARKit weights from landmarks in head-pose-normalised metric space: a small neural network.
 
 Inputs per frame: the displacement (cm, head frame) of the landmarks in the landmark basis from the
 actor's calibrated neutral, pose effects removed (engine.solve.landmark_space), and MediaPipe's 52
-neutral-relative scores. Output: the 52 ARKit weights. The regressor is a ridge regression on
-standardised inputs, trained on rendered ICT heads of the benchmark's dev identities
-(tools/train_landmark_regressor.py; bench/rendered_truth.py measures it on other identities). Which
-channels take it instead of MediaPipe's score is decided per channel in engine/solve/data/channels.json.
+neutral-relative scores. Output: the 52 ARKit weights. The network is a multilayer perceptron (two GELU
+hidden layers, sigmoid outputs) on standardised inputs, trained with torch on rendered ICT heads of the
+benchmark's dev identities (tools/train_landmark_regressor.py; bench/rendered_truth.py measures it on other
+identities). It runs here in numpy (a few matrix products per clip, no torch needed). It replaced a ridge
+regression because the weak channels are not linear in the landmarks (a cheek puff moves the contour only
+once the lips are sealed; jawForward shows as a chin shift that depends on jawOpen). Which channels take it
+instead of MediaPipe's score is decided per channel in engine/solve/data/channels.json.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy.special import erf, expit
 
 from engine.rig.arkit import ARKIT_NAMES
 
@@ -22,44 +26,41 @@ DEFAULT_REGRESSOR = Path(__file__).resolve().parent / "data" / "landmark_regress
 
 @dataclass(frozen=True)
 class LandmarkRegressor:
-    landmarks: np.ndarray     # (L,) MediaPipe landmark indices whose displacement is used
-    mean: np.ndarray          # (F,) input standardisation, F = 3L + 52
-    scale: np.ndarray         # (F,)
-    weights: np.ndarray       # (F, 52)
-    bias: np.ndarray          # (52,)
+    landmarks: np.ndarray                          # (L,) MediaPipe landmark indices whose displacement is used
+    mean: np.ndarray                               # (F,) input standardisation, F = 3L + 52
+    scale: np.ndarray                              # (F,)
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]   # (weights (in, out), bias (out,)) per layer
     about: str = ""
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.mean)
 
     def predict(self, displacement: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """(N, L, 3) displacements (NaN rows -> 0) and (N, 52) scores -> (N, 52) weights in 0..1."""
-        x = inputs(displacement, scores)
-        return np.clip(((x - self.mean) / self.scale) @ self.weights + self.bias, 0.0, 1.0)
+        h = (inputs(displacement, scores) - self.mean) / self.scale
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w + b
+            if i < len(self.layers) - 1:
+                h = gelu(h)
+        return expit(h)
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, landmarks=self.landmarks, mean=self.mean, scale=self.scale, weights=self.weights,
-                            bias=self.bias, about=np.array(self.about), channels=np.array(ARKIT_NAMES))
+        arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers)}
+        arrays.update({f"b{i}": b for i, (_, b) in enumerate(self.layers)})
+        np.savez_compressed(path, landmarks=self.landmarks, mean=self.mean, scale=self.scale,
+                            n_layers=np.array(len(self.layers)), about=np.array(self.about),
+                            channels=np.array(ARKIT_NAMES), **arrays)
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """torch.nn.GELU's exact form, so that the trained network computes the same here."""
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
 
 
 def inputs(displacement: np.ndarray, scores: np.ndarray) -> np.ndarray:
     n = len(scores)
-    return np.column_stack([np.nan_to_num(displacement.reshape(n, -1)), np.nan_to_num(scores)])
-
-
-def train(displacement: np.ndarray, scores: np.ndarray, truth: np.ndarray, landmarks: np.ndarray,
-          ridge, about: str = "") -> LandmarkRegressor:
-    """Ridge regression on standardised inputs; `ridge` is one strength or one per output channel."""
-    x = inputs(displacement, scores)
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0) + 1e-6
-    z = (x - mean) / scale
-    bias = truth.mean(axis=0)
-    ridge = np.broadcast_to(np.asarray(ridge, float), (truth.shape[1],))
-    gram = z.T @ z
-    rhs = z.T @ (truth - bias)
-    weights = np.zeros((z.shape[1], truth.shape[1]))
-    for value in np.unique(ridge):
-        cols = ridge == value
-        weights[:, cols] = np.linalg.solve(gram + value * len(z) / 1000.0 * np.eye(z.shape[1]), rhs[:, cols])
-    return LandmarkRegressor(np.asarray(landmarks), mean, scale, weights, bias, about)
+    return np.column_stack([np.nan_to_num(displacement.reshape(n, -1)), np.nan_to_num(scores)]).astype(np.float32)
 
 
 @lru_cache(maxsize=2)
@@ -70,4 +71,7 @@ def load_regressor(path: str | None = None) -> LandmarkRegressor | None:
     d = np.load(p)
     if [str(n) for n in d["channels"]] != list(ARKIT_NAMES):
         raise ValueError(f"{p}: channels are not ARKit-52 in Live Link order")
-    return LandmarkRegressor(d["landmarks"], d["mean"], d["scale"], d["weights"], d["bias"], str(d["about"]))
+    if "n_layers" not in d:
+        raise ValueError(f"{p}: not a landmark network (retrain with tools/train_landmark_regressor.py)")
+    layers = tuple((d[f"w{i}"], d[f"b{i}"]) for i in range(int(d["n_layers"])))
+    return LandmarkRegressor(d["landmarks"], d["mean"], d["scale"], layers, str(d["about"]))
