@@ -81,7 +81,7 @@ def test_shipped_tables_cover_every_channel_and_say_why():
     table = load_channels()
     assert np.all((table.blend >= 0) & (table.blend <= 1)) and np.all(table.deadzone < 0.5)
     reg = load_regressor()
-    assert reg is not None and reg.n_inputs == 3 * len(reg.landmarks) + 52 and reg.layers[-1][0].shape[1] == 52
+    assert reg is not None and reg.n_inputs == 3 * len(reg.landmarks) + 52 and reg.members[0][-1][0].shape[1] == 52
     out = reg.predict(np.zeros((5, len(reg.landmarks), 3)), np.zeros((5, 52)))
     assert np.all((out >= 0) & (out <= 1))
 
@@ -101,7 +101,7 @@ def test_the_landmark_network_learns_what_a_linear_map_cannot_and_runs_in_numpy(
     truth[:, 1] = scores[:, 5]
     train, test = slice(0, 2500), slice(2500, None)
     net = train_network(inputs(disp[train], scores[train]), truth[train], np.array([10, 20]),
-                        NetworkOptions(hidden=32, epochs=60, batch=64, learning_rate=1e-2,
+                        NetworkOptions(hidden=32, epochs=60, batch=64, learning_rate=1e-2, members=2,
                                                        input_dropout=0.0, input_noise=0.0))
     got = net.predict(disp[test], scores[test])
     assert got.shape == (500, 52) and np.all((got >= 0) & (got <= 1))

@@ -5,7 +5,8 @@ actor's calibrated neutral, pose effects removed (engine.solve.landmark_space), 
 neutral-relative scores. Output: the 52 ARKit weights. The network is a multilayer perceptron (two GELU
 hidden layers, sigmoid outputs) on standardised inputs, trained with torch on rendered ICT heads of the
 benchmark's dev identities (tools/train_landmark_regressor.py; bench/rendered_truth.py measures it on other
-identities). It runs here in numpy (a few matrix products per clip, no torch needed). It replaced a ridge
+identities), several of them with different seeds averaged (an ensemble: steadier on faces it never saw).
+It runs here in numpy (a few matrix products per clip, no torch needed). It replaced a ridge
 regression because the weak channels are not linear in the landmarks (a cheek puff moves the contour only
 once the lips are sealed; jawForward shows as a chin shift that depends on jawOpen). Which channels take it
 instead of MediaPipe's score is decided per channel in engine/solve/data/channels.json.
@@ -29,7 +30,7 @@ class LandmarkRegressor:
     landmarks: np.ndarray                          # (L,) MediaPipe landmark indices whose displacement is used
     mean: np.ndarray                               # (F,) input standardisation, F = 3L + 52
     scale: np.ndarray                              # (F,)
-    layers: tuple[tuple[np.ndarray, np.ndarray], ...]   # (weights (in, out), bias (out,)) per layer
+    members: tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]   # per network: (weights (in, out), bias) per layer
     about: str = ""
 
     @property
@@ -38,19 +39,24 @@ class LandmarkRegressor:
 
     def predict(self, displacement: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """(N, L, 3) displacements (NaN rows -> 0) and (N, 52) scores -> (N, 52) weights in 0..1."""
-        h = (inputs(displacement, scores) - self.mean) / self.scale
-        for i, (w, b) in enumerate(self.layers):
-            h = h @ w + b
-            if i < len(self.layers) - 1:
-                h = gelu(h)
-        return expit(h)
+        z = (inputs(displacement, scores) - self.mean) / self.scale
+        return np.mean([run_network(layers, z) for layers in self.members], axis=0)
 
     def save(self, path: Path) -> None:
-        arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers)}
-        arrays.update({f"b{i}": b for i, (_, b) in enumerate(self.layers)})
+        arrays = {f"m{m}_{kind}{i}": array for m, layers in enumerate(self.members)
+                  for i, (w, b) in enumerate(layers) for kind, array in (("w", w), ("b", b))}
         np.savez_compressed(path, landmarks=self.landmarks, mean=self.mean, scale=self.scale,
-                            n_layers=np.array(len(self.layers)), about=np.array(self.about),
-                            channels=np.array(ARKIT_NAMES), **arrays)
+                            n_members=np.array(len(self.members)), n_layers=np.array(len(self.members[0])),
+                            about=np.array(self.about), channels=np.array(ARKIT_NAMES), **arrays)
+
+
+def run_network(layers, z: np.ndarray) -> np.ndarray:
+    h = z
+    for i, (w, b) in enumerate(layers):
+        h = h @ w + b
+        if i < len(layers) - 1:
+            h = gelu(h)
+    return expit(h)
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
@@ -73,5 +79,6 @@ def load_regressor(path: str | None = None) -> LandmarkRegressor | None:
         raise ValueError(f"{p}: channels are not ARKit-52 in Live Link order")
     if "n_layers" not in d:
         raise ValueError(f"{p}: not a landmark network (retrain with tools/train_landmark_regressor.py)")
-    layers = tuple((d[f"w{i}"], d[f"b{i}"]) for i in range(int(d["n_layers"])))
-    return LandmarkRegressor(d["landmarks"], d["mean"], d["scale"], layers, str(d["about"]))
+    members = tuple(tuple((d[f"m{m}_w{i}"], d[f"m{m}_b{i}"]) for i in range(int(d["n_layers"])))
+                    for m in range(int(d["n_members"])))
+    return LandmarkRegressor(d["landmarks"], d["mean"], d["scale"], members, str(d["about"]))

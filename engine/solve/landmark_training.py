@@ -22,18 +22,25 @@ class NetworkOptions:
     input_dropout: float = 0.1         # drops whole inputs: no channel may hang on one landmark
     input_noise: float = 0.1           # in standard deviations: tracking jitter
     seed: int = 0
+    members: int = 1                   # networks with seeds seed, seed+1, ... whose outputs are averaged
 
 
 def train_network(x: np.ndarray, y: np.ndarray, landmarks: np.ndarray, options: NetworkOptions = NetworkOptions(),
                   about: str = "") -> LandmarkRegressor:
     """Fit (N, F) inputs (engine.solve.landmark_regressor.inputs) to (N, 52) weights in 0..1 by mean squared
-    error; returns the network as numpy arrays."""
+    error; returns the network(s) as numpy arrays."""
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / scale
+    members = tuple(_train_one(z, y, options, options.seed + m) for m in range(options.members))
+    return LandmarkRegressor(np.asarray(landmarks), mean.astype(np.float32), scale.astype(np.float32), members, about)
+
+
+def _train_one(x: np.ndarray, y: np.ndarray, options: NetworkOptions, seed: int):
     import torch
 
-    torch.manual_seed(options.seed)
-    generator = torch.Generator().manual_seed(options.seed)
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    z = torch.tensor((x - mean) / scale, dtype=torch.float32)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    z = torch.tensor(x, dtype=torch.float32)
     target = torch.tensor(y, dtype=torch.float32)
     net = torch.nn.Sequential(torch.nn.Dropout(options.input_dropout), torch.nn.Linear(z.shape[1], options.hidden),
                               torch.nn.GELU(), torch.nn.Linear(options.hidden, options.hidden), torch.nn.GELU(),
@@ -53,6 +60,5 @@ def train_network(x: np.ndarray, y: np.ndarray, landmarks: np.ndarray, options: 
             optimiser.step()
             schedule.step()
     linear = [m for m in net if isinstance(m, torch.nn.Linear)]
-    layers = tuple((m.weight.detach().numpy().T.astype(np.float32).copy(), m.bias.detach().numpy().astype(np.float32).copy())
-                   for m in linear)
-    return LandmarkRegressor(np.asarray(landmarks), mean.astype(np.float32), scale.astype(np.float32), layers, about)
+    return tuple((m.weight.detach().numpy().T.astype(np.float32).copy(), m.bias.detach().numpy().astype(np.float32).copy())
+                 for m in linear)
