@@ -102,7 +102,7 @@ def test_the_landmark_network_learns_what_a_linear_map_cannot_and_runs_in_numpy(
     train, test = slice(0, 2500), slice(2500, None)
     net = train_network(inputs(disp[train], scores[train]), truth[train], np.array([10, 20]),
                         NetworkOptions(hidden=32, epochs=60, batch=64, learning_rate=1e-2, members=2,
-                                                       input_dropout=0.0, input_noise=0.0))
+                                       input_dropout=0.0, input_noise=0.0))
     got = net.predict(disp[test], scores[test])
     assert got.shape == (500, 52) and np.all((got >= 0) & (got <= 1))
     assert np.abs(got[:, 0] - truth[test, 0]).mean() < 0.05

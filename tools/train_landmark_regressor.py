@@ -3,13 +3,15 @@
     .venv/bin/python bench/rendered_truth.py --split dev      # renders + tracks the dev clips (cached)
     .venv/bin/python tools/train_landmark_regressor.py         # writes engine/solve/data/{landmark_regressor.npz,channels.json}
 
-Only the dev split (identities 101-108) is used, each clip also mirrored left-right (landmarks and
+Only the dev split (identities 101-114) is used, each clip also mirrored left-right (landmarks and
 channels swapped: twice the data, and both sides learn alike); the test split's identities stay unseen. Features are
 computed by the engine's own solve code (engine.solve.solver.landmark_features). The network
 (engine.solve.landmark_training) is cross-validated over FOLDS groups of clips (a clip and its mirror always
 in the same group); then, per channel, the source (MediaPipe's calibrated score, the landmark network, or
-an even mix), MediaPipe's gain and the dead zone are chosen by the cross-validated predictions: among the options whose error is within MAE_SLACK of the best, the one that
-correlates best with the rendered weights, with the resting curves held under 0.03 on the dev rest frames.
+an even mix), MediaPipe's gain and the dead zone are chosen by the cross-validated predictions: among the
+options whose error is within MAE_SLACK of the best and whose resting curves stay under 0.03 on the dev rest
+frames, the network's channels take the one that correlates best with the rendered weights, MediaPipe's own
+channels the smallest dead zone within R_SLACK of the best correlation.
 """
 from __future__ import annotations
 
@@ -123,16 +125,16 @@ def main() -> int:
         for i in held:
             cv[i] = network.predict(data[i]["disp"], data[i]["mp"])
         print(f"fold {fold + 1}/{FOLDS} done", flush=True)
-    mae = np.mean([np.abs(smooth(p, d["times"]) - d["truth"]).mean() for p, d in zip(cv, data)])
-    print(f"cross-validated MAE {mae:.4f}")
-    truth_all = np.concatenate([d["truth"] for d in data])
+    if not table_only:
+        mae = np.mean([np.abs(smooth(p, d["times"]) - d["truth"]).mean() for p, d in zip(cv, data)])
+        print(f"cross-validated MAE {mae:.4f}")
+    truth = np.concatenate([d["truth"] for d in data])
     fit_gain = np.ones(len(ARKIT_NAMES))
     for k in range(len(ARKIT_NAMES)):
         p = np.concatenate([c[:, k] for c in cv])
-        fit_gain[k] = float(np.clip((truth_all[:, k] @ p) / max(p @ p, 1e-9), 1.0, 3.0))
+        fit_gain[k] = float(np.clip((truth[:, k] @ p) / max(p @ p, 1e-9), 1.0, 3.0))
     for i in range(len(data)):
         cv[i] = np.clip(cv[i] * fit_gain, 0.0, 1.0)
-    truth = np.concatenate([d["truth"] for d in data])
     rest = np.concatenate([d["rest"] for d in data])
     rows = {}
     for k, name in enumerate(ARKIT_NAMES):
