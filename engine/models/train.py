@@ -134,6 +134,24 @@ def hidden_window(hidden: torch.Tensor, start: int, length: int, ratio: float) -
 # Validation table
 # ---------------------------------------------------------------------------------------------------
 
+def sample_windows(rng: np.random.Generator, lengths: np.ndarray, batch_size: int, window: int):
+    """(clip, start, end, pad) of `batch_size` training windows: clips drawn in proportion to their length,
+    `window` frames from a random start, a clip shorter than the window padded by `pad` frames at its end."""
+    for k in rng.choice(len(lengths), size=batch_size, p=lengths / lengths.sum()):
+        n = int(lengths[k])
+        s = int(rng.integers(0, max(1, n - window + 1)))
+        e = min(n, s + window)
+        yield int(k), s, e, window - (e - s)
+
+
+def window_targets(targets: torch.Tensor, channel_mask: torch.Tensor, s: int, e: int, pad: int
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A window's targets padded to full length, and its loss weights (0 on padding and masked channels)."""
+    valid = torch.zeros(e - s + pad, 1)
+    valid[: e - s] = 1.0
+    return torch.nn.functional.pad(targets[s:e], (0, 0, 0, pad)), valid * channel_mask[None, :]
+
+
 def validation_table(preds: list[np.ndarray], targets: list[np.ndarray], masks: list[np.ndarray],
                      constant: np.ndarray, target_std: np.ndarray, names: list[str]) -> dict:
     """Per control group: RMSE of the model and of a constant predictor (the training mean), in face-board
@@ -308,16 +326,11 @@ def train_video(options: TrainOptions, reporter: Reporter) -> dict:
 
     def next_batch():
         x, y, w, images = [], [], [], []
-        for k in rng.choice(len(train), size=options.batch_size, p=lengths / lengths.sum()):
-            n = len(feats[k])
-            s = int(rng.integers(0, max(1, n - window + 1)))
-            e = min(n, s + window)
-            pad = window - (e - s)
+        for k, s, e, pad in sample_windows(rng, lengths, options.batch_size, window):
             x.append(torch.nn.functional.pad(feats[k][s:e], (0, 0, 0, pad)))
-            y.append(torch.nn.functional.pad(targs[k][s:e], (0, 0, 0, pad)))
-            valid = torch.zeros(window, 1)
-            valid[: e - s] = 1.0
-            w.append(valid * cmask[k][None, :])
+            target, weight = window_targets(targs[k], cmask[k], s, e, pad)
+            y.append(target)
+            w.append(weight)
             if train[k].crops is not None:
                 idx = np.concatenate([train[k].crop_index[s:e], np.repeat(train[k].crop_index[e - 1:e], pad)])
                 images.append(torch.from_numpy(np.asarray(train[k].crops[idx])))
@@ -402,15 +415,10 @@ def train_audio(options: TrainOptions, reporter: Reporter) -> dict:
     def next_batch():
         y, w, h, s_list = [], [], [], []
         emo = []
-        for k in rng.choice(len(train), size=options.batch_size, p=lengths / lengths.sum()):
-            n = len(targs[k])
-            s = int(rng.integers(0, max(1, n - window + 1)))
-            e = min(n, s + window)
-            pad = window - (e - s)
-            y.append(torch.nn.functional.pad(targs[k][s:e], (0, 0, 0, pad)))
-            valid = torch.zeros(window, 1)
-            valid[: e - s] = 1.0
-            w.append(valid * cmask[k][None, :])
+        for k, s, e, pad in sample_windows(rng, lengths, options.batch_size, window):
+            target, weight = window_targets(targs[k], cmask[k], s, e, pad)
+            y.append(target)
+            w.append(weight)
             emo.append(emo_index[train[k].emotion])
             if frozen:
                 h.append(hidden_window(hidden_cache[train[k].name], s, window, ratio))
