@@ -79,6 +79,19 @@ DEV_CLIPS = (
              motion=HeadMotion(6, 14, 2, period_s=8), seed=32),
     ClipSpec("d13", 114, look=Look("medium", "blue", "left_key"), camera=Camera(600, 450, distance_cm=68),
              motion=HeadMotion(18, 12, 7, period_s=11), seed=33),
+    # d14-d21: mostly the weak channels (few frames of them in singles/expressions/speech)
+    *(ClipSpec(f"d{14 + i}", 115 + i, look=Look(skin, eyes, light), camera=Camera(w, h, distance_cm=dist),
+               motion=HeadMotion(yaw, pitch, roll, period_s=period), scripts=("weak", "expressions"), seed=34 + i)
+      for i, (skin, eyes, light, w, h, dist, yaw, pitch, roll, period) in enumerate((
+          ("light", "blue", "top_soft", 512, 512, 60, 20, 10, 4, 8),
+          ("dark", "brown", "left_key", 640, 480, 62, 12, 22, 5, 9),
+          ("medium", "green", "studio", 480, 560, 66, 25, 14, 3, 7),
+          ("light", "brown", "studio", 560, 420, 58, 16, 18, 6, 10),
+          ("dark", "green", "top_soft", 448, 448, 64, 22, 8, 2, 11),
+          ("medium", "blue", "left_key", 600, 600, 70, 10, 25, 5, 8),
+          ("light", "green", "left_key", 400, 520, 57, 24, 12, 7, 9),
+          ("medium", "brown", "top_soft", 576, 432, 61, 14, 20, 4, 12),
+      ))),
 )
 
 

@@ -62,3 +62,17 @@ def test_render_shows_a_face_with_dark_irises_and_expressions(head, renderer):
     assert np.abs(mouth[:80].astype(int) - rest[:80].astype(int)).mean() < 1             # the forehead does not
     turned = renderer.render(head.vertices(np.zeros(52)), yaw=25.0, look=Look(lighting="left_key"))
     assert np.abs(turned.astype(int) - rest.astype(int)).mean() > 5
+
+
+def test_weak_channel_script_holds_each_weak_channel_for_many_frames_and_rests_between():
+    from engine.render.sequences import weak
+
+    w = weak(np.random.default_rng(3), fps=25.0)
+    assert np.all(w[:, ARKIT_INDEX["mouthClose"]] <= w[:, ARKIT_INDEX["jawOpen"]] + 1e-12)
+    for name in ("eyeWideLeft", "jawForward", "mouthClose", "mouthRollUpper", "mouthRollLower", "mouthPucker",
+                 "mouthFunnel", "cheekPuff", "noseSneerRight"):
+        assert (w[:, ARKIT_INDEX[name]] > 0.15).sum() >= 25, name      # a second or more of each
+    brows = w[:, ARKIT_INDEX["browOuterUpLeft"]]
+    wide = w[:, ARKIT_INDEX["eyeWideLeft"]]
+    assert ((wide > 0.3) & (brows < 0.05)).any()        # wide eyes without brows, so they are not learnt as one
+    assert (w.sum(axis=1) == 0).sum() >= 25             # rest frames for the neutral estimate

@@ -171,6 +171,90 @@ def speech(rng: np.random.Generator, fps: float = 30.0, seconds: float = 8.0) ->
     return b.to(np.zeros(N), 0.2).hold(0.4).build()
 
 
+def _eye_wide(rng):
+    w = dict(eyeWide_LR=rng.uniform(0.3, 1.0))
+    if rng.random() < 0.3:     # one eye, or the two at different strengths
+        side = rng.choice(["Left", "Right"])
+        w = {"eyeWide" + side: w["eyeWide_LR"], "eyeWide" + ("Right" if side == "Left" else "Left"): rng.uniform(0, 0.4)}
+    if rng.random() < 0.5:     # brows often, but not always, go with it: the network must not read brows as wide eyes
+        w.update(browOuterUp_LR=rng.uniform(0, 0.6), browInnerUp=rng.uniform(0, 0.6))
+    if rng.random() < 0.3:
+        w.update(jawOpen=rng.uniform(0, 0.4))
+    return w
+
+
+def _jaw_forward(rng):
+    w = dict(jawForward=rng.uniform(0.25, 1.0), jawOpen=rng.uniform(0, 0.4))
+    if rng.random() < 0.3:
+        w.update(mouthClose=w["jawOpen"] * rng.uniform(0.3, 1.0))
+    if rng.random() < 0.3:
+        w.update(mouthShrugLower=rng.uniform(0.2, 0.6))
+    return w
+
+
+def _mouth_close(rng):
+    jaw = rng.uniform(0.12, 0.6)
+    w = dict(jawOpen=jaw, mouthClose=jaw * rng.uniform(0.5, 1.0))
+    if rng.random() < 0.4:
+        w.update({str(rng.choice(["mouthPucker", "mouthFunnel", "mouthPress_LR"])): rng.uniform(0.1, 0.5)})
+    return w
+
+
+def _roll(rng):
+    kind = rng.integers(3)
+    w = {}
+    if kind in (0, 2):
+        w["mouthRollLower"] = rng.uniform(0.25, 1.0)
+    if kind in (1, 2):
+        w["mouthRollUpper"] = rng.uniform(0.25, 1.0)
+    if rng.random() < 0.3:
+        w.update(jawOpen=rng.uniform(0, 0.3))
+    if rng.random() < 0.3:
+        w.update(mouthShrugLower=rng.uniform(0.1, 0.5), mouthPress_LR=rng.uniform(0, 0.4))
+    return w
+
+
+def _pucker_funnel(rng):
+    w = dict(mouthPucker=rng.uniform(0, 1.0), mouthFunnel=rng.uniform(0, 1.0), jawOpen=rng.uniform(0, 0.35))
+    w[str(rng.choice(["mouthPucker", "mouthFunnel"]))] *= rng.uniform(0, 0.3)    # mostly one of the two
+    return w
+
+
+def _cheeks_nose(rng):
+    kind = rng.integers(4)
+    if kind == 0:
+        return dict(cheekPuff=rng.uniform(0.3, 1.0), mouthPucker=rng.uniform(0, 0.3))
+    if kind == 1:   # cheek squint without a smile, and with one
+        return dict(cheekSquint_LR=rng.uniform(0.3, 1.0), mouthSmile_LR=rng.uniform(0, 0.6) * (rng.random() < 0.5))
+    if kind == 2:
+        return dict(noseSneer_LR=rng.uniform(0.3, 1.0), mouthUpperUp_LR=rng.uniform(0, 0.4) * (rng.random() < 0.5))
+    side = rng.choice(["Left", "Right"])
+    return {"noseSneer" + side: rng.uniform(0.3, 1.0), "cheekSquint" + side: rng.uniform(0, 0.8)}
+
+
+WEAK_POSES = (_eye_wide, _jaw_forward, _mouth_close, _roll, _pucker_funnel, _cheeks_nose)
+
+
+def weak(rng: np.random.Generator, fps: float = 30.0, seconds: float = 50.0) -> np.ndarray:
+    """The channels MediaPipe's scores miss (eyeWide, jawForward, mouthClose, mouthRoll, pucker/funnel,
+    cheekPuff/Squint, noseSneer) at random strengths, alone and with the channels real faces use with them
+    (and without: brows without wide eyes, squint without smile), going straight from one pose to the next or
+    through rest. Singles and expressions show each of them only a second or two per clip: too few frames
+    to learn them from."""
+    b = Builder(fps).hold(0.4)
+    t = 0.4
+    while t < seconds:
+        target = pose(**WEAK_POSES[rng.integers(len(WEAK_POSES))](rng))
+        ramp, hold = rng.uniform(0.12, 0.3), rng.uniform(0.15, 0.5)
+        b.to(target, ramp).hold(hold)
+        t += ramp + hold
+        if rng.random() < 0.5:
+            rest = rng.uniform(0, 0.4)
+            b.to(np.zeros(N), 0.15).hold(rest)
+            t += 0.15 + rest
+    return b.to(np.zeros(N), 0.2).hold(0.4).build()
+
+
 @dataclass(frozen=True)
 class HeadMotion:
     yaw_deg: float = 0.0       # amplitude
