@@ -1,6 +1,7 @@
 """Lip sync benchmark: phone timing, mouth classes and closures against ground truth, and speed.
 
     python bench/lipsync.py [--no-rhubarb] [--sets festival,mfa,librivox] [--fps 60]
+                            [--paths transcript,no-transcript] [--diagnose]
 
 Ground truth:
   festival  sentences synthesised here with Festival (Debian `festival` + `festvox-us-slt-hts`); its
@@ -16,6 +17,11 @@ controls close, 20 ms tolerance); speed as audio seconds per CPU second of the e
 loaded once) in CPU time, because the 2-core machines are shared and wall time swings with their load
 (pocketsphinx is single-threaded, so CPU time is the wall time of an idle core), and in wall time.
 Rhubarb is timed (wall) inside node around each call.
+
+--diagnose adds, per set and FaceRetarget path, where the class errors fall: a confusion matrix of truth
+class (rows) against take class (columns) in frames; the accuracy of classes read straight from the
+aligned phones (no animation: the ceiling the phone labels and boundaries allow); and the most frequent
+(truth phone -> aligned phone) pairs on the frames the take gets wrong, with a word they fall on.
 """
 from __future__ import annotations
 
@@ -37,11 +43,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.audio.evaluate import (Scores, festival_available, festival_synthesize, read_pocketsphinx_json,  # noqa: E402
-                                   read_textgrid_phones, rhubarb_frame_classes, score_classes, score_take)
+                                   read_textgrid_phones, rhubarb_frame_classes, score_classes, score_take,
+                                   truth_classes, utterance_frames)
 from engine.audio.io import load_audio  # noqa: E402
 from engine.audio.lipsync import analyse_speech, animate_speech  # noqa: E402
 from engine.audio.recognize import warm_up  # noqa: E402
-from engine.audio.visemes import mouth_classes, viseme_table  # noqa: E402
+from engine.audio.visemes import mouth_classes, normalize_phone, take_mouth_classes, viseme_table  # noqa: E402
 from engine.config import AudioOptions  # noqa: E402
 
 SENTENCES = [
@@ -114,7 +121,62 @@ def librivox_set(root: Path) -> list[dict]:
              "truth": read_pocketsphinx_json(j)} for j in sorted(folder.glob("*.phone.json"))]
 
 
-def run_engine(clips: list[dict], with_text: bool, fps: float) -> tuple[list[Scores], float, float, float]:
+class Diagnosis:
+    """Frame-level error bookkeeping for --diagnose (see the module docstring)."""
+
+    def __init__(self) -> None:
+        n = len(mouth_classes())
+        self.confusion = np.zeros((n, n), int)
+        self.label_hits = 0
+        self.frames = 0
+        self.pairs: dict[tuple[str, str], list] = {}
+
+    def add(self, truth, predicted, times: np.ndarray, faceboard: np.ndarray, names: list[str]) -> None:
+        frames = utterance_frames(truth, times)
+        want = truth_classes(truth, times)[frames]
+        got = take_mouth_classes(faceboard, names)[frames]
+        np.add.at(self.confusion, (want, got), 1)
+        self.label_hits += int((truth_classes(predicted, times)[frames] == want).sum())
+        self.frames += int(frames.sum())
+        truth_phone = phone_at(truth, times[frames])
+        aligned = phone_at(predicted, times[frames])
+        for k in np.flatnonzero(want != got):
+            key = (truth_phone[k][0], aligned[k][0])
+            entry = self.pairs.setdefault(key, [0, {}])
+            entry[0] += 1
+            word = aligned[k][1] or "-"
+            entry[1][word] = entry[1].get(word, 0) + 1
+
+    def report(self, title: str, top: int = 25) -> str:
+        classes = mouth_classes()
+        lines = [f"\n## {title}: truth class (rows) x take class (columns), frames", "",
+                 "| truth \\ take | " + " | ".join(classes) + " | recall |",
+                 "|---|" + "---|" * (len(classes) + 1)]
+        for i, name in enumerate(classes):
+            row_total = max(self.confusion[i].sum(), 1)
+            lines.append(f"| {name} | " + " | ".join(str(v) for v in self.confusion[i])
+                         + f" | {self.confusion[i, i] / row_total:.3f} |")
+        acc = np.trace(self.confusion) / max(self.confusion.sum(), 1)
+        lines += ["", f"take accuracy {acc:.3f}; classes read from the aligned phones "
+                  f"{self.label_hits / max(self.frames, 1):.3f}", "",
+                  "| truth phone | aligned phone | error frames | words (frames) |", "|---|---|---|---|"]
+        for (want, got), (count, words) in sorted(self.pairs.items(), key=lambda kv: -kv[1][0])[:top]:
+            common = ", ".join(f"{w} ({c})" for w, c in sorted(words.items(), key=lambda kv: -kv[1])[:4])
+            lines.append(f"| {want} | {got} | {count} | {common} |")
+        return "\n".join(lines)
+
+
+def phone_at(phones, times: np.ndarray) -> list[tuple[str, str]]:
+    """(phone, word) at each time; SIL between phones."""
+    out = [("SIL", "")] * len(times)
+    for p in phones:
+        for k in np.flatnonzero((times >= p.start) & (times < p.end)):
+            out[k] = (normalize_phone(p.phone), p.word)
+    return out
+
+
+def run_engine(clips: list[dict], with_text: bool, fps: float, diagnosis: Diagnosis | None = None
+               ) -> tuple[list[Scores], float, float, float]:
     scores, audio_s, busy_s, wall_s = [], 0.0, 0.0, 0.0
     board_names = list(viseme_table("mh4").faceboard_names)
     for clip in clips:
@@ -127,6 +189,8 @@ def run_engine(clips: list[dict], with_text: bool, fps: float) -> tuple[list[Sco
         wall_s += time.perf_counter() - w0
         audio_s += audio.duration
         scores.append(score_take(clip["truth"], speech.phones, times, faceboard, board_names))
+        if diagnosis is not None:
+            diagnosis.add(clip["truth"], speech.phones, times, faceboard, board_names)
     return scores, audio_s, busy_s, wall_s
 
 
@@ -192,6 +256,10 @@ def main() -> None:
     parser.add_argument("--sets", default="festival,mfa,librivox")
     parser.add_argument("--fps", type=float, default=AudioOptions().fps)
     parser.add_argument("--no-rhubarb", action="store_true")
+    parser.add_argument("--paths", default="transcript,no-transcript",
+                        help="FaceRetarget paths to run: transcript, no-transcript or both")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="after the table, where the mouth-class errors fall (confusions, phones, words)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "faceretarget-bench-lipsync")
     args = parser.parse_args()
     root = shared_data()
@@ -210,14 +278,23 @@ def main() -> None:
     print("| set | path | clips | audio s | onset median ms | <=20 ms | <=50 ms | phones matched | "
           "mouth-class acc | closure recall | speed (CPU) | speed (wall) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    paths = [(True, "FaceRetarget, transcript"), (False, "FaceRetarget, no transcript")]
+    wanted = set(args.paths.split(","))
+    paths = [p for p in paths if ("transcript" if p[0] else "no-transcript") in wanted]
+    diagnoses = []
     for name, clips in sets.items():
         if not clips:
             continue
-        for with_text, label in ((True, "FaceRetarget, transcript"), (False, "FaceRetarget, no transcript")):
-            print(row(name, label, clips, *run_engine(clips, with_text, args.fps)), flush=True)
+        for with_text, label in paths:
+            diagnosis = Diagnosis() if args.diagnose else None
+            print(row(name, label, clips, *run_engine(clips, with_text, args.fps, diagnosis)), flush=True)
+            if diagnosis is not None:
+                diagnoses.append((f"{name}, {label}", diagnosis))
         if rhubarb is not None:
             for with_text, label in ((True, "Rhubarb, dialog text"), (False, "Rhubarb, no text")):
                 print(row(name, label, clips, *run_rhubarb(rhubarb, clips, with_text, args.fps)), flush=True)
+    for title, diagnosis in diagnoses:
+        print(diagnosis.report(title))
 
 
 if __name__ == "__main__":

@@ -164,3 +164,27 @@ def test_coarticulation_keeps_short_closures_and_lets_neighbours_in():
     assert purse[(times > 0.75) & (times < 0.85)].min() > 0.8
     assert np.abs(fb[times > 1.1] - table.faceboard[table.index("rest")]).max() < 1e-3   # silence rests
     assert 0 <= arkit.min() and arkit.max() <= 1
+
+
+def test_closures_hold_over_the_whole_aligned_phone():
+    table = viseme_table("mh4")
+    names = list(table.faceboard_names)
+    times = np.arange(0, 0.8, 1 / 100)
+    phones = [PhoneSpan(0.0, 0.1, "SIL"), PhoneSpan(0.1, 0.3, "AA"), PhoneSpan(0.3, 0.4, "M"),
+              PhoneSpan(0.4, 0.6, "AA"), PhoneSpan(0.6, 0.8, "SIL")]
+    fb, _ = animate(phones, times, table)
+    together = _frames(fb, names, "CTRL_L_mouth_lipsTogetherU.ty")
+    assert together[(times >= 0.3) & (times < 0.4)].min() == pytest.approx(1.0)   # lips shut from edge to edge
+    assert together[(times > 0.15) & (times < 0.25)].max() < 0.5                   # open on the vowels
+
+
+def test_quiet_frames_are_topped_up_to_the_noise_floor_and_speech_is_left_alone():
+    from engine.audio.recognize import RecognizerOptions, to_pcm
+
+    options = RecognizerOptions()
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    samples = np.where(t < 0.5, 0.0, 0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    pcm = np.frombuffer(to_pcm(samples, options), np.int16).astype(np.float64)
+    silence, speech = pcm[:SAMPLE_RATE // 2], pcm[SAMPLE_RATE // 2:]
+    assert np.sqrt((silence ** 2).mean()) == pytest.approx(options.noise_floor, rel=0.05)
+    assert np.abs(speech - np.round(samples[SAMPLE_RATE // 2:] * 32767.0)).max() <= 1

@@ -7,7 +7,7 @@ Every phone i has a target pose T_i and, per control group g (lips, jaw, tongue)
 where d_i(t) is the distance from t to the phone's core (its middle `core_share`). A control of group g
 is the dominance-weighted mean of the targets, so neighbours pull on each other (anticipatory rounding
 shows before an OO, a T takes its lips from the vowels around it) while strong, fast-decaying groups
-(lips of P/B/M and F/V) hold their own shape. Closures are never blended away: in the core of every P/B/M
+(lips of P/B/M and F/V) hold their own shape. Closures are never blended away: over every P/B/M
 the lips-together controls are set to the viseme's full target and the jaw held no higher than it, and in
 F/V the lip bite keeps at least `bite_hold` of its target. The jaw amplitude finally follows loudness.
 """
@@ -26,7 +26,8 @@ class CoarticulationOptions:
     window_s: float = 0.35         # a phone influences frames at most this far from its edges
     min_core_s: float = 0.02       # closures keep their shape for at least this long
     bite_hold: float = 0.9
-    hold_edge_s: float = 0.02      # closures hold over the whole phone but this far from its ends
+    hold_edge_s: float = 0.0       # closures hold over the whole phone but this far from its ends (0: the
+                                   # whole aligned span, where the lips are shut; 0.02 measured worse)
     jaw_gain_min: float = 0.75     # jaw amplitude at the quietest speech ...
     jaw_gain_max: float = 1.1      # ... and at the loudest
 

@@ -30,9 +30,11 @@ class RecognizerOptions:
     # Mean acoustic score per frame (pocketsphinx log units): matching transcripts score
     # about -8..-26, transcripts of other speech about -60; below this an alignment counts as failed.
     min_align_score: float = -40.0
-    # A noise floor added before decoding: digital silence (synthetic or gated audio) makes the
-    # aligner swallow leading pauses into the first phone.
-    dither_std: float = 24.0        # in 16-bit sample units (about -63 dBFS)
+    # A noise floor under the audio before decoding: digital or near-digital silence (synthetic or gated
+    # audio) makes the aligner swallow leading pauses into the first phone. Each 10 ms frame quieter than
+    # this level is topped up with white noise to it; louder frames (speech, a real recording's own
+    # noise floor) are left as they are, because noise added there blurs weak consonants.
+    noise_floor: float = 24.0       # RMS in 16-bit sample units (about -63 dBFS)
     # allphone decoding (values from pocketsphinx's own phoneme test)
     phone_lw: float = 2.0
     phone_pip: float = 0.3
@@ -113,8 +115,15 @@ def warm_up(options: RecognizerOptions | None = None, words: bool = True) -> Non
 
 
 def to_pcm(samples: np.ndarray, options: RecognizerOptions, seed: int = 0) -> bytes:
+    """16-bit PCM for pocketsphinx, every 10 ms frame topped up to `options.noise_floor` with white noise
+    (a frame of RMS r gets noise of RMS sqrt(floor^2 - r^2); frames at or above the floor get none)."""
     rng = np.random.default_rng(seed)
-    x = samples.astype(np.float64) * 32767.0 + rng.normal(0.0, options.dither_std, len(samples))
+    x = samples.astype(np.float64) * 32767.0
+    hop = int(round(FRAME_S * SAMPLE_RATE))
+    frames = np.concatenate([x, np.zeros(-len(x) % hop)]).reshape(-1, hop)
+    level = np.sqrt((frames ** 2).mean(axis=1))
+    noise_rms = np.sqrt(np.maximum(options.noise_floor ** 2 - level ** 2, 0.0))
+    x += np.repeat(noise_rms, hop)[:len(x)] * rng.normal(0.0, 1.0, len(x))
     return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
 
 
