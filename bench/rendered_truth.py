@@ -79,7 +79,7 @@ DEV_CLIPS = (
              motion=HeadMotion(6, 14, 2, period_s=8), seed=32),
     ClipSpec("d13", 114, look=Look("medium", "blue", "left_key"), camera=Camera(600, 450, distance_cm=68),
              motion=HeadMotion(18, 12, 7, period_s=11), seed=33),
-    # d14-d21: mostly the weak channels (few frames of them in singles/expressions/speech)
+    # d14-d29: mostly the weak channels (few frames of them in singles/expressions/speech)
     *(ClipSpec(f"d{14 + i}", 115 + i, look=Look(skin, eyes, light), camera=Camera(w, h, distance_cm=dist),
                motion=HeadMotion(yaw, pitch, roll, period_s=period), scripts=("weak", "expressions"), seed=34 + i)
       for i, (skin, eyes, light, w, h, dist, yaw, pitch, roll, period) in enumerate((
@@ -91,6 +91,14 @@ DEV_CLIPS = (
           ("medium", "blue", "left_key", 600, 600, 70, 10, 25, 5, 8),
           ("light", "green", "left_key", 400, 520, 57, 24, 12, 7, 9),
           ("medium", "brown", "top_soft", 576, 432, 61, 14, 20, 4, 12),
+          ("dark", "blue", "studio", 520, 520, 63, 25, 16, 5, 9),
+          ("light", "green", "top_soft", 640, 480, 59, 18, 24, 3, 10),
+          ("medium", "brown", "left_key", 480, 600, 67, 12, 10, 6, 7),
+          ("dark", "green", "left_key", 600, 450, 60, 22, 18, 4, 11),
+          ("light", "blue", "studio", 448, 560, 65, 8, 22, 2, 8),
+          ("medium", "green", "top_soft", 560, 560, 56, 25, 12, 7, 12),
+          ("dark", "brown", "studio", 512, 384, 62, 16, 25, 5, 9),
+          ("light", "brown", "left_key", 420, 420, 69, 20, 14, 3, 10),
       ))),
 )
 

@@ -180,6 +180,42 @@ def _eye_wide(rng):
         w.update(browOuterUp_LR=rng.uniform(0, 0.6), browInnerUp=rng.uniform(0, 0.6))
     if rng.random() < 0.3:
         w.update(jawOpen=rng.uniform(0, 0.4))
+    if rng.random() < 0.4:
+        w.update(_gaze(rng))
+    return w
+
+
+def _gaze(rng):
+    """A random conjugate gaze direction (looking up lifts the lids too: the network must tell it from eyeWide)."""
+    direction = str(rng.choice(list(GAZE_PAIRS)))
+    return {c: rng.uniform(0.3, 1.0) for c in GAZE_PAIRS[direction]}
+
+
+def _gaze_lids(rng):
+    w = _gaze(rng)
+    if rng.random() < 0.4:
+        w.update(eyeWide_LR=rng.uniform(0.3, 1.0))
+    return w
+
+
+def _jaw_side(rng):
+    """Jaw sideways (read as jawForward by a chin-only cue), with or without jawForward."""
+    w = {str(rng.choice(["jawLeft", "jawRight"])): rng.uniform(0.3, 0.9), "jawOpen": rng.uniform(0, 0.3)}
+    if rng.random() < 0.3:
+        w.update(jawForward=rng.uniform(0.3, 1.0))
+    return w
+
+
+def _press(rng):
+    """Lips pressed or dimpled with the jaw shut (no mouthClose: that is sealed lips with the jaw open)."""
+    w = dict(mouthPress_LR=rng.uniform(0.3, 1.0))
+    if rng.random() < 0.5:
+        w.update(mouthDimple_LR=rng.uniform(0.2, 0.7))
+    if rng.random() < 0.5:
+        w.update(browDown_LR=rng.uniform(0.2, 0.8), eyeSquint_LR=rng.uniform(0, 0.5))
+    if rng.random() < 0.3:
+        jaw = rng.uniform(0.1, 0.4)
+        w.update(jawOpen=jaw, mouthClose=jaw)
     return w
 
 
@@ -189,12 +225,15 @@ def _jaw_forward(rng):
         w.update(mouthClose=w["jawOpen"] * rng.uniform(0.3, 1.0))
     if rng.random() < 0.3:
         w.update(mouthShrugLower=rng.uniform(0.2, 0.6))
+    if rng.random() < 0.2:
+        w.update({str(rng.choice(["jawLeft", "jawRight"])): rng.uniform(0.2, 0.6)})
     return w
 
 
 def _mouth_close(rng):
     jaw = rng.uniform(0.12, 0.6)
-    w = dict(jawOpen=jaw, mouthClose=jaw * rng.uniform(0.5, 1.0))
+    # sealed lips (mouthClose = jawOpen, as in P/B/M) half the time, partly parted otherwise
+    w = dict(jawOpen=jaw, mouthClose=jaw * (1.0 if rng.random() < 0.5 else rng.uniform(0.5, 1.0)))
     if rng.random() < 0.4:
         w.update({str(rng.choice(["mouthPucker", "mouthFunnel", "mouthPress_LR"])): rng.uniform(0.1, 0.5)})
     return w
@@ -232,13 +271,15 @@ def _cheeks_nose(rng):
     return {"noseSneer" + side: rng.uniform(0.3, 1.0), "cheekSquint" + side: rng.uniform(0, 0.8)}
 
 
-WEAK_POSES = (_eye_wide, _jaw_forward, _mouth_close, _roll, _pucker_funnel, _cheeks_nose)
+WEAK_POSES = (_eye_wide, _jaw_forward, _mouth_close, _roll, _pucker_funnel, _cheeks_nose,
+              _gaze_lids, _jaw_side, _press)     # the last three: look-alikes, so that they are not read as weak channels
 
 
-def weak(rng: np.random.Generator, fps: float = 30.0, seconds: float = 50.0) -> np.ndarray:
+def weak(rng: np.random.Generator, fps: float = 30.0, seconds: float = 60.0) -> np.ndarray:
     """The channels MediaPipe's scores miss (eyeWide, jawForward, mouthClose, mouthRoll, pucker/funnel,
     cheekPuff/Squint, noseSneer) at random strengths, alone and with the channels real faces use with them
-    (and without: brows without wide eyes, squint without smile), going straight from one pose to the next or
+    (and without: brows without wide eyes, squint without smile), and their look-alikes (gaze up lifts the
+    lids, a sideways jaw moves the chin, pressed lips look sealed) with and without them, going straight from one pose to the next or
     through rest. Singles and expressions show each of them only a second or two per clip: too few frames
     to learn them from."""
     b = Builder(fps).hold(0.4)
