@@ -81,7 +81,7 @@ def test_shipped_tables_cover_every_channel_and_say_why():
     table = load_channels()
     assert np.all((table.blend >= 0) & (table.blend <= 1)) and np.all(table.deadzone < 0.5)
     reg = load_regressor()
-    assert reg is not None and reg.n_inputs == 3 * len(reg.landmarks) + 52 and reg.members[0][-1][0].shape[1] == 52
+    assert reg is not None and reg.n_inputs == 3 * len(reg.landmarks) + 52 + 3 * reg.pose_inputs and reg.members[0][-1][0].shape[1] == 52
     out = reg.predict(np.zeros((5, len(reg.landmarks), 3)), np.zeros((5, 52)))
     assert np.all((out >= 0) & (out <= 1))
 
@@ -111,3 +111,34 @@ def test_the_landmark_network_learns_what_a_linear_map_cannot_and_runs_in_numpy(
     coef = np.linalg.lstsq(x, truth[train, 0], rcond=None)[0]
     linear = np.c_[inputs(disp[test], scores[test]), np.ones(500)] @ coef
     assert np.abs(linear - truth[test, 0]).mean() > 0.1
+
+
+def test_network_with_head_angles_discounts_a_pose_dependent_displacement(tmp_path):
+    """A tilted head shifts a landmark as an expression would (what the pose correction leaves behind): with
+    the head's angles as inputs the network tells the two apart, and the flag survives save and load."""
+    pytest.importorskip("torch")
+    from engine.solve.landmark_regressor import inputs, load_regressor
+    from engine.solve.landmark_training import NetworkOptions, train_network
+
+    rng = np.random.default_rng(1)
+    n = 3000
+    weight = rng.uniform(0.0, 1.0, n) * (rng.random(n) < 0.5)
+    pitch = rng.uniform(-0.45, 0.45, n)
+    disp = rng.normal(0.0, 0.02, (n, 2, 3))
+    disp[:, 0, 1] += weight + 1.5 * pitch           # the chin moves with the weight and with the head's pitch
+    scores = np.zeros((n, 52))
+    pose = np.c_[np.zeros(n), pitch, np.zeros(n)]
+    truth = np.zeros((n, 52))
+    truth[:, 0] = weight
+    train, test = slice(0, 2500), slice(2500, None)
+    options = NetworkOptions(hidden=32, epochs=60, batch=64, learning_rate=1e-2, input_dropout=0.0, input_noise=0.0)
+    net = train_network(inputs(disp[train], scores[train], pose[train]), truth[train], np.array([10, 20]), options,
+                        pose_inputs=True)
+    path = tmp_path / "net.npz"
+    net.save(path)
+    loaded = load_regressor(str(path))
+    assert loaded.pose_inputs
+    got = loaded.predict(disp[test], scores[test], pose[test])
+    assert np.abs(got[:, 0] - truth[test, 0]).mean() < 0.05
+    blind = train_network(inputs(disp[train], scores[train]), truth[train], np.array([10, 20]), options)
+    assert np.abs(blind.predict(disp[test], scores[test])[:, 0] - truth[test, 0]).mean() > 0.1

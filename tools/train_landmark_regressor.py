@@ -40,7 +40,7 @@ from engine.solve.filters import zero_phase_lowpass  # noqa: E402
 from engine.solve.landmark_fit import load_basis  # noqa: E402
 from engine.solve.landmark_regressor import DEFAULT_REGRESSOR, inputs  # noqa: E402
 from engine.solve.landmark_training import NetworkOptions, train_network  # noqa: E402
-from engine.solve.solver import deadzone, landmark_features  # noqa: E402
+from engine.solve.solver import deadzone, head_angles, landmark_features  # noqa: E402
 
 TABLE = REPO / "engine" / "solve" / "data" / "channels.json"
 CV_CACHE = default_cache() / "landmark_cv.npz"     # the last full run's cross-validated predictions (--reuse-cv)
@@ -85,9 +85,9 @@ def mirror_channels() -> np.ndarray:
 
 
 def main() -> int:
-    # --targeted: also train on the weak-channel clips (d14-d29). Off by default: measured on the test split,
-    # they lift mouthRoll/mouthPucker above r 0.7 but cost mouthClose and make jawForward's error larger than
-    # MediaPipe's (docs/quality.md), so the shipped network is trained without them.
+    # --targeted: also train on the weak-channel clips (d14-d29); --pose-inputs: the head's angles as inputs
+    # too. Both off by default: measured on the test split and the real clips (docs/quality.md), neither
+    # variant beat the shipped network without a loss elsewhere, so it is trained without them.
     specs = [s for s in DEV_CLIPS if "--targeted" in sys.argv or TARGETED_SCRIPT not in s.scripts]
     clips = [load_clip(s, default_cache() / f"{s.name}.npz") for s in specs]
     missing = [s.name for s, c in zip(specs, clips) if c is None]
@@ -103,6 +103,7 @@ def main() -> int:
     else:
         landmarks = load_basis().landmarks
     mirror = "--no-mirror" not in sys.argv
+    pose_inputs = "--pose-inputs" in sys.argv
     partner, swap = mirror_landmarks(), mirror_channels()
     if mirror and not np.array_equal(np.sort(partner[landmarks]), np.sort(landmarks)):
         landmarks = np.union1d(landmarks, partner[landmarks])       # a set closed under mirroring
@@ -113,20 +114,22 @@ def main() -> int:
         mp = apply_neutral(np.nan_to_num(tr.arkit), neutral)
         _, disp_all = landmark_features(tr, mp, used, np.arange(478))
         item = dict(disp=disp_all[:, landmarks], mp=mp, truth=c.truth, times=tr.times, rest=rest_frames(c.truth),
-                    ok=tr.detected, used=used, clip=len(data) // (2 if mirror else 1),
+                    ok=tr.detected, used=used, clip=len(data) // (2 if mirror else 1), pose=head_angles(tr),
                     natural=TARGETED_SCRIPT not in c.spec.scripts)
         data.append(item)
         if mirror:   # the same clip mirrored left-right: twice the data, and left and right learn alike
             flipped = disp_all[:, partner[landmarks]] * np.array([-1.0, 1.0, 1.0])
-            data.append(dict(item, disp=flipped, mp=mp[:, swap], truth=c.truth[:, swap], mirrored=True))
+            data.append(dict(item, disp=flipped, mp=mp[:, swap], truth=c.truth[:, swap], mirrored=True,
+                             pose=item["pose"] * np.array([-1.0, 1.0, -1.0])))   # a mirror turns yaw and roll
 
     def frames(d):     # the frames a clip trains on: every tracked one; every TARGETED_STRIDE-th of targeted clips
         return np.flatnonzero(d["ok"])[::1 if d["natural"] else TARGETED_STRIDE]
 
     def fit_on(idx, about="", members=1):
-        x = np.concatenate([inputs(data[i]["disp"][frames(data[i])], data[i]["mp"][frames(data[i])]) for i in idx])
+        x = np.concatenate([inputs(data[i]["disp"][frames(data[i])], data[i]["mp"][frames(data[i])],
+                                   data[i]["pose"][frames(data[i])] if pose_inputs else None) for i in idx])
         t = np.concatenate([data[i]["truth"][frames(data[i])] for i in idx])
-        return train_network(x, t, landmarks, replace(NetworkOptions(), members=members), about)
+        return train_network(x, t, landmarks, replace(NetworkOptions(), members=members), about, pose_inputs)
 
     smooth = lambda x, t: np.clip(zero_phase_lowpass(x, t, CUTOFF), 0, 1)  # noqa: E731
     # Cross-validation by groups of clips: every clip's predictions come from a network that never saw it
@@ -137,7 +140,7 @@ def main() -> int:
     # --reuse-cv: re-choose every row from the cross-validated predictions saved by the last full run
     # (the shipped network stays)
     reuse = "--reuse-cv" in sys.argv
-    fingerprint = f"{[s.key() for s in specs]} {NetworkOptions()} {mirror} {len(landmarks)} {TARGETED_STRIDE}"
+    fingerprint = f"{[s.key() for s in specs]} {NetworkOptions()} {mirror} {len(landmarks)} {TARGETED_STRIDE} {pose_inputs}"
     if reuse:
         saved = np.load(CV_CACHE)
         if str(saved["fingerprint"]) != fingerprint:
@@ -148,7 +151,7 @@ def main() -> int:
         held = [i for i, d in enumerate(data) if d["clip"] % FOLDS == fold]
         network = fit_on([i for i in range(len(data)) if i not in held])
         for i in held:
-            cv[i] = network.predict(data[i]["disp"], data[i]["mp"])
+            cv[i] = network.predict(data[i]["disp"], data[i]["mp"], data[i]["pose"])
         print(f"fold {fold + 1}/{FOLDS} done", flush=True)
     if not (table_only or reuse):
         np.savez_compressed(CV_CACHE, fingerprint=np.array(fingerprint), **{f"cv{i}": p for i, p in enumerate(cv)})

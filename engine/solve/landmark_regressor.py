@@ -32,14 +32,18 @@ class LandmarkRegressor:
     scale: np.ndarray                              # (F,)
     members: tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]   # per network: (weights (in, out), bias) per layer
     about: str = ""
+    pose_inputs: bool = False                      # the head's yaw, pitch, roll (radians) are inputs too
 
     @property
     def n_inputs(self) -> int:
         return len(self.mean)
 
-    def predict(self, displacement: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """(N, L, 3) displacements (NaN rows -> 0) and (N, 52) scores -> (N, 52) weights in 0..1."""
-        z = (inputs(displacement, scores) - self.mean) / self.scale
+    def predict(self, displacement: np.ndarray, scores: np.ndarray, pose: np.ndarray | None = None) -> np.ndarray:
+        """(N, L, 3) displacements (NaN rows -> 0), (N, 52) scores and, for a network that takes it, (N, 3)
+        head yaw, pitch, roll in radians -> (N, 52) weights in 0..1."""
+        if self.pose_inputs and pose is None:
+            pose = np.zeros((len(scores), 3))
+        z = (inputs(displacement, scores, pose if self.pose_inputs else None) - self.mean) / self.scale
         return np.mean([run_network(layers, z) for layers in self.members], axis=0)
 
     def save(self, path: Path) -> None:
@@ -47,6 +51,7 @@ class LandmarkRegressor:
                   for i, (w, b) in enumerate(layers) for kind, array in (("w", w), ("b", b))}
         np.savez_compressed(path, landmarks=self.landmarks, mean=self.mean, scale=self.scale,
                             n_members=np.array(len(self.members)), n_layers=np.array(len(self.members[0])),
+                            pose_inputs=np.array(self.pose_inputs),
                             about=np.array(self.about), channels=np.array(ARKIT_NAMES), **arrays)
 
 
@@ -64,9 +69,12 @@ def gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
 
 
-def inputs(displacement: np.ndarray, scores: np.ndarray) -> np.ndarray:
+def inputs(displacement: np.ndarray, scores: np.ndarray, pose: np.ndarray | None = None) -> np.ndarray:
     n = len(scores)
-    return np.column_stack([np.nan_to_num(displacement.reshape(n, -1)), np.nan_to_num(scores)]).astype(np.float32)
+    columns = [np.nan_to_num(displacement.reshape(n, -1)), np.nan_to_num(scores)]
+    if pose is not None:
+        columns.append(np.nan_to_num(pose))
+    return np.column_stack(columns).astype(np.float32)
 
 
 @lru_cache(maxsize=2)
@@ -81,4 +89,5 @@ def load_regressor(path: str | None = None) -> LandmarkRegressor | None:
         raise ValueError(f"{p}: not a landmark network (retrain with tools/train_landmark_regressor.py)")
     members = tuple(tuple((d[f"m{m}_w{i}"], d[f"m{m}_b{i}"]) for i in range(int(d["n_layers"])))
                     for m in range(int(d["n_members"])))
-    return LandmarkRegressor(d["landmarks"], d["mean"], d["scale"], members, str(d["about"]))
+    return LandmarkRegressor(d["landmarks"], d["mean"], d["scale"], members, str(d["about"]),
+                             bool(d["pose_inputs"]) if "pose_inputs" in d else False)

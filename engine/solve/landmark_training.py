@@ -26,13 +26,14 @@ class NetworkOptions:
 
 
 def train_network(x: np.ndarray, y: np.ndarray, landmarks: np.ndarray, options: NetworkOptions = NetworkOptions(),
-                  about: str = "") -> LandmarkRegressor:
+                  about: str = "", pose_inputs: bool = False) -> LandmarkRegressor:
     """Fit (N, F) inputs (engine.solve.landmark_regressor.inputs) to (N, 52) weights in 0..1 by mean squared
     error; returns the network(s) as numpy arrays."""
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
     members = tuple(_train_one(z, y, options, options.seed + m) for m in range(options.members))
-    return LandmarkRegressor(np.asarray(landmarks), mean.astype(np.float32), scale.astype(np.float32), members, about)
+    return LandmarkRegressor(np.asarray(landmarks), mean.astype(np.float32), scale.astype(np.float32), members, about,
+                             pose_inputs)
 
 
 def _train_one(x: np.ndarray, y: np.ndarray, options: NetworkOptions, seed: int):

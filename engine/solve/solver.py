@@ -111,7 +111,13 @@ def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarr
     if regressor is None:
         return None
     _, disp = landmark_features(track, mp, neutral_frames, regressor.landmarks)
-    return regressor.predict(disp, mp)
+    return regressor.predict(disp, mp, head_angles(track))
+
+
+def head_angles(track: FaceTrack) -> np.ndarray:
+    """(N, 3) yaw, pitch, roll in radians (NaN where no face): what the similarity alignment of the
+    landmark space cannot fully undo (perspective, MediaPipe's depth) depends on them."""
+    return np.deg2rad(pose_to_components(track.head_pose)[:, 3:6])
 
 
 def resample(times: np.ndarray, values: np.ndarray, new_times: np.ndarray) -> np.ndarray:
