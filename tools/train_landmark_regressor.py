@@ -126,9 +126,9 @@ def main() -> int:
         return np.flatnonzero(d["ok"])[::1 if d["natural"] else TARGETED_STRIDE]
 
     def fit_on(idx, about="", members=1):
-        x = np.concatenate([inputs(data[i]["disp"][frames(data[i])], data[i]["mp"][frames(data[i])],
-                                   data[i]["pose"][frames(data[i])] if pose_inputs else None) for i in idx])
-        t = np.concatenate([data[i]["truth"][frames(data[i])] for i in idx])
+        picked = [(data[i], frames(data[i])) for i in idx]
+        x = np.concatenate([inputs(d["disp"][f], d["mp"][f], d["pose"][f] if pose_inputs else None) for d, f in picked])
+        t = np.concatenate([d["truth"][f] for d, f in picked])
         return train_network(x, t, landmarks, replace(NetworkOptions(), members=members), about, pose_inputs)
 
     smooth = lambda x, t: np.clip(zero_phase_lowpass(x, t, CUTOFF), 0, 1)  # noqa: E731

@@ -42,7 +42,7 @@ class LandmarkRegressor:
         """(N, L, 3) displacements (NaN rows -> 0), (N, 52) scores and, for a network that takes it, (N, 3)
         head yaw, pitch, roll in radians -> (N, 52) weights in 0..1."""
         if self.pose_inputs and pose is None:
-            pose = np.zeros((len(scores), 3))
+            raise ValueError("this landmark network takes the head's angles as inputs: pass `pose`")
         z = (inputs(displacement, scores, pose if self.pose_inputs else None) - self.mean) / self.scale
         return np.mean([run_network(layers, z) for layers in self.members], axis=0)
 

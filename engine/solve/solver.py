@@ -111,7 +111,7 @@ def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarr
     if regressor is None:
         return None
     _, disp = landmark_features(track, mp, neutral_frames, regressor.landmarks)
-    return regressor.predict(disp, mp, head_angles(track))
+    return regressor.predict(disp, mp, head_angles(track) if regressor.pose_inputs else None)
 
 
 def head_angles(track: FaceTrack) -> np.ndarray:
