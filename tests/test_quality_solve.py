@@ -82,7 +82,7 @@ def test_shipped_tables_cover_every_channel_and_say_why():
     assert np.all((table.blend >= 0) & (table.blend <= 1)) and np.all(table.deadzone < 0.5)
     reg = load_regressor()
     assert reg is not None and reg.n_inputs == 3 * len(reg.landmarks) + 52 + 3 * reg.pose_inputs and reg.members[0][-1][0].shape[1] == 52
-    out = reg.predict(np.zeros((5, len(reg.landmarks), 3)), np.zeros((5, 52)))
+    out = reg.predict(np.zeros((5, len(reg.landmarks), 3)), np.zeros((5, 52)), np.zeros((5, 3)) if reg.pose_inputs else None)
     assert np.all((out >= 0) & (out <= 1))
 
 
@@ -131,7 +131,8 @@ def test_network_with_head_angles_discounts_a_pose_dependent_displacement(tmp_pa
     truth = np.zeros((n, 52))
     truth[:, 0] = weight
     train, test = slice(0, 2500), slice(2500, None)
-    options = NetworkOptions(hidden=32, epochs=60, batch=64, learning_rate=1e-2, input_dropout=0.0, input_noise=0.0)
+    options = NetworkOptions(hidden=32, epochs=60, batch=64, learning_rate=1e-2, input_dropout=0.0, input_noise=0.0,
+                             pose_noise=0.0)
     net = train_network(inputs(disp[train], scores[train], pose[train]), truth[train], np.array([10, 20]), options,
                         pose_inputs=True)
     path = tmp_path / "net.npz"

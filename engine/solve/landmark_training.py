@@ -21,6 +21,9 @@ class NetworkOptions:
     weight_decay: float = 1e-4
     input_dropout: float = 0.1         # drops whole inputs: no channel may hang on one landmark
     input_noise: float = 0.1           # in standard deviations: tracking jitter
+    # More noise on the head-angle inputs (pose networks only), in standard deviations (~10 degrees): a clip's
+    # pose trajectory is unique to it, and a network that reads it exactly can learn the clip, not the face.
+    pose_noise: float = 0.5
     seed: int = 0
     members: int = 1                   # networks with seeds seed, seed+1, ... whose outputs are averaged
 
@@ -31,12 +34,12 @@ def train_network(x: np.ndarray, y: np.ndarray, landmarks: np.ndarray, options: 
     error; returns the network(s) as numpy arrays."""
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
-    members = tuple(_train_one(z, y, options, options.seed + m) for m in range(options.members))
+    members = tuple(_train_one(z, y, options, options.seed + m, pose_inputs) for m in range(options.members))
     return LandmarkRegressor(np.asarray(landmarks), mean.astype(np.float32), scale.astype(np.float32), members, about,
                              pose_inputs)
 
 
-def _train_one(x: np.ndarray, y: np.ndarray, options: NetworkOptions, seed: int):
+def _train_one(x: np.ndarray, y: np.ndarray, options: NetworkOptions, seed: int, pose_inputs: bool = False):
     import torch
 
     torch.manual_seed(seed)
@@ -55,6 +58,8 @@ def _train_one(x: np.ndarray, y: np.ndarray, options: NetworkOptions, seed: int)
         for i in range(0, len(z), options.batch):
             idx = order[i:i + options.batch]
             noisy = z[idx] + options.input_noise * torch.randn(len(idx), z.shape[1], generator=generator)
+            if pose_inputs:   # the last three inputs are the head's angles
+                noisy[:, -3:] += options.pose_noise * torch.randn(len(idx), 3, generator=generator)
             loss = ((torch.sigmoid(net(noisy)) - target[idx]) ** 2).mean()
             optimiser.zero_grad()
             loss.backward()
