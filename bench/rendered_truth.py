@@ -38,12 +38,17 @@ from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
 from engine.rig.retarget import retarget  # noqa: E402
 from engine.solve.solver import solve  # noqa: E402
 
-def weak_channel_clips(prefix: str, first: int, identity: int, seed: int, rows) -> tuple[ClipSpec, ...]:
-    """Clips of the weak-channel script (plus expressions), one per row of (skin, eyes, light, width, height,
-    distance_cm, yaw, pitch, roll, period_s), numbered from `first` with identities and seeds counting up."""
+NATURAL = ("singles", "expressions", "speech")
+WEAK = ("weak", "expressions")
+
+
+def generated_clips(prefix: str, first: int, identity: int, seed: int, scripts: tuple[str, ...], rows
+                    ) -> tuple[ClipSpec, ...]:
+    """Clips of `scripts`, one per row of (skin, eyes, light, width, height, distance_cm, yaw, pitch, roll,
+    period_s), numbered from `first` with identities and seeds counting up."""
     return tuple(ClipSpec(f"{prefix}{first + i}", identity + i, look=Look(skin, eyes, light),
                           camera=Camera(w, h, distance_cm=dist), motion=HeadMotion(yaw, pitch, roll, period_s=period),
-                          scripts=("weak", "expressions"), seed=seed + i)
+                          scripts=scripts, seed=seed + i)
                  for i, (skin, eyes, light, w, h, dist, yaw, pitch, roll, period) in enumerate(rows))
 
 
@@ -60,7 +65,7 @@ TEST_CLIPS = (
              motion=HeadMotion(20, 25, 8, period_s=11), seed=14),
     # t5-t8: the weak-channel script on unseen identities. The natural clips above show each weak channel in
     # only 20-40 frames a clip, too few for its correlation to mean much; these give each hundreds.
-    *weak_channel_clips("t", 5, 5, 15, (
+    *generated_clips("t", 5, 5, 15, WEAK, (
         ("medium", "green", "studio", 560, 560, 62, 18, 15, 5, 9),
         ("dark", "blue", "left_key", 480, 600, 60, 25, 10, 3, 8),
         ("light", "brown", "top_soft", 640, 480, 66, 12, 22, 6, 10),
@@ -96,8 +101,19 @@ DEV_CLIPS = (
              motion=HeadMotion(6, 14, 2, period_s=8), seed=32),
     ClipSpec("d13", 114, look=Look("medium", "blue", "left_key"), camera=Camera(600, 450, distance_cm=68),
              motion=HeadMotion(18, 12, 7, period_s=11), seed=33),
+    # d30-d37: more natural identities (listed with the natural clips), several with the head pitched 20-25 degrees
+    *generated_clips("d", 30, 131, 50, NATURAL, (
+        ("dark", "green", "top_soft", 480, 640, 64, 14, 22, 2, 9),
+        ("light", "blue", "studio", 720, 540, 56, 20, 25, 6, 11),
+        ("medium", "brown", "left_key", 512, 512, 60, 25, 18, 4, 8),
+        ("dark", "blue", "studio", 600, 450, 66, 10, 20, 0, 10),
+        ("light", "green", "left_key", 448, 560, 62, 22, 14, 7, 12),
+        ("medium", "green", "top_soft", 640, 480, 58, 16, 24, 3, 9),
+        ("dark", "brown", "left_key", 384, 384, 70, 24, 10, 5, 7),
+        ("light", "brown", "top_soft", 560, 560, 63, 12, 16, 8, 10),
+    )),
     # d14-d29: mostly the weak channels (few frames of them in singles/expressions/speech)
-    *weak_channel_clips("d", 14, 115, 34, (
+    *generated_clips("d", 14, 115, 34, WEAK, (
         ("light", "blue", "top_soft", 512, 512, 60, 20, 10, 4, 8),
         ("dark", "brown", "left_key", 640, 480, 62, 12, 22, 5, 9),
         ("medium", "green", "studio", 480, 560, 66, 25, 14, 3, 7),

@@ -3,7 +3,7 @@
     .venv/bin/python bench/rendered_truth.py --split dev      # renders + tracks the dev clips (cached)
     .venv/bin/python tools/train_landmark_regressor.py         # writes engine/solve/data/{landmark_regressor.npz,channels.json}
 
-Only the dev split (identities 101-130) is used, each clip also mirrored left-right (landmarks and
+Only the dev split (identities 101-138) is used, each clip also mirrored left-right (landmarks and
 channels swapped: twice the data, and both sides learn alike); the test split's identities stay unseen. Features are
 computed by the engine's own solve code (engine.solve.solver.landmark_features). The network
 (engine.solve.landmark_training) is cross-validated over FOLDS groups of clips (a clip and its mirror always
