@@ -39,7 +39,8 @@ from engine.rig.retarget import retarget  # noqa: E402
 from engine.solve.solver import solve  # noqa: E402
 
 NATURAL = ("singles", "expressions", "speech")
-WEAK = ("weak", "expressions")
+TARGETED_SCRIPT = "weak"     # the script that marks a weak-channel clip (bench tables, training tool)
+WEAK = (TARGETED_SCRIPT, "expressions")
 
 
 def generated_clips(prefix: str, first: int, identity: int, seed: int, scripts: tuple[str, ...], rows
@@ -175,7 +176,7 @@ def evaluate(clips: list[RenderedClip], options: SolveOptions) -> dict:
         head_true.append(clip.head)
         head_est.append(take.head_pose[:, 3:6])
         detected.append(clip.track.detected)
-        targeted.append(np.full(len(clip.times), "weak" in clip.spec.scripts))
+        targeted.append(np.full(len(clip.times), TARGETED_SCRIPT in clip.spec.scripts))
     cat = {k: np.concatenate(v) for k, v in dict(truth=truth, raw=raw, solved=solved, rest=rest, targeted=targeted,
                                                    head_true=head_true, head_est=head_est, detected=detected).items()}
     cat["raw_scores"] = channel_scores(cat["truth"], cat["raw"])

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from rendered_truth import DEV_CLIPS, default_cache  # noqa: E402
+from rendered_truth import DEV_CLIPS, TARGETED_SCRIPT, default_cache  # noqa: E402
 
 from engine.config import SolveOptions  # noqa: E402
 from engine.render.ict import UNRENDERED  # noqa: E402
@@ -44,9 +44,9 @@ from engine.solve.solver import deadzone, head_angles, landmark_features  # noqa
 
 TABLE = REPO / "engine" / "solve" / "data" / "channels.json"
 CV_CACHE = default_cache() / "landmark_cv.npz"     # the last full run's cross-validated predictions (--reuse-cv)
-TARGETED_SCRIPT = "weak"     # clips with this script train the network but do not choose the table
-# ... and train on every second frame only: at full weight they shift the network's prior towards the weak
-# channels (measured: more false jawForward/mouthClose on the test split's tilted heads)
+# Clips with TARGETED_SCRIPT train the network but do not choose the table, and train on every second frame
+# only: at full weight they shift the network's prior towards the weak channels (measured: more false
+# jawForward/mouthClose on the test split's tilted heads)
 TARGETED_STRIDE = 2
 FOLDS = 4
 ENSEMBLE = 3      # the shipped estimate averages this many networks (cross-validation uses one: 3x faster)

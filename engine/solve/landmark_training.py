@@ -21,7 +21,7 @@ class NetworkOptions:
     weight_decay: float = 1e-4
     input_dropout: float = 0.1         # drops whole inputs: no channel may hang on one landmark
     input_noise: float = 0.1           # in standard deviations: tracking jitter
-    # More noise on the head-angle inputs (pose networks only), in standard deviations (~10 degrees): a clip's
+    # More noise on the head-angle inputs (pose networks only), in standard deviations (0.5: about 5 degrees): a clip's
     # pose trajectory is unique to it, and a network that reads it exactly can learn the clip, not the face.
     pose_noise: float = 0.5
     seed: int = 0
