@@ -20,13 +20,18 @@ Rhubarb is timed (wall) inside node around each call.
 
 --diagnose adds, per set and FaceRetarget path, where the class errors fall: a confusion matrix of truth
 class (rows) against take class (columns) in frames; the accuracy of classes read straight from the
-aligned phones (no animation: the ceiling the phone labels and boundaries allow); and the most frequent
-(truth phone -> aligned phone) pairs on the frames the take gets wrong, with a word they fall on.
+aligned phones (no animation: the ceiling the phone labels and boundaries allow); the take's accuracy
+if every aligned phone boundary within 10 / 20 / 50 ms of the truth boundary between the same two
+phones were moved onto it (what more precise boundaries alone could buy; wrong labels stay wrong); and
+the most frequent (truth phone -> aligned phone) pairs on the frames the take gets wrong, with a word
+they fall on.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import difflib
 import json
 import os
 import platform
@@ -47,7 +52,7 @@ from engine.audio.evaluate import (Scores, festival_available, festival_synthesi
                                    truth_classes, utterance_frames)
 from engine.audio.io import load_audio  # noqa: E402
 from engine.audio.lipsync import analyse_speech, animate_speech  # noqa: E402
-from engine.audio.recognize import warm_up  # noqa: E402
+from engine.audio.recognize import TimedPhone, warm_up  # noqa: E402
 from engine.audio.visemes import mouth_classes, normalize_phone, take_mouth_classes, viseme_table  # noqa: E402
 from engine.config import AudioOptions  # noqa: E402
 
@@ -89,8 +94,6 @@ def festival_set(cache: Path) -> list[dict]:
         if not (wav.exists() and truth_file.exists()):
             truth = festival_synthesize(text, wav)
             truth_file.write_text(json.dumps([[p.start, p.end, p.phone] for p in truth]))
-        from engine.audio.recognize import TimedPhone
-
         truth = [TimedPhone(a, b, p) for a, b, p in json.loads(truth_file.read_text())]
         clips.append({"name": wav.stem, "audio": wav, "text": text, "truth": truth})
     return clips
@@ -130,8 +133,10 @@ class Diagnosis:
         self.label_hits = 0
         self.frames = 0
         self.pairs: dict[tuple[str, str], list] = {}
+        self.snapped_hits = {tolerance: 0 for tolerance in SNAP_TOLERANCES_S}
 
-    def add(self, truth, predicted, times: np.ndarray, faceboard: np.ndarray, names: list[str]) -> None:
+    def add(self, truth, speech, times: np.ndarray, faceboard: np.ndarray, names: list[str]) -> None:
+        predicted = speech.phones
         frames = utterance_frames(truth, times)
         want = truth_classes(truth, times)[frames]
         got = take_mouth_classes(faceboard, names)[frames]
@@ -146,6 +151,10 @@ class Diagnosis:
             entry[0] += 1
             word = aligned[k][1] or "-"
             entry[1][word] = entry[1].get(word, 0) + 1
+        for tolerance in SNAP_TOLERANCES_S:
+            snapped = dataclasses.replace(speech, phones=snap_boundaries(truth, predicted, tolerance))
+            board, _ = animate_speech(snapped, times, "mh4")
+            self.snapped_hits[tolerance] += int((take_mouth_classes(board, names)[frames] == want).sum())
 
     def report(self, title: str, top: int = 25) -> str:
         classes = mouth_classes()
@@ -158,12 +167,34 @@ class Diagnosis:
                          + f" | {self.confusion[i, i] / row_total:.3f} |")
         acc = np.trace(self.confusion) / max(self.confusion.sum(), 1)
         lines += ["", f"take accuracy {acc:.3f}; classes read from the aligned phones "
-                  f"{self.label_hits / max(self.frames, 1):.3f}", "",
+                  f"{self.label_hits / max(self.frames, 1):.3f}",
+                  "take accuracy with the aligned boundaries within " + ", ".join(
+                      f"{t * 1000:.0f} ms: {hits / max(self.frames, 1):.3f}" for t, hits in self.snapped_hits.items())
+                  + " of the truth's moved onto them", "",
                   "| truth phone | aligned phone | error frames | words (frames) |", "|---|---|---|---|"]
         for (want, got), (count, words) in sorted(self.pairs.items(), key=lambda kv: -kv[1][0])[:top]:
             common = ", ".join(f"{w} ({c})" for w, c in sorted(words.items(), key=lambda kv: -kv[1])[:4])
             lines.append(f"| {want} | {got} | {count} | {common} |")
         return "\n".join(lines)
+
+
+SNAP_TOLERANCES_S = (0.01, 0.02, 0.05)
+
+
+def snap_boundaries(truth: list[TimedPhone], predicted: list[TimedPhone], tolerance_s: float) -> list[TimedPhone]:
+    """`predicted` with each boundary between two adjacent phones moved onto the truth's boundary between
+    the same two phones (matched in sequence) when it lies within `tolerance_s` of it."""
+    def boundaries(phones):
+        return [(normalize_phone(a.phone), normalize_phone(b.phone)) for a, b in zip(phones[:-1], phones[1:])]
+
+    out = [dataclasses.replace(p) for p in predicted]
+    matcher = difflib.SequenceMatcher(a=boundaries(truth), b=boundaries(predicted), autojunk=False)
+    for i, j, n in matcher.get_matching_blocks():
+        for k in range(n):
+            want, left, right = truth[i + k + 1].start, out[j + k], out[j + k + 1]
+            if abs(left.end - right.start) < 1e-6 and abs(want - right.start) <= tolerance_s:
+                left.end = right.start = want
+    return out
 
 
 def phone_at(phones, times: np.ndarray) -> list[tuple[str, str]]:
@@ -190,7 +221,7 @@ def run_engine(clips: list[dict], with_text: bool, fps: float, diagnosis: Diagno
         audio_s += audio.duration
         scores.append(score_take(clip["truth"], speech.phones, times, faceboard, board_names))
         if diagnosis is not None:
-            diagnosis.add(clip["truth"], speech.phones, times, faceboard, board_names)
+            diagnosis.add(clip["truth"], speech, times, faceboard, board_names)
     return scores, audio_s, busy_s, wall_s
 
 
