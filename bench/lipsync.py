@@ -73,6 +73,32 @@ SENTENCES = [
     "Would you like some more soup before you go?",
     "A quiet voice answered from behind the wall.",
     "Maybe the phone will ring before noon tomorrow.",
+    # 48 more (2026-11-30), written before any was scored, so that one sentence moves the set's figure
+    # by about 0.001 instead of 0.006 (the first 16 alone: a per-sentence sd of ~0.03)
+    "The captain steered the ship into the harbour.", "Fresh fish is sold at the market on Fridays.",
+    "My aunt keeps her money in a metal box.", "The boy threw the ball over the fence.",
+    "We ate lunch under a big oak tree.", "Please open the window, it is warm in here.",
+    "The police found the missing purple van.", "Ten people voted for the new plan.",
+    "She poured hot water over the tea leaves.", "The baby fell asleep in her father's arms.",
+    "Bill mopped the floor before the guests arrived.", "A thick fog covered the whole city.",
+    "The teacher wrote the answer on the board.", "Bears sleep through most of the winter.",
+    "Don't forget to feed the fish tonight.", "Many birds build their nests in spring.",
+    "The musician played a very old tune.", "Could you move your car, please?",
+    "We painted the boat white and blue.", "The wolf howled at the pale moon.",
+    "A bumpy road leads up to the farm.", "He keeps his photos in a brown folder.",
+    "The soup was too hot to eat.", "Five boys waved from the top of the bridge.",
+    "Pam bought a pair of warm woollen mittens.", "The rain stopped just before the parade.",
+    "Our family visits the beach every summer.", "Mary wore a pink ribbon in her hair.",
+    "The cook stirred the beans with a wooden spoon.", "Few things are better than a quiet morning.",
+    "The movers lifted the heavy sofa upstairs.", "Bees buzzed around the purple flowers.",
+    "Please wipe your feet on the mat.", "The fire truck raced down the main road.",
+    "Peggy found a shiny coin on the pavement.", "We booked a room with a view of the lake.",
+    "The buffalo grazed near the river bank.", "Vera made a bowl of pumpkin soup.",
+    "The library closes at five on Sundays.", "Who took the last piece of pie?",
+    "Bob whistled a funny tune while he worked.", "The mouse ran under the wooden floor.",
+    "Please bring a map and a warm blanket.", "The band played music until midnight.",
+    "My boss moved the meeting to Wednesday.", "A brave knight rode over the hill.",
+    "The big balloon floated above the field.", "Ruth opened the box of old photos.",
 ]
 RHUBARB_PACKAGE = "rhubarb-lip-sync-wasm@0.1.8"
 
