@@ -4,8 +4,9 @@
                             [--paths transcript,no-transcript] [--diagnose]
 
 Ground truth:
-  festival  sentences synthesised here with Festival (Debian `festival` + `festvox-us-slt-hts`); its
+  festival  64 sentences synthesised here with Festival (Debian `festival` + `festvox-us-slt-hts`); its
             segment file gives every phone's exact time
+  festival-dev  48 other sentences, the same way: the set to tune and diagnose on (not run by default)
   mfa       ../shared/data/audio/mfa: real speech with Montreal Forced Aligner phone TextGrids
   librivox  ../shared/data/audio/librivox: read speech with pocketsphinx's own expected alignments
             (the transcript path is close to its own reference there: a consistency check, not a score)
@@ -32,6 +33,7 @@ import argparse
 import dataclasses
 import datetime
 import difflib
+import hashlib
 import json
 import os
 import platform
@@ -100,6 +102,33 @@ SENTENCES = [
     "My boss moved the meeting to Wednesday.", "A brave knight rode over the hill.",
     "The big balloon floated above the field.", "Ruth opened the box of old photos.",
 ]
+# Development sentences: for tuning and diagnosis (`--sets festival-dev`), never part of the measured set above.
+DEV_SENTENCES = [
+    "The kitchen window was open all night.", "He bought fresh bread at the corner shop.",
+    "Please put the blue cup on the top shelf.", "Our neighbours painted their fence bright green.",
+    "The children laughed at the funny clown.", "I think we should leave before it rains.",
+    "Mother baked a cake for the birthday party.", "The old man walked slowly along the beach.",
+    "Five brown foxes jumped over the muddy pond.", "We watched the boats move across the bay.",
+    "Her voice was soft and very calm.", "They found a map hidden in the book.",
+    "The train leaves at nine in the morning.", "Put your boots by the back door.",
+    "My phone fell into the swimming pool.", "Both of them wore woolly hats in the snow.",
+    "A small bird sang from the maple tree.", "Could you pass me the butter, please?",
+    "The movie was much better than the book.", "Good food makes people happy.",
+    "Paul moved to a farm in the valley.", "The vase broke when it fell off the table.",
+    "I will meet you at the museum at noon.", "Bright lights flashed above the stage.",
+    "The pilot flew the plane through the storm.", "We need more milk and some bananas.",
+    "Victor offered to fix the broken bike.", "Whales swim in the deep blue ocean.",
+    "The doctor told him to rest for a week.", "Fill the bucket with warm soapy water.",
+    "Birds fly south when the weather turns cold.", "Please remember to lock the front gate.",
+    "The museum opens early on Mondays.", "Every Friday we play football in the park.",
+    "A few people waited outside the theatre.", "She wrote a long letter to her brother.",
+    "The bakery sells muffins and apple pie.", "Move the piano away from the wall.",
+    "Mike plays the violin in a small band.", "The wind blew the papers off my desk.",
+    "Which way is the nearest bus stop?", "Pour the soup into the big brown bowl.",
+    "The farmer keeps sheep and two old cows.", "Bob forgot his umbrella at the office.",
+    "We heard a loud boom from the harbour.", "Maybe you could bring some food for the picnic.",
+    "The puppy chewed my favourite blue shoe.", "Move over, there is room for one more.",
+]
 RHUBARB_PACKAGE = "rhubarb-lip-sync-wasm@0.1.8"
 
 
@@ -107,16 +136,16 @@ def shared_data() -> Path:
     return Path(os.environ.get("FACERETARGET_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
-def festival_set(cache: Path) -> list[dict]:
+def festival_set(cache: Path, sentences: list[str] = SENTENCES) -> list[dict]:
     if not festival_available():
         print("festival not found (apt-get install festival festvox-us-slt-hts): skipping the synthetic set",
               file=sys.stderr)
         return []
     cache.mkdir(parents=True, exist_ok=True)
     clips = []
-    for i, text in enumerate(SENTENCES):
-        wav = cache / f"festival_{i:02d}.wav"
-        truth_file = cache / f"festival_{i:02d}.json"
+    for i, text in enumerate(sentences):
+        stem = f"festival_{i:02d}_{hashlib.sha1(text.encode()).hexdigest()[:8]}"   # a new text, a new file
+        wav, truth_file = cache / f"{stem}.wav", cache / f"{stem}.json"
         if not (wav.exists() and truth_file.exists()):
             truth = festival_synthesize(text, wav)
             truth_file.write_text(json.dumps([[p.start, p.end, p.phone] for p in truth]))
@@ -324,6 +353,8 @@ def main() -> None:
     for name in args.sets.split(","):
         if name == "festival":
             sets[name] = festival_set(args.cache / "festival")
+        elif name == "festival-dev":
+            sets[name] = festival_set(args.cache / "festival-dev", DEV_SENTENCES)
         elif name == "mfa" and (root / "audio" / "mfa").is_dir():
             sets[name] = mfa_set(root)
         elif name == "librivox" and (root / "audio" / "librivox").is_dir():
