@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "engine.rig.fit_mapping",
     "engine.models.command",
     "engine.blendshapes.cli",
+    "engine.solve.command",
 )
 
 
@@ -65,7 +66,11 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps-out", type=float, default=DEFAULTS.fps_out,
                         help="resample curves to this uniform rate (default: the video's own frame times)")
     parser.add_argument("--neutral-time", type=float, default=SOLVE_DEFAULTS.neutral_time,
-                        help="seconds: a moment where the actor's face is at rest (default: estimated)")
+                        help="seconds: a moment where the actor's face is at rest (default: the actor profile, else "
+                             "the population resting model)")
+    parser.add_argument("--actor", type=Path, default=SOLVE_DEFAULTS.actor,
+                        help="actor profile from `calibrate` (the actor's neutral; default: the population "
+                             "resting model)")
     parser.add_argument("--smoothing", type=float, default=SOLVE_DEFAULTS.smoothing_cutoff_hz,
                         help="low-pass cutoff in Hz, 0 = off (default: %(default)s)")
     parser.add_argument("--progress", choices=["human", "json"], default=DEFAULTS.progress,
@@ -84,7 +89,7 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
-    solve = SolveOptions(neutral_time=args.neutral_time, smoothing_cutoff_hz=args.smoothing)
+    solve = SolveOptions(neutral_time=args.neutral_time, smoothing_cutoff_hz=args.smoothing, actor=args.actor)
     return RunOptions(video=getattr(args, "video", None), out=args.out, rig=args.rig, fps_out=args.fps_out,
                       progress=args.progress, overwrite=args.overwrite, model_path=args.model, solve=solve,
                       preview=getattr(args, "preview", False),

@@ -11,9 +11,9 @@ from engine.preview.options import PreviewOptions
 
 @dataclass
 class SolveOptions:
-    # Frames in the least-active share of the clip are averaged into the actor's neutral face.
-    neutral_quantile: float = 0.1
-    neutral_time: float | None = None          # seconds; overrides the automatic estimate
+    # The actor's neutral: an actor profile (`actor`), else the frames around `neutral_time`, else the
+    # population resting model (engine.solve.calibration explains the rule).
+    neutral_time: float | None = None          # seconds; overrides the population model
     # Offline takes are smoothed with a zero-phase low-pass filter of this cutoff (Hz); blinks last
     # ~100-150 ms, so the cutoff stays well above 4 Hz.
     smoothing_cutoff_hz: float = 8.0
@@ -29,6 +29,8 @@ class SolveOptions:
     # source each channel takes, and its gain, is data: engine/solve/data/channels.json.
     use_landmarks: bool = True
     landmark_basis: Path | None = None         # ARKit basis at MediaPipe's landmarks (.json/.npz); None: built-in
+    actor: Path | None = None                  # the actor profile (engine.solve.actor, `calibrate`);
+                                               # None = population resting model (engine.solve.resting)
 
 
 @dataclass

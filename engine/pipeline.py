@@ -21,8 +21,9 @@ from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_NAMES
 from engine.rig.faceboard import RIG_GENERATIONS
 from engine.rig.retarget import retarget
+from engine.solve.actor import PROFILE_FORMAT, load_profile
 from engine.solve.head_pose import HEAD_POSE_COLUMNS
-from engine.solve.solver import SolvedTake, resample_take, solve
+from engine.solve.solver import SolvedTake, landmarks_usable, resample_take, solve
 from engine.track.facetrack import FaceTrack
 from engine.track.landmarker import TrackerOptions
 from engine.track.model_bundle import MODEL_SHA256
@@ -59,6 +60,11 @@ def validate(options: RunOptions) -> None:
         from engine.models.apply import validate_learned
 
         validate_learned(options.learned, options.rig)
+    if options.solve.actor is not None:   # a bad profile, or one made for the other rig, fails before tracking
+        if options.solve.neutral_time is not None:
+            raise BadInput("--actor and --neutral-time both name the actor's neutral",
+                           "give one: the profile from `calibrate`, or a moment of rest in this clip")
+        load_profile(options.solve.actor, options.rig)
 
 
 def run(options: RunOptions, reporter: Reporter) -> Path:
@@ -113,6 +119,11 @@ def solve_and_retarget(track: FaceTrack, options: RunOptions, reporter: Reporter
     with timer.stage("solve"):
         source_solved = solve(track, options.solve)
         solved = resample_take(source_solved, options.fps_out) if options.fps_out else source_solved
+    if landmarks_usable(track, options.solve) and not source_solved.sources.get("landmarks"):
+        reporter.warning("no_rest", "the clip holds no resting moment and no actor profile was given: cheek "
+                         "puff, cheek squint, sneer, jaw forward, lips together and lip roll come from MediaPipe "
+                         "alone (which barely moves them)",
+                         hint="make a profile once per actor (`faceretarget-engine calibrate`) and pass --actor")
     reporter.progress("solve", 1, 1)
     with timer.stage("rig"):
         curves = retarget(solved.arkit, options.rig, solved.times, options.mapping)
@@ -164,13 +175,25 @@ def take_metadata(options: RunOptions, info: VideoInfo, track: FaceTrack, solved
         "inputs": {"video": {"path": str(Path(options.video).absolute()), "sha256": file_sha256(info.path),
                              "width": info.width, "height": info.height, "rotation": info.rotation}},
         "options": options.to_json(),
+        "actor": actor_record(options),
         "engine": {"version": engine.__version__, "python": platform.python_version(),
                    "mediapipe": mediapipe.__version__, "face_landmarker_sha256": MODEL_SHA256},
         "tracking": {"detected_share": round(track.detected_share, 4),
                      "neutral_frames": [float(track.times[i]) for i in solved.neutral_frames[:50]],
                      "neutral_scores": dict(zip(ARKIT_NAMES, np.round(solved.neutral, 4).tolist())),
+                     "neutral_source": solved.sources.get("neutral", {}).get("source"),
+                     "neutral_lowered_to_clip_rest": solved.sources.get("neutral", {}).get("lowered_to_clip_rest", []),
                      "gaps": [g.to_json() for g in solved.gaps]},
         "timings": timings,
         "warnings": warnings,
         "files": dict(TAKE_FILES),
     }
+
+
+def actor_record(options: RunOptions) -> dict | None:
+    """take.json's record of the actor profile the solve used (None: the population resting model)."""
+    if options.solve.actor is None:
+        return None
+    path = Path(options.solve.actor)
+    return {"path": str(path.absolute()), "sha256": file_sha256(path), "name": load_profile(path).name,
+            "format": PROFILE_FORMAT}

@@ -12,16 +12,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.config import RunOptions
 from engine.errors import BadInput
 from engine.pipeline import run
 from engine.protocol import Reporter
+from engine.rig.arkit import ARKIT_NAMES
 from engine.scale.manifest import ClipJob, read_manifest
 from engine.scale.options import BatchOptions
 from engine.scale.runner import EXIT_CLIPS_FAILED, _run_locally, format_table, run_batch
 from engine.scale.worker import clip_result, finished_take
+from engine.solve.actor import ActorProfile, save_profile
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = ("driving_d0", "driving_d12", "driving_d11")      # 3 s, 7 s and 9 s
@@ -90,6 +93,58 @@ def test_unknown_json_keys_and_misplaced_files_are_refused(tmp_path):
     (tmp_path / "n.json").write_text(json.dumps({"clips": [], "defaults": {}}))
     with pytest.raises(BadInput, match="defaults"):
         read_manifest(tmp_path / "n.json")
+
+
+def write_profiles(folder: Path) -> tuple[Path, Path]:
+    """An MH4 actor profile and a legacy one (engine.solve.actor), in folder/actors."""
+    zeros = np.zeros(len(ARKIT_NAMES))
+    return (save_profile(ActorProfile("hero", "mh4", zeros, zeros), folder / "actors" / "hero.json"),
+            save_profile(ActorProfile("old", "legacy", zeros, zeros), folder / "actors" / "old.json"))
+
+
+def test_actor_column_is_a_profile_path_relative_to_the_manifest(tmp_path):
+    folder = tmp_path / "shoot"
+    hero, old = write_profiles(folder)
+    manifest = write_csv(folder / "m.csv", "video,output,actor,rig",
+                         "a.mp4,takes/a,actors/hero.json,", "b.mp4,takes/b,,", f"c.mp4,takes/c,{old},legacy")
+    a, b, c = read_manifest(manifest)
+    assert (a.actor, a.run_options().solve.actor, a.to_json()["actor"]) == (hero, hero, str(hero))
+    assert b.actor is None and b.run_options().solve == RunOptions().solve and b.to_json()["actor"] is None
+    assert (c.run_options().solve.actor, c.run_options().rig) == (old, "legacy")
+    doc = [{"video": "a.mp4", "output": "t/a", "actor": "actors/hero.json", "options": {"smoothing": 4}}]
+    (folder / "m.json").write_text(json.dumps(doc))
+    (job,) = read_manifest(folder / "m.json")
+    assert job.run_options().solve.actor == hero and job.run_options().solve.smoothing_cutoff_hz == 4.0
+    (folder / "n.json").write_text(json.dumps([{"video": "a.mp4", "output": "t", "options": {"actor": "x.json"}}]))
+    with pytest.raises(BadInput, match="'actor' belongs beside \"video\""):
+        read_manifest(folder / "n.json")
+
+
+def test_resume_notes_a_take_made_with_another_actor_profile(tmp_path):
+    from engine.hashing import file_sha256
+    from engine.scale.runner import _option_drift
+
+    folder = tmp_path / "shoot"
+    hero, _ = write_profiles(folder)
+    (job,) = read_manifest(write_csv(folder / "m.csv", "video,output,actor", "a.mp4,takes/a,actors/hero.json"))
+    made = {"options": RunOptions().to_json(), "actor": {"sha256": file_sha256(hero)}}
+    assert _option_drift(job, made) == ""
+    assert "actor" in _option_drift(job, dict(made, actor=None)) and "--force" in _option_drift(job, dict(made, actor=None))
+
+
+@pytest.mark.parametrize("row,message", [
+    ("a.mp4,t/a,actors/nobody.json,", "line 2: actor profile not found"),
+    ("a.mp4,t/a,actors/old.json,", "line 2: actor profile old.json was made for the legacy rig; this run targets mh4"),
+    ("a.mp4,t/a,actors/hero.json,legacy",
+     "line 2: actor profile hero.json was made for the mh4 rig; this run targets legacy"),
+    ("a.mp4,t/a,actors/broken.json,", "line 2: actor profile"),
+])
+def test_a_bad_actor_profile_fails_the_manifest_before_any_clip(tmp_path, row, message):
+    write_profiles(tmp_path)
+    (tmp_path / "actors" / "broken.json").write_text("{\"format\": \"faceretarget-actor/1\", \"neutral\": ")
+    with pytest.raises(BadInput) as info:
+        read_manifest(write_csv(tmp_path / "m.csv", "video,output,actor,rig", row))
+    assert message in info.value.message and "m.csv" in info.value.message and info.value.hint
 
 
 def test_cli_reports_a_bad_manifest_and_a_failed_clip_by_exit_code(tmp_path):
@@ -228,5 +283,6 @@ def test_a_worker_that_dies_fails_only_its_own_clip(tmp_path):
 def test_clip_job_is_picklable_for_workers(tmp_path):
     import pickle
 
-    job = ClipJob(1, tmp_path / "a.mp4", tmp_path / "t", options={"rig": "legacy"}, where="m.csv, line 2")
+    job = ClipJob(1, tmp_path / "a.mp4", tmp_path / "t", options={"rig": "legacy"}, where="m.csv, line 2",
+                  actor=tmp_path / "hero.json")
     assert pickle.loads(pickle.dumps(job)) == job

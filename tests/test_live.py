@@ -43,7 +43,8 @@ from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_INDEX
 from engine.solve.calibration import rescale
 from engine.solve.channels import load_channels
-from engine.solve.calibration import estimate_neutral
+from engine.solve.calibration import population_neutral
+from engine.solve.resting import load_resting_model
 from engine.solve.gaps import EASE_S
 from engine.track.landmarker import FrameResult
 
@@ -98,25 +99,27 @@ def test_sender_packets_decode_to_what_was_sent():
 
 # --- the online solve -----------------------------------------------------------------------------------
 
-def test_running_neutral_is_runs_estimator_over_the_frames_seen():
+def test_running_neutral_is_runs_rule_over_the_frames_seen():
     rng = np.random.default_rng(0)
-    scores = rng.uniform(0, 0.6, (200, 52))
-    neutral = RunningNeutral(quantile=0.1, window_s=1e9)
+    scores = rng.uniform(0, 0.2, (200, 52))
+    scores[100:] += 0.5                                  # rest first, then a busy face
+    neutral = RunningNeutral(window_s=1e9)
     for i, row in enumerate(scores):
         online = neutral.update(i / 30, row)
         if i in (0, 9, 50, 199):
-            offline, _ = estimate_neutral(scores[: i + 1], np.ones(i + 1, bool), 0.1)
+            offline = population_neutral(scores[: i + 1], np.ones(i + 1, bool), np.arange(i + 1) / 30).scores
             np.testing.assert_allclose(online, offline)
 
 
 def test_running_neutral_window_and_neutral_time():
-    neutral = RunningNeutral(quantile=0.1, window_s=1.0)
-    for i in range(60):                                  # a busy face for 2 s, then rest
-        neutral.update(i / 30, np.full(52, 0.5))
+    neutral = RunningNeutral(window_s=1.0)
+    for i in range(60):                                  # at rest below the population level for 2 s, then busy
+        neutral.update(i / 30, np.zeros(52))
+    np.testing.assert_allclose(neutral.value, 0.0)       # lowered to the rest seen
     for i in range(60, 120):
-        neutral.update(i / 30, np.full(52, 0.1))
-    np.testing.assert_allclose(neutral.value, 0.1)       # the busy frames left the 1 s window
-    fixed = RunningNeutral(quantile=0.1, window_s=60.0, neutral_time=1.0)
+        neutral.update(i / 30, np.full(52, 0.8))
+    np.testing.assert_allclose(neutral.value, load_resting_model().level)   # the rest left the 1 s window
+    fixed = RunningNeutral(window_s=60.0, neutral_time=1.0)
     for i in range(90):
         value = fixed.update(i / 30, np.full(52, 0.3 if abs(i / 30 - 1.0) <= 0.1 else 0.05 + i / 1000))
     np.testing.assert_allclose(value, 0.3)               # after 1.1 s: the frames around 1.0 s, fixed
@@ -134,7 +137,7 @@ def _pose(yaw_deg: float) -> np.ndarray:
 def test_online_solver_calibrates_filters_and_bridges_lost_faces():
     solve = SolveOptions()
     solver = OnlineSolver(solve, neutral_window_s=60.0)
-    rest = np.full(52, 0.2)
+    rest = load_resting_model().level.copy()            # a population-typical resting face
     smile = rest.copy()
     smile[ARKIT_INDEX["mouthSmileLeft"]] = 0.6
     t, dt = 0.0, 1 / 30
@@ -143,12 +146,14 @@ def test_online_solver_calibrates_filters_and_bridges_lost_faces():
         t += dt
     assert np.abs(values[ARKIT_COLUMNS]).max() < 1e-9
     assert values[HEAD_COLUMNS] == pytest.approx([math.radians(10.0), 0.0, 0.0], abs=1e-6)
-    for _ in range(30):                                  # 1 s of smile: (0.6 - 0.2) / (1 - 0.2) = 0.5 ...
+    for _ in range(30):                                  # 1 s of smile: (0.6 - level) / (1 - level) ...
         values = solver.update(t, FrameResult(True, None, smile, _pose(10.0)))
         t += dt
     # ... then the channel's range gain and dead zone, as the offline solve applies them
     table = load_channels()
-    expected = rescale(np.clip(0.5 * table.gain, 0, 1), 1.0, table.deadzone)[ARKIT_INDEX["mouthSmileLeft"]]
+    level = rest[ARKIT_INDEX["mouthSmileLeft"]]
+    calibrated = (0.6 - level) / (1 - level)
+    expected = rescale(np.clip(calibrated * table.gain, 0, 1), 1.0, table.deadzone)[ARKIT_INDEX["mouthSmileLeft"]]
     assert 0.4 < expected < 1.0
     assert values[ARKIT_COLUMNS][ARKIT_INDEX["mouthSmileLeft"]] == pytest.approx(expected, abs=0.01)
     held = values.copy()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import build_parser
+from engine.cli import build_parser, options_from
 from engine.config import LIP_CORRECTION_MODES
 from engine.rig.faceboard import RIG_GENERATIONS
 
@@ -19,11 +19,12 @@ from retarget_maya.protocol import EngineRequest, engine_arguments  # noqa: E402
 def test_every_dialog_command_line_parses_in_the_engine(mode):
     for rig in RIG_GENERATIONS:
         request = EngineRequest(video="actor.mp4", out="take", audio="line.wav", transcript="line.txt", rig=rig,
-                                lip_correction=mode, smoothing_hz=6.5)
+                                lip_correction=mode, smoothing_hz=6.5, actor="profiles/hero.json")
         args = engine_arguments(request)
         assert args[:2] == ["-m", "engine"]
         parsed = build_parser().parse_args(args[2:])
         assert (parsed.command, parsed.rig, parsed.lip_correction, parsed.smoothing) == ("run", rig, mode, 6.5)
+        assert options_from(parsed).solve.actor == Path("profiles/hero.json")
         assert parsed.progress == "json" and str(parsed.video) == "actor.mp4"
 
 

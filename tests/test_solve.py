@@ -48,13 +48,70 @@ def test_neutral_time_uses_the_named_moment_and_refuses_a_faceless_one():
         neutral_at_time(track.arkit, detected, track.times, 1.0)
 
 
-def test_solve_gives_near_zero_curves_on_resting_frames_whoever_the_actor():
+def profile_file(tmp_path, bias: float):
+    """An actor profile whose resting face reads `bias` on every channel."""
+    from engine.solve.actor import ActorProfile, save_profile
+
+    path = tmp_path / f"actor_{bias}.json"
+    save_profile(ActorProfile("synthetic", "mh4", np.full(52, bias), np.full(52, 0.01)), path)
+    return path
+
+
+def test_an_actor_profile_gives_near_zero_curves_at_rest_whatever_the_bias(tmp_path):
     for bias in (0.05, 0.25, 0.4):
-        solved = solve(synthetic_track(bias=bias), SolveOptions())
-        rest = solved.arkit[np.abs(np.sin(2 * np.pi * 0.5 * solved.times)) < 1e-6 + 0.0]
+        solved = solve(synthetic_track(bias=bias), SolveOptions(actor=profile_file(tmp_path, bias)))
         quiet = solved.arkit[(solved.times % 2.0) > 1.2]      # the jaw is shut in this half of each cycle
         assert quiet.max() < 0.05, bias
         assert solved.arkit[:, ARKIT_INDEX["jawOpen"]].max() > 0.9
+        assert solved.sources["neutral"]["source"] == "actor profile"
+
+
+def test_without_a_profile_the_same_frames_give_the_same_curves_whatever_the_clip_holds():
+    """A take must not change because the clip around it changed: the middle of a clip solved alone
+    equals the same frames solved inside the whole clip, although only the whole clip holds rest."""
+    track = synthetic_track(n=600, bias=0.02)
+    smile = ARKIT_INDEX["mouthSmileLeft"]
+    track.arkit[200:400, smile] = 0.6 + 0.2 * np.sin(np.arange(200) / 7.0)   # a smile held through the middle
+    whole = solve(track, SolveOptions())
+    middle = FaceTrack(track.times[200:400], track.detected[200:400], track.arkit[200:400],
+                       track.head_pose[200:400], track.confidence[200:400])
+    alone = solve(middle, SolveOptions())
+    inner = slice(20, 180)     # away from the cut, where the zero-phase filter sees other frames
+    difference = np.abs(alone.arkit[inner] - whole.arkit[200:400][inner])
+    # Only the whole clip holds rest, so only it may lower the population level to its rest (bounded by
+    # the resting model's low level); the smile itself is identical.
+    assert difference.mean() < 0.005 and difference.max() < 0.03
+    assert difference[:, smile].max() < 0.005
+    assert whole.sources["neutral"]["rest_frames"] > 0 and alone.sources["neutral"]["rest_frames"] == 0
+
+
+def test_small_movements_above_rest_are_kept_not_swallowed():
+    """Degraded footage: the tracker's mouth scores peak at 0.08 above the actor's rest. The curve must
+    follow them, not read 0 (no dead zone or clamp that eats them)."""
+    track = synthetic_track(n=300, bias=0.0)
+    pucker = ARKIT_INDEX["mouthPucker"]
+    wave = 0.04 + 0.04 * np.sin(2 * np.pi * 0.7 * track.times)
+    track.arkit[:, pucker] = wave
+    out = solve(track, SolveOptions()).arkit[:, pucker]
+    high = wave > 0.06
+    assert np.all(out[high] > 0.01)
+    assert np.corrcoef(out, wave)[0, 1] > 0.95
+
+
+def test_a_clip_that_rests_lower_than_the_population_is_not_over_subtracted():
+    from engine.solve.resting import load_resting_model
+
+    squint = ARKIT_INDEX["eyeSquintLeft"]
+    model = load_resting_model()
+    track = synthetic_track(n=300, bias=0.0)
+    squinting = model.active[squint] + 0.1
+    track.arkit[150:, squint] = squinting      # rests at 0 for five seconds, then squints
+    solved = solve(track, SolveOptions())
+    assert solved.sources["neutral"]["rest_frames"] > 0
+    assert "eyeSquintLeft" in solved.sources["neutral"]["lowered_to_clip_rest"]
+    from_population = (squinting - model.level[squint]) / (1 - model.level[squint])
+    held = solved.arkit[200:280, squint].mean()
+    assert held == pytest.approx(squinting, abs=0.02) and held > from_population + 0.01
 
 
 def test_short_gap_is_interpolated_long_gap_eases_to_neutral():

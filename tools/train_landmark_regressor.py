@@ -40,7 +40,7 @@ from engine.solve.filters import zero_phase_lowpass  # noqa: E402
 from engine.solve.landmark_fit import load_basis  # noqa: E402
 from engine.solve.landmark_regressor import DEFAULT_REGRESSOR, inputs  # noqa: E402
 from engine.solve.landmark_training import NetworkOptions, train_network  # noqa: E402
-from engine.solve.solver import deadzone, head_angles, landmark_features  # noqa: E402
+from engine.solve.solver import head_angles, landmark_features  # noqa: E402
 
 TABLE = REPO / "engine" / "solve" / "data" / "channels.json"
 CV_CACHE = default_cache() / "landmark_cv.npz"     # the last full run's cross-validated predictions (--reuse-cv)
@@ -52,10 +52,28 @@ FOLDS = 4
 ENSEMBLE = 3      # the shipped estimate averages this many networks (cross-validation uses one: 3x faster)
 MAE_SLACK = 1.3      # among options within this factor of the best error, the best-correlated wins
 DEADZONES = (0.0, 0.02, 0.04, 0.07, 0.1, 0.15)
-MP_DEADZONES = (0.0, 0.02, 0.04, 0.07, 0.1, 0.15)   # MediaPipe's own channels; the actor's resting noise adds to it in solve()
-# MediaPipe's own channels take the smallest dead zone that correlates within R_SLACK of the best: MediaPipe
-# reads real faces well and subtle real smiles must survive (a render-chosen 0.15 hid them on the shared clips).
-R_SLACK = 0.02
+MP_DEADZONES = (0.0, 0.02, 0.04, 0.07, 0.1, 0.15)   # MediaPipe's own channels
+# Real footage wins over renders (bench/real_footage.py, docs/quality.md): MediaPipe tracks pucker and funnel on
+# real faces, where the network lost to it; an actor whose squint rests below the population level keeps it
+# only without a knee; the soft knee (engine.solve.calibration.rescale) keeps small movement, so the eye and
+# brow channels take twice the dev split's value to hide the same resting noise, and gaze 0.4.
+REAL_FOOTAGE_MEDIAPIPE = ("mouthPucker", "mouthFunnel")
+REAL_FOOTAGE_KNEE = {"eyeSquint": 0.0, "eyeLook": 0.4}
+DOUBLED_KNEE = ("eye", "brow")
+
+
+def real_footage_choices(rows: dict) -> None:
+    """Apply, in place, what the real-footage yardstick decided over the rendered dev split's choice."""
+    for name, row in rows.items():
+        if name in REAL_FOOTAGE_MEDIAPIPE:
+            row["blend"] = 0.0
+        fixed = [knee for prefix, knee in REAL_FOOTAGE_KNEE.items() if name.startswith(prefix)]
+        if fixed:
+            row["deadzone"] = fixed[0]
+        elif name.startswith(DOUBLED_KNEE):
+            row["deadzone"] = min(0.5, 2 * row["deadzone"])
+
+
 CUTOFF = SolveOptions().smoothing_cutoff_hz
 REST_LIMIT = 0.03
 # Channels the landmark regressor may serve: the ones MediaPipe's scores miss (the issue's weak channels).
@@ -110,7 +128,7 @@ def main() -> int:
     data = []
     for c in clips:
         tr = c.track
-        neutral, used = estimate_neutral(tr.arkit, tr.detected, SolveOptions().neutral_quantile)
+        neutral, used = estimate_neutral(tr.arkit, tr.detected)
         mp = apply_neutral(np.nan_to_num(tr.arkit), neutral)
         _, disp_all = landmark_features(tr, mp, used, np.arange(478))
         item = dict(disp=disp_all[:, landmarks], mp=mp, truth=c.truth, times=tr.times, rest=rest_frames(c.truth),
@@ -185,7 +203,7 @@ def main() -> int:
                 out = []
                 for d, p in ((data[i], cv[i]) for i in table_data):   # as solve() does it: mix, smooth, dead zone
                     sm = smooth(np.clip((1 - blend) * d["mp"][:, k] * gain + blend * p[:, k], 0, 1)[:, None], d["times"])
-                    out.append(rescale(sm, 1.0, deadzone(sm, d["used"], np.array([dz])))[:, 0])
+                    out.append(rescale(sm, 1.0, np.array([dz]))[:, 0])
                 out = np.concatenate(out)
                 mae = float(np.abs(out - truth[:, k]).mean())
                 options.append((mae, blend, dz, correlation(truth[:, k], out), float(out[rest].mean())))
@@ -213,6 +231,7 @@ def main() -> int:
         rows.update({name: shipped[name] for name in LANDMARK_CHANNELS})
     elif not reuse:
         fit_on(range(len(data)), about, ENSEMBLE).save(DEFAULT_REGRESSOR)
+    real_footage_choices(rows)
     doc = {
         "about": "How each ARKit channel is solved (engine/solve/channels.py). blend: 0 = MediaPipe's neutral-relative "
                  "score times gain, 1 = the landmark network (engine/solve/landmark_regressor.py), 0.5 = an even mix; "

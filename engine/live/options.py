@@ -22,8 +22,8 @@ class LiveOptions:
     # Live Link frame numbers are timecode frames at the stream rate counted from midnight; the stream's
     # first frame gets this time of day in seconds (None: the wall clock's when the stream starts).
     timecode_start_s: float | None = None
-    # The running neutral estimate: the least-active `solve.neutral_quantile` of the frames seen in the
-    # last `neutral_window_s` seconds (the same estimator `run` applies to the whole clip).
+    # The running neutral: `run`'s rule (population resting model, lowered where the frames hold rest)
+    # over the frames seen in the last `neutral_window_s` seconds.
     neutral_window_s: float = 60.0
     camera_fps: float | None = None            # ask the camera for this rate (None: its default)
     model_path: Path | None = None             # face_landmarker.task; None: resolve

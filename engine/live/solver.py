@@ -31,7 +31,7 @@ import numpy as np
 from engine.config import SolveOptions
 from engine.export.livelink import EYE_NAMES, HEAD_NAMES, N_VALUES, VALUE_NAMES
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES, livelink_names
-from engine.solve.calibration import EXPRESSION_CHANNELS, NEUTRAL_WINDOW_S, apply_neutral, rescale
+from engine.solve.calibration import NEUTRAL_WINDOW_S, apply_neutral, population_neutral, rescale
 from engine.solve.channels import load_channels
 from engine.solve.filters import OneEuroFilter
 from engine.solve.gaps import EASE_S
@@ -76,11 +76,12 @@ def eye_rotations(arkit: np.ndarray) -> np.ndarray:
 
 
 class RunningNeutral:
-    """The actor's resting face from the frames seen so far, by `run`'s estimator (least-active share,
-    per-channel median), over a sliding window so a long session follows changes of light and pose."""
+    """The actor's resting face from the frames seen so far, by `run`'s rule (the population resting model,
+    lowered where the frames seen hold rest: engine.solve.calibration.population_neutral), over a sliding
+    window so a long session follows changes of light and pose."""
 
-    def __init__(self, quantile: float, window_s: float, neutral_time: float | None = None):
-        self.quantile, self.window_s, self.neutral_time = quantile, window_s, neutral_time
+    def __init__(self, window_s: float, neutral_time: float | None = None):
+        self.window_s, self.neutral_time = window_s, neutral_time
         self._times: deque[float] = deque()
         self._scores: deque[np.ndarray] = deque()
         self._near: list[np.ndarray] = []
@@ -101,10 +102,7 @@ class RunningNeutral:
             self._times.popleft()
             self._scores.popleft()
         history = np.array(self._scores)
-        activity = history[:, EXPRESSION_CHANNELS].sum(axis=1)
-        count = max(1, int(round(self.quantile * len(history))))
-        chosen = np.argsort(activity, kind="stable")[:count]
-        self.value = np.median(history[chosen], axis=0)
+        self.value = population_neutral(history, np.ones(len(history), bool), np.array(self._times)).scores
         return self.value
 
 
@@ -114,7 +112,7 @@ class OnlineSolver:
 
     def __init__(self, solve: SolveOptions, neutral_window_s: float):
         self.options = solve
-        self.neutral = RunningNeutral(solve.neutral_quantile, neutral_window_s, solve.neutral_time)
+        self.neutral = RunningNeutral(neutral_window_s, solve.neutral_time)
         self.filter = OneEuroFilter(solve.one_euro_min_cutoff, solve.one_euro_beta)
         self.channels = load_channels()
         self._last: np.ndarray | None = None         # last tracked (arkit 52 + head 3), before filtering

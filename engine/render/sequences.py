@@ -171,6 +171,11 @@ def speech(rng: np.random.Generator, fps: float = 30.0, seconds: float = 8.0) ->
     return b.to(np.zeros(N), 0.2).hold(0.4).build()
 
 
+def rest(rng: np.random.Generator, fps: float = 30.0, seconds: float = 1.6) -> np.ndarray:
+    """A resting face, eyes ahead: the population resting model's renders (tools/build_resting_model.py)."""
+    return np.zeros((max(1, int(round(seconds * fps))), N))
+
+
 def _eye_wide(rng):
     w = dict(eyeWide_LR=rng.uniform(0.3, 1.0))
     if rng.random() < 0.3:     # one eye, or the two at different strengths

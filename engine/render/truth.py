@@ -14,11 +14,11 @@ import numpy as np
 
 from engine.render.ict import IctHead
 from engine.render.renderer import Camera, HeadRenderer, Look
-from engine.render.sequences import HeadMotion, expressions, singles, speech, weak
+from engine.render.sequences import HeadMotion, expressions, rest, singles, speech, weak
 from engine.track.facetrack import FaceTrack, LandmarkSink
 from engine.track.landmarker import FaceTracker, TrackerOptions
 
-SCRIPTS = {"singles": singles, "expressions": expressions, "speech": speech, "weak": weak}
+SCRIPTS = {"singles": singles, "expressions": expressions, "speech": speech, "weak": weak, "rest": rest}
 IDENTITY_MODES = 30           # identity PCA modes used for random identities
 CACHE_VERSION = 1
 

@@ -9,6 +9,7 @@ Each row / object names:
 | `output`       | yes      | the take folder to write                                                |
 | `audio`        | no       | speech recording (RunOptions.audio.audio)                               |
 | `transcript`   | no       | transcript file (a path: has a folder part or a file suffix) or the text|
+| `actor`        | no       | actor profile from `calibrate` (`--actor`; RunOptions.solve.actor)      |
 | `rig`          | no       | `mh4` or `legacy` (`--rig`)                                             |
 | `fps_out`      | no       | uniform output rate (`--fps-out`)                                       |
 | `neutral_time` | no       | seconds where the face is at rest (`--neutral-time`)                    |
@@ -20,7 +21,8 @@ to case, and `-` equals `_` (`fps-out` = `fps_out`). A JSON object may also carr
 `"options"` object. Any other column is an error that names it, before anything runs. Relative paths are
 relative to the manifest's folder. Every row is checked like a `run` command line (rig, rate, ...) before
 the first clip starts; the files themselves are checked by each clip's run, so a missing or corrupt video
-fails only its own clip.
+fails only its own clip. The exception is the actor profile: it is read with the manifest (like `run`, which
+reads it before tracking), because a missing, damaged or other-rig profile would fail every clip of its actor.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from engine.config import RunOptions, SolveOptions
 from engine.errors import BadInput
 
 REQUIRED = ("video", "output")
-FILES = ("video", "output", "audio", "transcript")
+FILES = ("video", "output", "audio", "transcript", "actor")
 
 
 def _float(text: Any) -> float:
@@ -85,12 +87,13 @@ class ClipJob:
     options: dict[str, Any] = field(default_factory=dict)   # manifest column -> parsed value
     where: str = ""               # "manifest.csv, line 3": for messages
     overwrite: bool = False       # replace the take folder at `output` (set by the runner, not the manifest)
+    actor: Path | None = None     # actor profile (RunOptions.solve.actor); None: the population resting model
 
     def run_options(self, overwrite: bool | None = None, model_path: Path | None = None) -> RunOptions:
         """The RunOptions `run` gets for this clip (overwrite: default the job's own flag)."""
         overwrite = self.overwrite if overwrite is None else overwrite
         options = RunOptions(video=self.video, out=self.output, overwrite=overwrite, model_path=model_path,
-                             solve=SolveOptions())
+                             solve=SolveOptions(actor=self.actor))
         columns = option_columns()
         for column, value in self.options.items():
             target, owner = columns[column][0], options
@@ -105,7 +108,7 @@ class ClipJob:
     def to_json(self) -> dict:
         return {"row": self.row, "where": self.where, "video": str(self.video), "output": str(self.output),
                 "audio": str(self.audio) if self.audio else None, "transcript": self.transcript,
-                "options": dict(self.options)}
+                "actor": str(self.actor) if self.actor else None, "options": dict(self.options)}
 
 
 def read_manifest(path: str | Path) -> list[ClipJob]:
@@ -228,11 +231,12 @@ def _job(row: int, values: dict[str, Any], base: Path, where: str) -> ClipJob:
         transcript = str(resolve(text)) if looks_like_path else text
     else:
         transcript = None
-    audio = None if _blank(values.get("audio")) else resolve(values["audio"])
+    audio, actor = (None if _blank(values.get(column)) else resolve(values[column]) for column in ("audio", "actor"))
     if (audio is not None or transcript is not None) and not _has_audio_options():
         raise BadInput(f"{where}: audio/transcript given, but this engine has no audio stage",
                        "remove the audio and transcript columns, or update the engine")
-    job = ClipJob(row, resolve(values["video"]), resolve(values["output"]), audio, transcript, options, where)
+    job = ClipJob(row, resolve(values["video"]), resolve(values["output"]), audio, transcript, options, where,
+                  actor=actor)
     _check_options(job, where)
     return job
 

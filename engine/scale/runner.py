@@ -30,6 +30,7 @@ from typing import Callable, TextIO
 
 import engine
 from engine.errors import EXIT_CLIPS_FAILED, BadInput, EngineError
+from engine.hashing import file_sha256
 from engine.protocol import Reporter
 from engine.scale.manifest import ClipJob, read_manifest
 from engine.scale.options import BatchOptions
@@ -148,7 +149,10 @@ def _option_drift(job: ClipJob, meta: dict) -> str:
     wanted = job.run_options()
     pairs = {"rig": (made.get("rig"), wanted.rig), "fps_out": (made.get("fps_out"), wanted.fps_out),
              "neutral_time": ((made.get("solve") or {}).get("neutral_time"), wanted.solve.neutral_time),
-             "smoothing": ((made.get("solve") or {}).get("smoothing_cutoff_hz"), wanted.solve.smoothing_cutoff_hz)}
+             "smoothing": ((made.get("solve") or {}).get("smoothing_cutoff_hz"), wanted.solve.smoothing_cutoff_hz),
+             "actor": ((meta.get("actor") or {}).get("sha256"),
+                       file_sha256(wanted.solve.actor) if wanted.solve.actor and Path(wanted.solve.actor).is_file()
+                       else None)}
     changed = [f"{k} {a!r} -> {b!r}" for k, (a, b) in pairs.items() if a != b]
     return f"made with other options ({', '.join(changed)}); pass --force to redo it" if changed else ""
 

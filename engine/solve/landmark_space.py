@@ -96,15 +96,18 @@ CHUNK_FRAMES = 2048     # frames aligned at a time: memory stays bounded whateve
 
 
 def build_space(landmarks: np.ndarray, image_size, neutral_frames: np.ndarray,
-                calm_frames: np.ndarray | None = None, keep: np.ndarray | None = None) -> LandmarkSpace:
-    """Align a clip's landmarks to the actor's neutral (estimated from `neutral_frames`), then remove the
-    displacement that follows head rotation, learnt on `calm_frames` (default: the neutral frames).
+                calm_frames: np.ndarray | None = None, keep: np.ndarray | None = None,
+                reference: np.ndarray | None = None) -> LandmarkSpace:
+    """Align a clip's landmarks to the actor's neutral (`reference`, a (478, 3) head-frame shape such as an
+    actor profile's, or estimated from `neutral_frames`), then remove the displacement that follows head
+    rotation, learnt on `calm_frames` (default: the neutral frames).
 
     `landmarks` may be a memory-mapped (N, 478, 3) array: frames are read and aligned in chunks, and only
     the displacements of the `keep` landmarks (default: all) are held, as float32."""
     n = len(landmarks)
     keep = np.arange(landmarks.shape[1]) if keep is None else np.asarray(keep, int)
-    reference = neutral_reference(landmarks, image_size, neutral_frames)
+    if reference is None:
+        reference = neutral_reference(landmarks, image_size, neutral_frames)
     disp = np.full((n, len(keep) * 3), np.nan, np.float32)
     rotations = np.tile(np.eye(3), (n, 1, 1))
     valid = np.zeros(n, bool)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.config import SolveOptions
-from engine.solve.calibration import apply_neutral, estimate_neutral, neutral_at_time, rescale
+from engine.solve.calibration import Neutral, apply_neutral, choose_neutral, estimate_neutral, rescale
 from engine.solve.channels import load_channels
 from engine.solve.filters import zero_phase_lowpass
 from engine.solve.gaps import Gap, fill_gaps
@@ -27,82 +27,112 @@ class SolvedTake:
 
 
 def solve(track: FaceTrack, options: SolveOptions) -> SolvedTake:
-    if options.neutral_time is not None:
-        neutral, used = neutral_at_time(track.arkit, track.detected, track.times, options.neutral_time)
-    else:
-        neutral, used = estimate_neutral(track.arkit, track.detected, options.neutral_quantile)
-    calibrated = np.where(track.detected[:, None], solve_frames(track, neutral, used, options), 0.0)
+    profile = load_actor(options)
+    neutral = choose_neutral(track, options.neutral_time, profile.neutral if profile else None)
+    per_frame, used_landmarks = solve_frames(track, neutral, options, profile)
+    calibrated = np.where(track.detected[:, None], per_frame, 0.0)
     arkit, gaps = fill_gaps(calibrated, track.times, track.detected, np.zeros(calibrated.shape[1]),
                             options.max_bridged_gap_s)
     arkit = zero_phase_lowpass(arkit, track.times, options.smoothing_cutoff_hz)
-    # The dead zone comes last, measured on the smoothed curves: what is left of the resting noise.
-    arkit = rescale(arkit, 1.0, deadzone(arkit, used, load_channels().deadzone))
+    # The dead zone comes last, on the smoothed curves: the table's, the same for every clip (a dead zone
+    # measured on the clip's own frames would make a take depend on what else the clip holds).
+    arkit = rescale(arkit, 1.0, load_channels().deadzone)
 
     pose = pose_to_components(track.head_pose)
     rest_pose = np.nanmedian(pose[track.detected], axis=0)
     pose, _ = fill_gaps(np.nan_to_num(pose), track.times, track.detected, rest_pose, options.max_bridged_gap_s)
     pose = zero_phase_lowpass(pose, track.times, options.smoothing_cutoff_hz)
-    return SolvedTake(track.times, arkit, pose, track.detected.copy(), neutral, used, gaps,
-                      {"landmarks": landmarks_usable(track, options)})
+    return SolvedTake(track.times, arkit, pose, track.detected.copy(), neutral.scores, neutral.frames, gaps,
+                      {"landmarks": used_landmarks, "neutral": neutral.to_json(track.times)})
+
+
+def load_actor(options: SolveOptions):
+    """The actor profile named by the options (engine.solve.actor), or None."""
+    if options.actor is None:
+        return None
+    from engine.solve.actor import load_profile
+
+    return load_profile(options.actor)
 
 
 def landmarks_usable(track: FaceTrack, options: SolveOptions) -> bool:
     return bool(options.use_landmarks and track.landmarks_path is not None and track.image_size is not None)
 
 
-def solve_frames(track: FaceTrack, neutral: np.ndarray, neutral_frames: np.ndarray,
-                 options: SolveOptions) -> np.ndarray:
-    """(N, 52) per-frame estimates before gap filling and smoothing (rows without a face are garbage).
+def solve_frames(track: FaceTrack, neutral: Neutral, options: SolveOptions, profile=None) -> tuple[np.ndarray, bool]:
+    """(N, 52) per-frame estimates before gap filling and smoothing (rows without a face are garbage), and
+    whether the landmark estimate took part.
 
-    MediaPipe's scores are made neutral-relative (calibration) and range-normalised per channel; where
-    the clip has landmarks, the landmark-space estimate relative to the actor's neutral is blended in
-    per the channel table (engine/solve/data/channels.json). (`solve` then fills gaps, smooths, and takes
-    the resting noise out with a dead zone.)"""
+    MediaPipe's scores are made neutral-relative (calibration) and range-normalised per channel (the
+    table's gain, or the actor profile's own range where it has one); where the clip has landmarks, the
+    landmark-space estimate relative to the actor's neutral is blended in per the channel table
+    (engine/solve/data/channels.json). (`solve` then fills gaps, smooths, and applies the dead zone.)"""
     table = load_channels()
-    mp = apply_neutral(np.nan_to_num(track.arkit), neutral)
-    landmark = landmark_estimate(track, mp, neutral_frames, options) if landmarks_usable(track, options) else None
+    mp = apply_neutral(np.nan_to_num(track.arkit), neutral.scores)
+    gain = profile_gain(profile, neutral.scores, table.gain)
+    landmark = landmark_estimate(track, mp, neutral, options, profile) if landmarks_usable(track, options) else None
     if landmark is None:
-        return np.clip(mp * table.gain, 0.0, 1.0)
-    return np.clip((1.0 - table.blend) * mp * table.gain + table.blend * landmark * table.fit_gain, 0.0, 1.0)
+        return np.clip(mp * gain, 0.0, 1.0), False
+    return np.clip((1.0 - table.blend) * mp * gain + table.blend * landmark * table.fit_gain, 0.0, 1.0), True
 
 
-NOISE_SIGMAS = 2.5     # the actor's resting noise: this many (robust) standard deviations of the neutral frames
-MAX_NOISE_DEADZONE = 0.1
+MIN_PROFILE_RANGE = 0.1   # a range-of-motion peak closer than this to the neutral says nothing about the range
 
 
-def deadzone(values: np.ndarray, neutral_frames: np.ndarray, table_deadzone: np.ndarray) -> np.ndarray:
-    """Per-channel dead zone: the table's, or the noise this actor's resting face shows, if larger. The
-    noise is robust (median absolute deviation): a few lively frames among the neutral ones do not count."""
-    rest = values[np.asarray(neutral_frames, int)]
-    if len(rest) <= 2:
-        return np.asarray(table_deadzone, float)
-    median = np.median(rest, axis=0)
-    spread = 1.4826 * np.median(np.abs(rest - median), axis=0)
-    noise = np.maximum(median, 0.0) + NOISE_SIGMAS * spread
-    return np.maximum(table_deadzone, np.minimum(noise, MAX_NOISE_DEADZONE))
+def profile_gain(profile, neutral: np.ndarray, table_gain: np.ndarray) -> np.ndarray:
+    """Per-channel gain: the actor's range-of-motion peak reads 1 where the profile has ranges (and the
+    peak is clearly above rest); the table's gain elsewhere."""
+    if profile is None or profile.ranges is None:
+        return table_gain
+    reach = (np.asarray(profile.ranges, float) - neutral) / np.maximum(1.0 - neutral, 1e-6)
+    return np.where(reach >= MIN_PROFILE_RANGE, 1.0 / np.maximum(reach, MIN_PROFILE_RANGE), table_gain)
 
 
-def landmark_features(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarray, landmarks: np.ndarray):
+MIN_REFERENCE_FRAMES = 5   # rest frames needed to take the landmark neutral from the clip
+
+
+def landmark_features(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarray, landmarks: np.ndarray,
+                      reference: np.ndarray | None = None):
     """The clip's landmark space (engine.solve.landmark_space) restricted to `landmarks`, and their
-    displacements. Only those landmarks are held in memory."""
+    displacements, relative to `reference` (an actor profile's neutral shape) or to the shape of the
+    `neutral_frames`. Only those landmarks are held in memory."""
     from engine.solve.calibration import activity
     from engine.solve.landmark_space import CALM_SHARE, build_space
 
     act = activity(np.where(track.detected[:, None], np.nan_to_num(track.arkit), np.inf))
     calm = np.flatnonzero(act <= np.quantile(act[track.detected], CALM_SHARE))
-    space = build_space(track.landmarks(), track.image_size, neutral_frames, calm, keep=landmarks)
+    space = build_space(track.landmarks(), track.image_size, neutral_frames, calm, keep=landmarks,
+                        reference=reference)
     return space, space.displacement
 
 
-def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarray,
-                      options: SolveOptions) -> np.ndarray | None:
+def landmark_reference(neutral: Neutral, profile) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """(frames, shape) the landmark space is measured from: the actor profile's neutral shape, else the
+    clip's rest frames (engine.solve.calibration.rest_frames). None for a clip without rest and without a
+    profile: its "least active" frames would hold expression, and the landmark estimate would then depend
+    on what else the clip holds (bench/real_footage.py: middle-third r 0.90-0.97 with that fallback, >= 0.975
+    without it), so such a clip is solved from MediaPipe's scores alone."""
+    if profile is not None and profile.landmark_neutral is not None:
+        return neutral.frames, np.asarray(profile.landmark_neutral, float)
+    if len(neutral.frames) >= MIN_REFERENCE_FRAMES:
+        return neutral.frames, None
+    return None
+
+
+def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral: Neutral, options: SolveOptions,
+                      profile=None) -> np.ndarray | None:
     """(N, 52) ARKit weights from the landmarks: the trained regressor, or a blendshape fit when the
-    options name a basis (engine.solve.landmark_fit). None when neither is available."""
+    options name a basis (engine.solve.landmark_fit). None when neither is available, or the clip has no
+    neutral to measure the landmarks from (landmark_reference)."""
+    chosen = landmark_reference(neutral, profile)
+    if chosen is None:
+        return None
+    frames, reference = chosen
     if options.landmark_basis:
         from engine.solve.landmark_fit import fit_weights, load_basis
 
         basis = load_basis(str(options.landmark_basis))
-        space, disp = landmark_features(track, mp, neutral_frames, basis.landmarks)
+        space, disp = landmark_features(track, mp, frames, basis.landmarks, reference)
         return fit_weights(disp, basis, prior=np.clip(mp, 0, 1), prior_weight=load_channels().prior_weight,
                            noise=space.noise)
     from engine.solve.landmark_regressor import load_regressor
@@ -110,7 +140,7 @@ def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarr
     regressor = load_regressor()
     if regressor is None:
         return None
-    _, disp = landmark_features(track, mp, neutral_frames, regressor.landmarks)
+    _, disp = landmark_features(track, mp, frames, regressor.landmarks, reference)
     return regressor.predict(disp, mp, head_angles(track) if regressor.pose_inputs else None)
 
 

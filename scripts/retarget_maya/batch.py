@@ -22,9 +22,9 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from . import defaults, engine_subprocess, protocol, takes
 
-CLIP_KEYS = ("scene", "video", "audio", "transcript", "out", "take", "playblast", "save_as", "rig",
+CLIP_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "save_as", "rig",
              "start_frame", "lip_correction", "smoothing_hz", "engine_python", "mode", "no_save")
-PATH_KEYS = ("scene", "video", "audio", "transcript", "out", "take", "playblast", "save_as")
+PATH_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "save_as")
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Clip:
     video: str = ""
     audio: str = ""
     transcript: str = ""
+    actor: str = ""                 # actor profile from the engine's `calibrate`; empty: none
     take: str = ""                  # apply this existing take instead of running the engine
     playblast: str = ""
     save_as: str = ""
@@ -75,6 +76,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--video")
     parser.add_argument("--audio")
     parser.add_argument("--transcript")
+    parser.add_argument("--actor", help="actor profile (faceretarget-engine calibrate)")
     parser.add_argument("--out", help="the take folder the engine writes")
     parser.add_argument("--take", help="apply this existing take folder (no engine run)")
     parser.add_argument("--playblast", help="movie to playblast to (.mov, .avi; anything else: images)")
@@ -187,7 +189,7 @@ def _run_engine(clip: Clip, entry: Sequence[str], generation: str) -> str:
     request = protocol.EngineRequest(video=clip.video, out=clip.out, audio=clip.audio or None,
                                      transcript=clip.transcript or None, rig=generation,
                                      lip_correction=clip.lip_correction,
-                                     smoothing_hz=clip.smoothing_hz)
+                                     smoothing_hz=clip.smoothing_hz, actor=clip.actor or None)
     log("  engine: %s" % clip.video)
     outcome = engine_subprocess.run_engine(python, request, entry, on_event=_log_event)
     if not outcome.ok:

@@ -58,6 +58,8 @@ CANCEL_GRACE_MS = 3000                        # after terminate(), kill() if the
 # --- remembered settings (QSettings) ------------------------------------------------------------------
 SETTINGS_ORGANIZATION = "FaceRetarget"
 SETTINGS_APPLICATION = "MayaDialog"
+ACTOR_PROFILES_KEY = "actor_profiles"         # {video folder: actor profile}: one actor's footage per folder
+MAX_REMEMBERED_FOLDERS = 200                  # the oldest folders are forgotten beyond this
 
 # --- batch --------------------------------------------------------------------------------------------
 BATCH_PLAYBLAST_SIZE = (1280, 720)

@@ -14,6 +14,7 @@ from .settings import DialogSettings
 VIDEO_FILTER = "Video (*.mp4 *.mov *.avi *.mkv *.m4v *.webm);;All files (*)"
 AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.flac *.aac *.ogg);;All files (*)"
 TEXT_FILTER = "Text (*.txt);;All files (*)"
+ACTOR_FILTER = "Actor profile (*.json);;All files (*)"
 OBJECT_NAME = "FaceRetargetDialog"
 
 
@@ -70,8 +71,11 @@ class RetargetDialog(QtWidgets.QDialog):
         self.video_edit = self._path_row(form, "Video", VIDEO_FILTER)
         self.audio_edit = self._path_row(form, "Audio", AUDIO_FILTER)
         self.transcript_edit = self._path_row(form, "Transcript (optional)", TEXT_FILTER)
+        self.actor_edit = self._path_row(form, "Actor profile (optional)", ACTOR_FILTER)
+        self.actor_edit.setToolTip("The actor's neutral, made once per actor with `faceretarget-engine calibrate`. "
+                                   "Remembered for each video folder.")
         self.take_edit = self._path_row(form, "Take folder", None, folder=True)
-        self.video_edit.editingFinished.connect(self._suggest_take)
+        self.video_edit.editingFinished.connect(self._video_changed)
 
         self.rig_combo = QtWidgets.QComboBox()
         refresh = QtWidgets.QPushButton("Refresh")
@@ -171,11 +175,25 @@ class RetargetDialog(QtWidgets.QDialog):
             edit.setText(chosen)
             self.settings.set("last_dir", os.path.dirname(chosen))
             if edit is self.video_edit:
-                self._suggest_take()
+                self._video_changed()
+
+    def _video_changed(self) -> None:
+        self._suggest_take()
+        self._prefill_actor()
 
     def _suggest_take(self) -> None:
         if self.video_edit.text() and not self.take_edit.text():
             self.take_edit.setText(suggest_take_folder(self.video_edit.text()))
+
+    def _prefill_actor(self) -> None:
+        """The profile remembered for the video's folder; a profile remembered for another folder (another
+        actor's footage) is cleared rather than applied to this one."""
+        video = self.video_edit.text().strip()
+        remembered = self.settings.actor_for_video(video)
+        if remembered is not None:
+            self.actor_edit.setText(remembered)
+        elif video and self.actor_edit.text().strip() in self.settings.actor_profiles().values():
+            self.actor_edit.setText("")
 
     # --- scene ------------------------------------------------------------------------------------
     def refresh_rigs(self) -> None:
@@ -207,6 +225,7 @@ class RetargetDialog(QtWidgets.QDialog):
         self.video_edit.setText(s.text("video"))
         self.audio_edit.setText(s.text("audio"))
         self.transcript_edit.setText(s.text("transcript"))
+        self.actor_edit.setText(s.text("actor"))
         smoothing = s.number("smoothing_hz", defaults.DEFAULT_SMOOTHING_HZ)
         self.smoothing_check.setChecked(smoothing is not None)
         if smoothing is not None:
@@ -231,6 +250,7 @@ class RetargetDialog(QtWidgets.QDialog):
         s.set("video", self.video_edit.text())
         s.set("audio", self.audio_edit.text())
         s.set("transcript", self.transcript_edit.text())
+        s.remember_actor(self.video_edit.text().strip(), self.actor_edit.text().strip())
         s.set("smoothing_hz", self.smoothing_spin.value() if self.smoothing_check.isChecked() else None)
         s.set("lip_correction", self.lip_combo.currentData())
         s.set("mode", self.mode_combo.currentData())
@@ -254,6 +274,9 @@ class RetargetDialog(QtWidgets.QDialog):
             problems.append("The audio does not exist: %s" % audio)
         if transcript and not os.path.isfile(transcript):
             problems.append("The transcript does not exist: %s" % transcript)
+        actor = self.actor_edit.text().strip()
+        if actor and not os.path.isfile(actor):
+            problems.append("The actor profile does not exist: %s" % actor)
         take = self.take_edit.text().strip()
         if not take:
             problems.append("Choose the take folder the engine writes.")
@@ -274,7 +297,8 @@ class RetargetDialog(QtWidgets.QDialog):
             video=self.video_edit.text().strip(), out=self.take_edit.text().strip(),
             audio=self.audio_edit.text().strip() or None, transcript=self.transcript_edit.text().strip() or None,
             rig=getattr(rig, "generation", None), lip_correction=self.lip_combo.currentData() or None,
-            smoothing_hz=self.smoothing_spin.value() if self.smoothing_check.isChecked() else None)
+            smoothing_hz=self.smoothing_spin.value() if self.smoothing_check.isChecked() else None,
+            actor=self.actor_edit.text().strip() or None)
 
     # --- running ----------------------------------------------------------------------------------
     def run(self) -> bool:

@@ -90,6 +90,7 @@ class EngineRequest:
     rig: Optional[str] = None                  # "mh4" | "legacy"
     lip_correction: Optional[str] = defaults.DEFAULT_LIP_CORRECTION
     smoothing_hz: Optional[float] = defaults.DEFAULT_SMOOTHING_HZ
+    actor: Optional[str] = None                # actor profile (`calibrate`); None: the engine's resting model
     extra_args: List[str] = field(default_factory=list)
 
 
@@ -110,6 +111,8 @@ def engine_arguments(request: EngineRequest, entry: Sequence[str] = DEFAULT_ENTR
         args += ["--lip-correction", request.lip_correction]
     if request.smoothing_hz is not None:
         args += ["--smoothing", "%g" % request.smoothing_hz]
+    if request.actor:
+        args += ["--actor", request.actor]
     return args + list(request.extra_args) + ["--progress", "json"]
 
 

@@ -1,7 +1,8 @@
 """A stand-in for `python -m engine run ... --progress json`, for the dialog and batch tests.
 
 The "video" is a small JSON file that says how to behave: {"mode": "ok" | "error" | "slow" | "silent-fail",
-"seconds": take length, "delay": seconds per progress step}. Like the engine, it prints JSON lines on
+"seconds": take length, "delay": seconds per progress step}. `--actor` is recorded in take.json as the
+engine does ({"actor": {"path": ...}}), and a missing profile fails like the engine (exit 2). Like the engine, it prints JSON lines on
 stdout and logs on stderr, writes the take under a temporary name and renames it when complete, removes
 the temporary folder when terminated, and exits non-zero on failure.
 """
@@ -33,6 +34,7 @@ def main(argv):
     parser.add_argument("--rig", default="mh4")
     parser.add_argument("--lip-correction")
     parser.add_argument("--smoothing")
+    parser.add_argument("--actor")
     parser.add_argument("--progress")
     args = parser.parse_args(argv)
     with open(args.video) as handle:
@@ -49,6 +51,9 @@ def main(argv):
     signal.signal(signal.SIGTERM, cleanup)
 
     sys.stderr.write("fake engine starting (%s)\n" % mode)
+    if args.actor and not os.path.isfile(args.actor):
+        emit({"event": "error", "message": "actor profile not found: %s" % args.actor, "hint": "run calibrate"})
+        return 2
     # Leaked environment would show up here: the tests check what the engine was given.
     emit({"event": "log-env", "pythonpath": os.environ.get("PYTHONPATH"), "maya": os.environ.get("MAYA_LOCATION")})
     os.makedirs(temp)
@@ -72,6 +77,11 @@ def main(argv):
     import maya_take_factory
     maya_take_factory.write_take(temp, rig=args.rig or "mh4", seconds=float(behaviour.get("seconds", 1.0)),
                                  audio=bool(args.audio))
+    with open(os.path.join(temp, "take.json")) as handle:
+        info = json.load(handle)
+    info["actor"] = {"path": os.path.abspath(args.actor)} if args.actor else None
+    with open(os.path.join(temp, "take.json"), "w") as handle:
+        json.dump(info, handle, indent=1)
     os.rename(temp, out)
     emit({"event": "result", "take": out})
     return 0

@@ -74,6 +74,24 @@ def test_manifest_goes_on_past_a_bad_clip(template_scene, tmp_path, capsys):
     assert not os.path.exists(tmp_path / "b_take")
 
 
+def test_actor_profile_goes_to_the_engine(template_scene, tmp_path, capsys):
+    (tmp_path / "actors").mkdir()
+    (tmp_path / "actors" / "hero.json").write_text("{}")
+    clips = [{"video": behaviour(tmp_path, "a.mp4", mode="ok"), "out": "a_take", "actor": "actors/hero.json"},
+             {"video": behaviour(tmp_path, "b.mp4", mode="ok"), "out": "b_take"}]
+    manifest = tmp_path / "clips.json"
+    manifest.write_text(json.dumps({"defaults": {"scene": template_scene, "engine_python": sys.executable},
+                                    "clips": clips}))
+    assert batch.main(["--manifest", str(manifest)], entry=FAKE_ENGINE) == 0, capsys.readouterr().out
+    recorded = [json.load(open(tmp_path / name / "take.json"))["actor"] for name in ("a_take", "b_take")]
+    assert recorded == [{"path": str(tmp_path / "actors" / "hero.json")}, None]
+    video = behaviour(tmp_path, "c.mp4", mode="ok")
+    code = batch.main(["--scene", template_scene, "--video", video, "--out", str(tmp_path / "c_take"),
+                       "--actor", str(tmp_path / "nobody.json"), "--engine-python", sys.executable],
+                      entry=FAKE_ENGINE)
+    assert code == 1 and "actor profile not found" in capsys.readouterr().out
+
+
 def test_a_scene_without_a_face_board_fails_that_clip_before_the_engine(maya_scene, tmp_path, capsys):
     empty = str(tmp_path / "empty.ma")
     cmds.file(rename=empty)

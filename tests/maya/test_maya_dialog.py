@@ -13,8 +13,9 @@ import pytest
 import fake_maya
 from maya import cmds
 
-from retarget_maya.dialog import RetargetDialog, suggest_take_folder
-from retarget_maya.qt import QT_BINDING, QtCore
+from retarget_maya import protocol
+from retarget_maya.dialog import VIDEO_FILTER, RetargetDialog, suggest_take_folder
+from retarget_maya.qt import QT_BINDING, QtCore, QtWidgets
 from retarget_maya.settings import DialogSettings
 
 FAKE_ENGINE = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "maya_fake_engine.py")]
@@ -182,6 +183,73 @@ def test_closing_a_running_dialog_cancels_the_engine(mh4_rig, make_dialog, qt_ap
     wait_until(qt_app, lambda: dialog.engine.process_id() and "decode" in dialog.stage_label.text())
     dialog.close()
     assert dialog.engine.wait(5000)
+
+
+def pick_video(dialog, path, monkeypatch):
+    """The artist picks `path` in the video row's file browser."""
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(path), ""))
+    dialog._browse(dialog.video_edit, "Video", VIDEO_FILTER, False)
+
+
+def test_actor_profile_is_remembered_for_each_video_folder(mh4_rig, make_dialog, tmp_path, monkeypatch):
+    clips, profiles = {}, {}
+    (tmp_path / "profiles").mkdir()
+    for actor in ("anna", "ben"):
+        (tmp_path / actor).mkdir()
+        clips[actor] = [tmp_path / actor / ("line%d.mp4" % i) for i in (1, 2)]
+        for clip in clips[actor]:
+            clip.write_text("{}")
+        profiles[actor] = str(tmp_path / "profiles" / (actor + ".json"))
+        open(profiles[actor], "w").write("{}")
+
+    dialog = make_dialog()
+    assert dialog.actor_edit.text() == "" and dialog.request().actor is None
+    dialog.video_edit.setText(str(clips["anna"][0]))
+    dialog.video_edit.editingFinished.emit()
+    dialog.actor_edit.setText(profiles["anna"])
+    args = protocol.engine_arguments(dialog.request())
+    assert args[args.index("--actor") + 1] == profiles["anna"]
+    dialog.save_settings()
+    # Ben's footage: Anna's profile is not carried over to his clips; his own is remembered for his folder.
+    pick_video(dialog, clips["ben"][0], monkeypatch)
+    assert dialog.actor_edit.text() == ""
+    dialog.actor_edit.setText(profiles["ben"])
+    dialog.save_settings()
+
+    again = make_dialog()
+    assert again.actor_edit.text() == profiles["ben"]          # the last profile used
+    pick_video(again, clips["anna"][1], monkeypatch)
+    assert again.actor_edit.text() == profiles["anna"]
+    again.video_edit.setText(str(clips["ben"][1]))
+    again.video_edit.editingFinished.emit()
+    assert again.actor_edit.text() == profiles["ben"]
+    # A clip from a folder with no profile yet keeps a profile typed by hand, and is remembered without one
+    # when the field is left empty.
+    (tmp_path / "carl").mkdir()
+    again.actor_edit.setText(str(tmp_path / "carl.json"))
+    pick_video(again, tmp_path / "carl" / "line1.mp4", monkeypatch)
+    assert again.actor_edit.text() == str(tmp_path / "carl.json")
+    assert "The actor profile does not exist: %s" % (tmp_path / "carl.json") in "\n".join(again.validate())
+    again.actor_edit.setText("")
+    again.save_settings()
+    again.actor_edit.setText(profiles["ben"])
+    pick_video(again, tmp_path / "carl" / "line2.mp4", monkeypatch)
+    assert again.actor_edit.text() == ""
+
+
+def test_run_passes_the_actor_profile_to_the_engine(mh4_rig, make_dialog, qt_app, tmp_path):
+    dialog = make_dialog()
+    fill(dialog, tmp_path)
+    profile = tmp_path / "hero.json"
+    profile.write_text("{}")
+    dialog.actor_edit.setText(str(profile))
+    applied = []
+    dialog.applied.connect(applied.append)
+    assert dialog.run()
+    wait_until(qt_app, lambda: applied or dialog.message_label.text())
+    assert applied, dialog.message_label.text()
+    with open(tmp_path / "take_ok" / "take.json") as handle:
+        assert json.load(handle)["actor"] == {"path": str(profile)}
 
 
 def test_suggested_take_folder(tmp_path):

@@ -1,0 +1,146 @@
+"""`faceretarget-engine calibrate`: an actor profile from a neutral capture (engine.solve.actor).
+
+    faceretarget-engine calibrate --video neutral.mp4 [--time S] [--range rom.mp4] [--rig mh4|legacy]
+        [--name ACTOR] --out actor.json [--overwrite] [--progress json] [--model PATH]
+
+Progress stages: `track` (the neutral capture), `track_range` (the range-of-motion clip), `profile`; then
+a `result` event whose `take` is the profile's path. Exit codes as `run`: 2 bad input, 3 no face.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from engine.config import RunOptions
+from engine.errors import BadInput
+from engine.protocol import JsonLinesReporter, Reporter
+from engine.rig.arkit import ARKIT_NAMES
+from engine.rig.faceboard import RIG_GENERATIONS
+from engine.solve.calibration import EXPRESSION_CHANNELS
+
+SUMMARY_CHANNELS = 5        # how many resting biases / weakest reaches the summary names
+MIN_REACH = 0.05            # a range-of-motion clip that moves a channel less than this above neutral: warned
+
+
+def register(subparsers) -> None:
+    from engine.cli import add_progress_option
+
+    p = subparsers.add_parser("calibrate", help="make an actor profile from a neutral capture (run --actor)",
+                              description="An actor profile from a capture of the actor's face at rest: a still "
+                                          "image or a few seconds of video, relaxed, looking into the camera.")
+    p.add_argument("--video", type=Path, required=True, help="the neutral capture: a video or a still image")
+    p.add_argument("--time", type=float, default=None,
+                   help="seconds: take the rest frames around this moment (default: the whole capture)")
+    p.add_argument("--range", dest="rom", type=Path, default=None,
+                   help="a range-of-motion clip: each channel's full expression is measured from it")
+    p.add_argument("--rig", choices=list(RIG_GENERATIONS), default=RunOptions().rig,
+                   help="MetaHuman rig generation the profile is for (default: %(default)s)")
+    p.add_argument("--name", default=None, help="the actor's name (default: the profile file's name)")
+    p.add_argument("--out", type=Path, required=True, help="the actor profile (.json) to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing profile")
+    p.add_argument("--model", type=Path, default=None, help="path to face_landmarker.task")
+    add_progress_option(p)
+    p.set_defaults(handler=command_calibrate)
+
+
+def command_calibrate(args: argparse.Namespace, reporter: Reporter) -> None:
+    from engine.media.video import probe
+    from engine.solve.actor import build_profile, capture_source, save_profile
+
+    out = Path(args.out)
+    check_profile_output(out, args.overwrite)
+    if args.time is not None and not (math.isfinite(args.time) and args.time >= 0):
+        raise BadInput(f"--time {args.time} must be a time in seconds from the start of the capture")
+    info = probe(args.video)                       # a corrupt file fails before any tracking
+    rom_info = probe(args.rom) if args.rom is not None else None
+    with tempfile.TemporaryDirectory(prefix="faceretarget-calibrate-") as tmp:
+        track = track_capture(info, Path(tmp) / "neutral.npy", reporter, "track", args.model)
+        rom = (track_capture(rom_info, Path(tmp) / "range.npy", reporter, "track_range", args.model)
+               if rom_info is not None else None)
+        reporter.progress("profile", 0, 1)
+        profile = build_profile(track, rom, name=args.name or out.stem, rig=args.rig, time=args.time,
+                                source=capture_source(args.video, args.rom))
+    save_profile(profile, out)
+    reporter.progress("profile", 1, 1)
+    small = small_ranges(profile)
+    if small:
+        reporter.warning("range_small", f"the range-of-motion clip hardly moves {len(small)} channel(s) beyond "
+                         f"the neutral: {', '.join(small)}", channels=small)
+    json_mode = isinstance(reporter, JsonLinesReporter)
+    print(profile_summary(profile, out), file=sys.stderr if json_mode else sys.stdout)
+    if json_mode:   # (a person at a terminal has just read where the profile went)
+        reporter.result(str(out.absolute()), {"name": profile.name, "rig": profile.rig,
+                                              "frames": profile.source["neutral_frames"]["count"],
+                                              "range_of_motion": profile.ranges is not None})
+
+
+def check_profile_output(out: Path, overwrite: bool) -> None:
+    """Refuse, before any work, a profile path that exists (unless --overwrite) or is a folder."""
+    if out.is_dir():
+        raise BadInput(f"--out {out} is a folder", "give the profile's file name, e.g. actor.json")
+    if out.exists() and not overwrite:
+        raise BadInput(f"actor profile already exists: {out}", "choose another --out, or pass --overwrite")
+    try:
+        out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot create the folder for the profile: {out.parent} ({exc.strerror})",
+                       "choose a folder you can write to") from exc
+
+
+class _StageReporter(Reporter):
+    """Passes a stage's events on under another stage name (two clips are tracked, each its own stage)."""
+
+    def __init__(self, inner: Reporter, stage: str):
+        super().__init__()
+        self.inner, self.stage = inner, stage
+        self.warnings = inner.warnings
+
+    def progress(self, stage: str, done: int, total: int | None) -> None:
+        self.inner.progress(self.stage, done, total)
+
+    def warning(self, code: str, message: str, **details) -> None:
+        self.inner.warning(code, message, **details)
+
+
+def track_capture(info, landmarks_path: Path, reporter: Reporter, stage: str, model: Path | None):
+    from engine.track.landmarker import TrackerOptions
+    from engine.track.run_tracker import track_video
+
+    track = track_video(info, landmarks_path, _StageReporter(reporter, stage), TrackerOptions(model_path=model))
+    if len(track) == 0:
+        raise BadInput(f"no frame could be decoded from {info.path.name}", "the file is corrupt; re-export it")
+    return track
+
+
+def small_ranges(profile) -> list[str]:
+    """Expression channels the range-of-motion clip moves less than MIN_REACH above the neutral."""
+    if profile.ranges is None:
+        return []
+    reach = profile.ranges - profile.neutral
+    return [ARKIT_NAMES[i] for i in np.flatnonzero(EXPRESSION_CHANNELS & (reach < MIN_REACH))]
+
+
+def profile_summary(profile, out: Path) -> str:
+    from engine.solve.resting import load_resting_model
+
+    level = load_resting_model().level
+    frames = profile.source["neutral_frames"]
+    spans = ", ".join(f"{a:.2f}-{b:.2f} s" if b > a else f"{a:.2f} s" for a, b in frames["time_ranges"][:4])
+    expression = np.flatnonzero(EXPRESSION_CHANNELS)
+    biases = sorted(expression, key=lambda i: -profile.neutral[i])[:SUMMARY_CHANNELS]
+    lines = [f"actor profile written: {out}",
+             f"  actor {profile.name!r}, rig {profile.rig}",
+             f"  neutral: {frames['count']} rest frames of {frames['of']} ({spans})",
+             "  largest resting biases: " + ", ".join(
+                 f"{ARKIT_NAMES[i]} {profile.neutral[i]:.3f} (population {level[i]:.2f})" for i in biases)]
+    if profile.ranges is not None:
+        reach = profile.ranges - profile.neutral
+        weakest = np.argsort(reach[expression])[:SUMMARY_CHANNELS]
+        lines.append(f"  range of motion: {profile.source.get('range_of_motion_frames')} frames; least reached: "
+                     + ", ".join(f"{ARKIT_NAMES[expression[i]]} {reach[expression[i]]:+.3f}" for i in weakest))
+    return "\n".join(lines)

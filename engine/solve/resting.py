@@ -1,0 +1,55 @@
+"""The tracker's resting face, over many faces: what MediaPipe's 52 scores read when nobody moves.
+
+MediaPipe's scores carry a resting bias (a face at rest may read 0.2 of browDown or eyeSquint), which the
+solve subtracts. Without an actor profile (engine.solve.actor) the bias is not estimated from the clip's
+own "least active" frames, because a short emotional line may hold no rest at all and the same frames
+would then give different curves depending on what else the clip holds. It comes from this population
+model instead: per channel, the level of the scores on resting faces over many identities and conditions
+(rendered ICT neutrals across identities and lightings, and real rest frames of the shared clips;
+tools/build_resting_model.py writes engine/solve/data/resting_face.json and says how).
+
+`level` is what is subtracted; `active` is the raw score above which a channel is clearly not at rest
+(used to check a neutral capture and to find rest frames in a clip).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from engine.rig.arkit import ARKIT_NAMES
+
+MODEL_FILE = Path(__file__).resolve().parent / "data" / "resting_face.json"
+
+
+@dataclass(frozen=True)
+class RestingModel:
+    level: np.ndarray      # (52,) raw score of a resting face (population median)
+    spread: np.ndarray     # (52,) how much resting faces differ (robust standard deviation)
+    active: np.ndarray     # (52,) raw score above which the channel is clearly active
+
+    def active_channels(self, scores: np.ndarray, margin: float = 0.0) -> list[str]:
+        """Names of the channels whose raw scores (52,) are clearly above rest (by `margin` more than the
+        active level; gaze excluded)."""
+        scores = np.asarray(scores, float)
+        return [name for name, s, a in zip(ARKIT_NAMES, scores, self.active)
+                if not name.startswith("eyeLook") and s > a + margin]
+
+    def at_rest(self, arkit: np.ndarray) -> np.ndarray:
+        """(N,) True for frames (N, 52) where no expression channel is clearly active."""
+        expression = np.array([not n.startswith("eyeLook") for n in ARKIT_NAMES])
+        return np.all(np.nan_to_num(arkit, nan=np.inf)[:, expression] <= self.active[expression], axis=1)
+
+
+@lru_cache(maxsize=2)
+def load_resting_model(path: str | None = None) -> RestingModel:
+    doc = json.loads(Path(path or MODEL_FILE).read_text())
+    rows = doc["channels"]
+    unknown = set(rows) - set(ARKIT_NAMES)
+    if unknown:
+        raise ValueError(f"resting model: unknown channels {sorted(unknown)}")
+    get = lambda field: np.array([float(rows[n][field]) if n in rows else 0.0 for n in ARKIT_NAMES])
+    return RestingModel(level=get("level"), spread=get("spread"), active=get("active"))
