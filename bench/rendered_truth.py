@@ -12,6 +12,9 @@ Printed (markdown): per ARKit channel the mean absolute error and correlation of
 scores and (b) the engine's solved curves against the rendered weights; per face-region group; the
 curves on rest frames; the weak channels; head yaw/pitch/roll. The `test` split's identities are never
 used to tune anything (`dev` is for that). Tracked clips are cached (--cache) so re-running the solve is fast.
+
+By default every clip is solved with an actor profile made from a rendered neutral capture of its identity
+(`--neutral capture`: what a user does with `calibrate`); `--neutral population` solves without one.
 """
 from __future__ import annotations
 
@@ -160,12 +163,27 @@ def get_clips(specs, head: IctHead, cache: Path, log) -> list[RenderedClip]:
     return clips
 
 
-def evaluate(clips: list[RenderedClip], options: SolveOptions) -> dict:
+def neutral_captures(clips: list[RenderedClip], head: IctHead, cache: Path, log) -> dict[str, Path]:
+    """Per clip, an actor profile made as a user makes one: `calibrate` on a neutral capture of the same
+    identity, look and camera (1.6 s at rest, head still), rendered and tracked like the clip."""
+    from engine.solve.actor import build_profile, save_profile
+
+    specs = [replace(c.spec, name=c.spec.name + "_neutral", scripts=("rest",), motion=HeadMotion()) for c in clips]
+    profiles = {}
+    for clip, capture in zip(clips, get_clips(specs, head, cache, log)):
+        path = cache / f"{clip.spec.name}.actor.json"
+        save_profile(build_profile(capture.track, name=clip.spec.name, rig="mh4"), path)
+        profiles[clip.spec.name] = path
+    return profiles
+
+
+def evaluate(clips: list[RenderedClip], options: SolveOptions, actors: dict[str, Path] | None = None) -> dict:
+    """Solve every clip (with its actor profile where `actors` names one) and score it against the truth."""
     truth, raw, solved, rest, head_true, head_est, timing, detected, targeted = [], [], [], [], [], [], [], [], []
     ranges_ok = True
     for clip in clips:
         start = time.perf_counter()
-        take = solve(clip.track, options)
+        take = solve(clip.track, replace(options, actor=actors[clip.spec.name]) if actors else options)
         timing.append((time.perf_counter() - start) / len(clip.times))
         curves = retarget(take.arkit, "mh4")
         ranges_ok &= bool(np.all(np.isfinite(curves.faceboard)))
@@ -255,6 +273,9 @@ def main(argv=None) -> int:
                         help="solve with a 3D blendshape fit against this ARKit basis at MediaPipe's landmarks "
                              "(e.g. ict_mediapipe468_landmark_model.npz) instead of the landmark regressor")
     parser.add_argument("--mediapipe-only", action="store_true", help="solve without the landmark-space estimates")
+    parser.add_argument("--neutral", choices=["capture", "population"], default="capture",
+                        help="capture: each identity's actor profile from a rendered neutral capture, as "
+                             "`calibrate` makes it (the recommended workflow); population: no profile")
     args = parser.parse_args(argv)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     specs = {"test": TEST_CLIPS, "dev": DEV_CLIPS, "all": TEST_CLIPS + DEV_CLIPS}[args.split]
@@ -264,9 +285,11 @@ def main(argv=None) -> int:
     args.cache.mkdir(parents=True, exist_ok=True)
     clips = get_clips(specs, head, args.cache, log)
     options = SolveOptions(landmark_basis=args.basis, use_landmarks=not args.mediapipe_only)
-    res = evaluate(clips, options)
+    actors = neutral_captures(clips, head, args.cache, log) if args.neutral == "capture" else None
+    res = evaluate(clips, options, actors)
     mode = ("3D blendshape fit against " + args.basis.name if args.basis else
             "MediaPipe scores only" if args.mediapipe_only else "default solve")
+    mode += ", actor profiles from neutral captures" if actors else ", no actor profile (population resting model)"
     print(f"## Rendered ground truth ({args.split} split, {mode})\n")
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{time.strftime('%Y-%m-%d')}\n")
