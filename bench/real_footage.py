@@ -1018,7 +1018,7 @@ def report(res: Results, detail: bool = False) -> str:
                 lines.append(f"| {r.clip} | {r.variant} | {cells} |")
 
     lines.append("\n### b. Agreement with the tracker (engine channel vs MediaPipe's raw score)\n")
-    lines.append("Worst r per group (channels whose raw score moves); zero share = raw above rest + 0.1 while "
+    lines.append("Worst r per group (channels the clip exercises: raw p95 >= its resting level + 0.1); zero share = raw above rest + 0.1 while "
                  "the engine is <= 0.01.\n")
     lines.append("| clip | variant | face found | " + " | ".join(AGREEMENT_GROUPS) + " | worst zero share |")
     lines.append("|---|---|---:|" + "---:|" * len(AGREEMENT_GROUPS) + "---|")
