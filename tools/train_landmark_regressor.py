@@ -55,10 +55,10 @@ DEADZONES = (0.0, 0.02, 0.04, 0.07, 0.1, 0.15)
 MP_DEADZONES = (0.0, 0.02, 0.04, 0.07, 0.1, 0.15)   # MediaPipe's own channels
 # Real footage wins over renders (bench/real_footage.py, docs/quality.md): MediaPipe tracks pucker and funnel on
 # real faces, where the network lost to it; an actor whose squint rests below the population level keeps it
-# only without a knee; the soft knee (engine.solve.calibration.rescale) keeps small movement, so the eye and
+# only without a knee; blinks on an infrared-like copy need a knee of 0.2 at most; the soft knee (engine.solve.calibration.rescale) keeps small movement, so the eye and
 # brow channels take twice the dev split's value to hide the same resting noise, and gaze 0.4.
 REAL_FOOTAGE_MEDIAPIPE = ("mouthPucker", "mouthFunnel")
-REAL_FOOTAGE_KNEE = {"eyeSquint": 0.0, "eyeLook": 0.4}
+REAL_FOOTAGE_KNEE = {"eyeSquint": 0.0, "eyeLook": 0.4, "eyeBlink": 0.2}
 DOUBLED_KNEE = ("eye", "brow")
 
 

@@ -4,6 +4,11 @@ Internally there is one column order for the 61 values, `livelink_udp_order()`: 
 ARKIT_NAMES order, then head yaw/pitch/roll and left/right eye yaw/pitch/roll. The app's CSV swaps
 JawRight/JawLeft and MouthRight/MouthLeft; that order only exists at the file boundary, and CSV columns
 are always found by header name, never by position.
+
+Two readers share one parser: `read_livelink_csv` (the app's files and the takes' arkit.csv: the Timecode
+and all 61 columns) and `read_arkit_csv` (any ARKit-52 CSV: shapes named the app's way or Apple's,
+rotations optional, a Timecode, `time` or `frame` column or a given frame rate; values must be finite
+and times increasing).
 """
 from __future__ import annotations
 
@@ -48,8 +53,11 @@ class LiveLinkTake:
     times: np.ndarray            # (N,) float64 seconds since the first row
     values: np.ndarray           # (N, 61) float32
     timecodes: list[str] = field(default_factory=list)  # as read, one per row (may be empty)
-    fps: float = 60.0            # the timecode's frame rate (what FF counts), not the row rate
-    start_s: float = 0.0         # the first row's timecode in seconds since midnight
+    fps: float = 60.0            # the timecode's frame rate (what FF counts), not the row rate; read_arkit_csv:
+                                 # the rate of a frame column or of the rows, the row rate with a `time` column
+    start_s: float = 0.0         # the first row's timecode in seconds since midnight (its time / frame time)
+    time_column: str | None = "Timecode"    # the header name times came from (None: rows at `fps`)
+    columns: tuple[str, ...] = VALUE_NAMES  # the values the file holds (the others read 0)
 
     def arkit(self) -> np.ndarray:
         """(N, 52) blendshape weights in ARKIT_NAMES order."""
@@ -70,12 +78,61 @@ def read_livelink_csv(path: str | Path, timecode_fps: float | None = None) -> Li
     timecode_col, value_cols = _columns(header, path)
     _check_row_lengths(rows, max(timecode_col, *value_cols) + 1, path)
     timecodes = [row[timecode_col] for _, row in rows]
-    whole_seconds, frames = _parse_timecodes(timecodes, [line for line, _ in rows], path)
-    fps = float(infer_timecode_fps(int(frames.max())) if timecode_fps is None else timecode_fps)
-    _check_frames_below_rate(frames, fps, path)
-    seconds = _unwrap_midnight(whole_seconds + frames / fps)
+    seconds, fps = _timecode_seconds(timecodes, [line for line, _ in rows], timecode_fps, path)
     return LiveLinkTake(times=seconds - seconds[0], values=_parse_values(rows, value_cols, path),
                         timecodes=timecodes, fps=fps, start_s=float(seconds[0]))
+
+
+ARKIT_TIME_COLUMNS = ("Timecode", "time", "frame")   # looked for in this order, without regard to case
+
+
+def read_arkit_csv(path: str | Path, fps: float | None = None) -> LiveLinkTake:
+    """Read any CSV of ARKit-52 weights, header-driven: a Live Link Face recording or a 52-column table.
+
+    Columns are found by name in any order and case (`EyeBlinkLeft` = `eyeBlinkLeft`); all 52 shapes are
+    needed, head and eye rotations (radians) are optional (0 when missing), other columns are ignored.
+    Times: a `Timecode` column (`HH:MM:SS:FF[.fff]`, or frame numbers), a `time` column (seconds) or a
+    `frame` column; `fps` is the rate the frame numbers count at (timecode FF, frame column, or the rows
+    of a file with no time column) and is inferred from a timecode when not given. Every value must be a
+    finite number and times must increase; a ValueError names the line and column of any problem.
+    """
+    header, rows = _read_csv_rows(Path(path))
+    index = _header_index(header, path)
+    missing = [name for name in ARKIT_NAMES if name.lower() not in index]
+    if len(missing) == len(ARKIT_NAMES):
+        raise ValueError(f"{path}: no ARKit blendshape columns in the header ({_preview(header)}): expected the "
+                         f"52 ARKit names, e.g. eyeBlinkLeft, jawOpen, mouthSmileLeft (Live Link Face: EyeBlinkLeft, "
+                         "JawOpen, ...)")
+    if missing:
+        raise ValueError(f"{path}: {len(ARKIT_NAMES) - len(missing)} of the 52 ARKit columns found, missing: "
+                         f"{', '.join(missing)}")
+    value_cols = [index.get(name.lower()) for name in VALUE_NAMES]
+    time_name = next((name for name in ARKIT_TIME_COLUMNS if name.lower() in index), None)
+    used = [c for c in value_cols if c is not None] + ([index[time_name.lower()]] if time_name else [])
+    _check_row_lengths(rows, max(used) + 1, path)
+    lines = [line for line, _ in rows]
+    timecodes: list[str] = []
+    if time_name is None:
+        if fps is None:
+            raise ValueError(f"{path}: no time column ({', '.join(ARKIT_TIME_COLUMNS)}) and no frame rate given")
+        seconds = np.arange(len(rows)) / _positive_rate(fps)
+    else:
+        texts = [row[index[time_name.lower()]] for _, row in rows]
+        if time_name == "Timecode" and not all(_is_number(t) for t in texts):
+            timecodes = texts
+            seconds, fps = _timecode_seconds(texts, lines, fps, path)
+        else:
+            seconds = _parse_column(texts, lines, time_name, path)
+            if time_name != "time":
+                if fps is None:
+                    raise ValueError(f"{path}: column {time_name} holds frame numbers, and no frame rate was given")
+                seconds = seconds / _positive_rate(fps)
+    _check_increasing(seconds, lines, path)
+    if fps is None:   # a `time` column: the rows' own rate
+        fps = 1.0 / float(np.median(np.diff(seconds))) if len(seconds) > 1 else 0.0
+    return LiveLinkTake(times=seconds - seconds[0], values=_parse_values(rows, value_cols, path, finite=True),
+                        timecodes=timecodes, fps=float(fps), start_s=float(seconds[0]), time_column=time_name,
+                        columns=tuple(n for n, c in zip(VALUE_NAMES, value_cols) if c is not None))
 
 
 def infer_timecode_fps(max_frame: int) -> int:
@@ -127,10 +184,16 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header fields and the non-blank data rows, each with its line number for error messages."""
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader, [])]
-        rows = [(reader.line_num, row) for row in reader if any(f.strip() for f in row)]
+        try:
+            header = [name.strip() for name in next(reader, [])]
+            rows = [(reader.line_num, row) for row in reader if any(f.strip() for f in row)]
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at offset "
+                             f"{exc.start}): is it a CSV?") from None
+        except csv.Error as exc:
+            raise ValueError(f"{path}: line {reader.line_num + 1}: not readable as CSV ({exc})") from None
     if not any(header):
-        raise ValueError(f"{path}: empty file, expected a Live Link Face CSV header")
+        raise ValueError(f"{path}: empty file, expected a CSV header naming the columns")
     if not rows:
         raise ValueError(f"{path}: no data rows after the header")
     return header, rows
@@ -143,6 +206,56 @@ def _columns(header: list[str], path) -> tuple[int, list[int]]:
     if missing:
         raise ValueError(f"{path}: not a Live Link Face CSV, missing column(s): {', '.join(missing)}")
     return header.index("Timecode"), [header.index(name) for name in VALUE_NAMES]
+
+
+def _header_index(header: list[str], path) -> dict[str, int]:
+    """Lower-cased header name -> field index; a name given twice is an error (which one would count?)."""
+    index: dict[str, int] = {}
+    for i, name in enumerate(header):
+        key = name.lower()
+        if key and key in index:
+            raise ValueError(f"{path}: column {name} appears twice in the header")
+        index[key] = i
+    return index
+
+
+def _preview(header: list[str], count: int = 6) -> str:
+    shown = ", ".join(name or "''" for name in header[:count])
+    return f"it starts {shown}, ..." if len(header) > count else f"it holds {shown}"
+
+
+def _positive_rate(fps: float) -> float:
+    if not fps > 0:
+        raise ValueError(f"frame rate must be positive, not {fps:g}")
+    return float(fps)
+
+
+def _timecode_seconds(timecodes: list[str], lines: list[int], fps: float | None, path) -> tuple[np.ndarray, float]:
+    """(seconds since midnight, unwrapped past it; the timecode rate) of `HH:MM:SS:FF[.fff]` timecodes."""
+    whole_seconds, frames = _parse_timecodes(timecodes, lines, path)
+    rate = float(infer_timecode_fps(int(frames.max())) if fps is None else fps)
+    _check_frames_below_rate(frames, rate, path)
+    return _unwrap_midnight(whole_seconds + frames / rate), rate
+
+
+def _parse_column(texts: list[str], lines: list[int], name: str, path) -> np.ndarray:
+    """One column of finite numbers (times, frame numbers)."""
+    values = np.empty(len(texts))
+    for i, (text, line) in enumerate(zip(texts, lines)):
+        if not _is_number(text):
+            raise ValueError(f"{path}: line {line}: non-numeric value {text!r} in column {name}")
+        values[i] = float(text)
+        if not np.isfinite(values[i]):
+            raise ValueError(f"{path}: line {line}: value {text.strip()} in column {name} is not a finite number")
+    return values
+
+
+def _check_increasing(seconds: np.ndarray, lines: list[int], path) -> None:
+    steps = np.diff(seconds)
+    if (steps <= 0).any():
+        i = int(np.argmax(steps <= 0)) + 1
+        raise ValueError(f"{path}: line {lines[i]}: time {seconds[i] - seconds[0]:.6g} s does not come after the "
+                         f"previous row's {seconds[i - 1] - seconds[0]:.6g} s: times must increase")
 
 
 def _check_row_lengths(rows: list[tuple[int, list[str]]], needed: int, path) -> None:
@@ -178,14 +291,22 @@ def _unwrap_midnight(seconds: np.ndarray) -> np.ndarray:
     return seconds + SECONDS_PER_DAY * np.cumsum(jumps)
 
 
-def _parse_values(rows: list[tuple[int, list[str]]], columns: list[int], path) -> np.ndarray:
-    values = np.empty((len(rows), N_VALUES), np.float32)
+def _parse_values(rows: list[tuple[int, list[str]]], columns: list[int | None], path,
+                  finite: bool = False) -> np.ndarray:
+    """(rows, 61) values in VALUE_NAMES order from the given field of each (None: 0); `finite` refuses
+    NaN and infinities, naming the line and column."""
+    values = np.zeros((len(rows), N_VALUES), np.float32)
+    present = [(k, c) for k, c in enumerate(columns) if c is not None]
+    keys = [k for k, _ in present]
     for i, (line, row) in enumerate(rows):
         try:
-            values[i] = [float(row[c]) for c in columns]
+            values[i, keys] = [float(row[c]) for _, c in present]
         except ValueError:
-            name, text = next((VALUE_NAMES[k], row[c]) for k, c in enumerate(columns) if not _is_number(row[c]))
+            name, text = next((VALUE_NAMES[k], row[c]) for k, c in present if not _is_number(row[c]))
             raise ValueError(f"{path}: line {line}: non-numeric value {text!r} in column {name}") from None
+        if finite and not np.isfinite(values[i, keys]).all():
+            name, text = next((VALUE_NAMES[k], row[c]) for k, c in present if not np.isfinite(values[i, k]))
+            raise ValueError(f"{path}: line {line}: value {text.strip()} in column {name} is not a finite number")
     return values
 
 
