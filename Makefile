@@ -27,4 +27,4 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) demo_take
+	rm -rf $(VENV) demo_take demo_take_actor.json

@@ -124,8 +124,11 @@ def command_run(options: RunOptions, reporter: Reporter) -> None:
     reporter.result(str(take), {"warnings": len(reporter.warnings)})
 
 
+DEMO_NEUTRAL_S = 1.5    # the demo's neutral capture: the synthetic actor at rest
+
+
 def command_demo(options: RunOptions, seconds: float, reporter: Reporter) -> None:
-    from engine.demo.sample import default_script, make_sample_clip
+    from engine.demo.sample import SampleScript, default_script, make_sample_clip
     from engine.demo.summary import summarize_take
     from engine.pipeline import run
 
@@ -134,6 +137,15 @@ def command_demo(options: RunOptions, seconds: float, reporter: Reporter) -> Non
         clip = Path(tmp) / "sample.mp4"
         reporter.progress("sample", 0, 1)
         make_sample_clip(clip, default_script(seconds), model_path=options.model_path)
+        if options.solve.actor is None and options.solve.neutral_time is None:
+            # The recommended workflow: a neutral capture of the same (synthetic) actor, calibrated once.
+            from engine.solve.command import calibrate_video
+
+            neutral = Path(tmp) / "neutral.mp4"
+            make_sample_clip(neutral, SampleScript(DEMO_NEUTRAL_S), model_path=options.model_path)
+            options.solve.actor = options.out.with_name(options.out.name + "_actor.json")   # kept: take.json names it
+            calibrate_video(neutral, options.solve.actor, reporter, rig=options.rig, name="demo",
+                            model=options.model_path)
         reporter.progress("sample", 1, 1)
         options.video = clip
         take = run(options, reporter)

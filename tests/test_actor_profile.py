@@ -156,12 +156,10 @@ def test_a_capture_that_does_not_rest_steadily_is_refused():
 
 
 def test_the_resting_model_decides_what_is_active():
-    """Refused only well past the population's active level (CAPTURE_MARGIN); a high resting bias below
-    that is the actor's own (some faces read a pucker of 0.5 at rest) and is noted in the profile."""
-    from engine.solve.actor import CAPTURE_MARGIN
-
-    strict = RestingModel(level=np.zeros(N), spread=np.zeros(N), active=np.full(N, 0.3))
-    scores = with_channels(resting_scores(20), slice(None), browInnerUp=0.3 + CAPTURE_MARGIN + 0.05)
+    """Refused only past the population's `expressive` level; a high resting bias below it is the actor's
+    own (some faces read a pucker of 0.5 at rest) and is noted in the profile."""
+    strict = RestingModel(level=np.zeros(N), spread=np.zeros(N), active=np.full(N, 0.3), expressive=np.full(N, 0.55))
+    scores = with_channels(resting_scores(20), slice(None), browInnerUp=0.6)
     with pytest.raises(BadInput, match="not at rest: browInnerUp 0.60"):
         build_profile(synthetic_track(scores), name="a", rig="mh4", resting=strict)
     assert build_profile(synthetic_track(scores), name="a", rig="mh4", resting=permissive_model()).name == "a"

@@ -161,6 +161,13 @@ def test_demo_command_writes_a_take_and_prints_a_summary(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "take.json").is_file() and (out / "faceboard.csv").is_file()
     assert "face found in 100%" in proc.stdout and "CTRL_C_jaw.ty" in proc.stdout
+    # the demo shows the recommended workflow: its synthetic actor is calibrated from a neutral capture
+    import json
+
+    meta = json.loads((out / "take.json").read_text())
+    assert meta["actor"]["name"] == "demo" and Path(meta["actor"]["path"]).is_file()
+    assert meta["tracking"]["neutral_source"] == "actor profile"
+    assert not [w for w in meta["warnings"] if w["code"] == "no_rest"]
     # run twice: the demo replaces its own take
     again = subprocess.run([sys.executable, "-m", "engine", "demo", "--out", str(out), "--seconds", "5"],
                            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)

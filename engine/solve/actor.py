@@ -41,7 +41,6 @@ PROFILE_FAMILY = "faceretarget-actor/"
 MAD_TO_SD = 1.4826            # robust standard deviation of normal data from its median absolute deviation
 RANGE_PERCENTILE = 98.0       # a channel's full expression: this percentile of the range-of-motion clip
 MAX_ACTIVE_SHARE = 0.3        # a rest capture with more of its frames showing an expression is not steady
-CAPTURE_MARGIN = 0.25         # a capture is refused where a channel exceeds the population's active level by this
 STEADY_MARGIN = 0.15          # a capture frame whose expression channel is this far from the median is not at rest
 MIN_REST_FRAMES = 3           # fewer blink-free frames than this: the neutral takes the blinks' frames too
 FACE_CHANNELS = np.array([not n.startswith("eye") for n in ARKIT_NAMES])   # what makes a capture unsteady
@@ -100,9 +99,9 @@ def build_profile(track: FaceTrack, rom_track: FaceTrack | None = None, *, name:
     scores = track.arkit[candidates]
     median = np.median(scores, axis=0)
     # Faces differ: MediaPipe reads some at rest with a pucker or raised brows of 0.4-0.6 (rendered identities
-    # t1, t6). Only a channel well past the population's "active" level refuses the capture; a resting bias
-    # between the two is the actor's own, kept and noted.
-    active = resting.active_channels(median, margin=CAPTURE_MARGIN)
+    # t1, t6). Only an expression no resting face of the population shows refuses the capture; a resting
+    # bias below that is the actor's own, kept and noted.
+    active = resting.expressive_channels(median)
     if active:
         values = sorted(((median[ARKIT_NAMES.index(n)], n) for n in active), reverse=True)
         raise BadInput("the neutral capture is not at rest: " + ", ".join(f"{n} {v:.2f}" for v, n in values),

@@ -49,24 +49,12 @@ def register(subparsers) -> None:
 
 
 def command_calibrate(args: argparse.Namespace, reporter: Reporter) -> None:
-    from engine.media.video import probe
-    from engine.solve.actor import build_profile, capture_source, save_profile
-
     out = Path(args.out)
     check_profile_output(out, args.overwrite)
     if args.time is not None and not (math.isfinite(args.time) and args.time >= 0):
         raise BadInput(f"--time {args.time} must be a time in seconds from the start of the capture")
-    info = probe(args.video)                       # a corrupt file fails before any tracking
-    rom_info = probe(args.rom) if args.rom is not None else None
-    with tempfile.TemporaryDirectory(prefix="faceretarget-calibrate-") as tmp:
-        track = track_capture(info, Path(tmp) / "neutral.npy", reporter, "track", args.model)
-        rom = (track_capture(rom_info, Path(tmp) / "range.npy", reporter, "track_range", args.model)
-               if rom_info is not None else None)
-        reporter.progress("profile", 0, 1)
-        profile = build_profile(track, rom, name=args.name or out.stem, rig=args.rig, time=args.time,
-                                source=capture_source(args.video, args.rom))
-    save_profile(profile, out)
-    reporter.progress("profile", 1, 1)
+    profile = calibrate_video(args.video, out, reporter, rig=args.rig, name=args.name or out.stem,
+                              time=args.time, rom=args.rom, model=args.model)
     small = small_ranges(profile)
     if small:
         reporter.warning("range_small", f"the range-of-motion clip hardly moves {len(small)} channel(s) beyond "
@@ -77,6 +65,25 @@ def command_calibrate(args: argparse.Namespace, reporter: Reporter) -> None:
         reporter.result(str(out.absolute()), {"name": profile.name, "rig": profile.rig,
                                               "frames": profile.source["neutral_frames"]["count"],
                                               "range_of_motion": profile.ranges is not None})
+
+
+def calibrate_video(video: Path, out: Path, reporter: Reporter, *, rig: str, name: str, time: float | None = None,
+                    rom: Path | None = None, model: Path | None = None):
+    """Track the neutral capture (and the range-of-motion clip), build the actor profile, write it to `out`."""
+    from engine.media.video import probe
+    from engine.solve.actor import build_profile, capture_source, save_profile
+
+    info = probe(video)                            # a corrupt file fails before any tracking
+    rom_info = probe(rom) if rom is not None else None
+    with tempfile.TemporaryDirectory(prefix="faceretarget-calibrate-") as tmp:
+        track = track_capture(info, Path(tmp) / "neutral.npy", reporter, "track", model)
+        rom_track = (track_capture(rom_info, Path(tmp) / "range.npy", reporter, "track_range", model)
+                     if rom_info is not None else None)
+        reporter.progress("profile", 0, 1)
+        profile = build_profile(track, rom_track, name=name, rig=rig, time=time, source=capture_source(video, rom))
+    save_profile(profile, out)
+    reporter.progress("profile", 1, 1)
+    return profile
 
 
 def check_profile_output(out: Path, overwrite: bool) -> None:

@@ -8,8 +8,10 @@ model instead: per channel, the level of the scores on resting faces over many i
 (rendered ICT neutrals across identities and lightings, and real rest frames of the shared clips;
 tools/build_resting_model.py writes engine/solve/data/resting_face.json and says how).
 
-`level` is what is subtracted; `active` is the raw score above which a channel is clearly not at rest
-(used to check a neutral capture and to find rest frames in a clip).
+`level` is what is subtracted; `active` is the raw score above which a channel is not at rest (strict: used
+to find rest frames in a clip, where a false "rest" costs more than a missed one); `expressive` the raw
+score above which a neutral capture is refused (tolerant: faces rest with biases up to ~0.5 on some
+channels, and a real resting actor must not be refused).
 """
 from __future__ import annotations
 
@@ -29,19 +31,26 @@ MODEL_FILE = Path(__file__).resolve().parent / "data" / "resting_face.json"
 class RestingModel:
     level: np.ndarray      # (52,) raw score of a resting face (population median)
     spread: np.ndarray     # (52,) how much resting faces differ (robust standard deviation)
-    active: np.ndarray     # (52,) raw score above which the channel is clearly active
+    active: np.ndarray     # (52,) raw score above which the channel is not at rest (rest detection)
+    expressive: np.ndarray | None = None   # (52,) above this a neutral capture is refused; None: active + 0.25
 
-    def active_channels(self, scores: np.ndarray, margin: float = 0.0) -> list[str]:
-        """Names of the channels whose raw scores (52,) are clearly above rest (by `margin` more than the
-        active level; gaze excluded)."""
-        scores = np.asarray(scores, float)
-        return [name for name, s, a in zip(ARKIT_NAMES, scores, self.active)
-                if not name.startswith("eyeLook") and s > a + margin]
+    def active_channels(self, scores: np.ndarray) -> list[str]:
+        """Names of the channels whose raw scores (52,) are above rest (gaze excluded)."""
+        return _above(scores, self.active)
+
+    def expressive_channels(self, scores: np.ndarray) -> list[str]:
+        """Names of the channels whose raw scores (52,) show an expression no resting face shows."""
+        return _above(scores, self.active + 0.25 if self.expressive is None else self.expressive)
 
     def at_rest(self, arkit: np.ndarray) -> np.ndarray:
         """(N,) True for frames (N, 52) where no expression channel is clearly active."""
         expression = np.array([not n.startswith("eyeLook") for n in ARKIT_NAMES])
         return np.all(np.nan_to_num(arkit, nan=np.inf)[:, expression] <= self.active[expression], axis=1)
+
+
+def _above(scores: np.ndarray, limits: np.ndarray) -> list[str]:
+    return [name for name, s, a in zip(ARKIT_NAMES, np.asarray(scores, float), limits)
+            if not name.startswith("eyeLook") and s > a]
 
 
 @lru_cache(maxsize=2)
@@ -52,4 +61,5 @@ def load_resting_model(path: str | None = None) -> RestingModel:
     if unknown:
         raise ValueError(f"resting model: unknown channels {sorted(unknown)}")
     get = lambda field: np.array([float(rows[n][field]) if n in rows else 0.0 for n in ARKIT_NAMES])
-    return RestingModel(level=get("level"), spread=get("spread"), active=get("active"))
+    return RestingModel(level=get("level"), spread=get("spread"), active=get("active"),
+                        expressive=get("expressive"))
