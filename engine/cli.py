@@ -1,6 +1,7 @@
 """`faceretarget-engine`: a small CLI over engine.config's dataclasses (the single source of defaults)."""
 from __future__ import annotations
 
+import _thread
 import argparse
 import importlib
 import logging
@@ -41,8 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Face video in, MetaHuman face-board take out.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="retarget a face video to a take folder")
-    run.add_argument("--video", type=Path, default=None, help="the actor's face video (or --flame-params)")
+    run = sub.add_parser("run", help="retarget a face video (or an iPhone ARKit recording) to a take folder")
+    run.add_argument("--video", type=Path, default=None, help="the actor's face video (or --arkit, --flame-params)")
+    run.add_argument("--arkit", type=Path, default=DEFAULTS.arkit,
+                     help="instead of --video: an iPhone Live Link Face CSV or any CSV naming the 52 ARKit "
+                          "blendshapes in its header (engine/track/arkit_source)")
+    run.add_argument("--arkit-fps", type=float, default=DEFAULTS.arkit_fps,
+                     help="with --arkit: the rate its timecode frames or frame column count at, or its rows when "
+                          "it has no time column (default: read from the file)")
     run.add_argument("--out", type=Path, required=True, help="take folder to write (must not exist)")
     add_run_audio_options(run)   # engine/audio: --audio, --transcript, --lip-correction, ...
     run.add_argument("--preview", action="store_true", help="also write preview.mp4 into the take (engine/preview)")
@@ -91,6 +98,7 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
 def options_from(args: argparse.Namespace) -> RunOptions:
     solve = SolveOptions(neutral_time=args.neutral_time, smoothing_cutoff_hz=args.smoothing, actor=args.actor)
     return RunOptions(video=getattr(args, "video", None), out=args.out, rig=args.rig, fps_out=args.fps_out,
+                      arkit=getattr(args, "arkit", None), arkit_fps=getattr(args, "arkit_fps", None),
                       progress=args.progress, overwrite=args.overwrite, model_path=args.model, solve=solve,
                       preview=getattr(args, "preview", False),
                       mapping=args.mapping,
@@ -100,21 +108,63 @@ def options_from(args: argparse.Namespace) -> RunOptions:
 
 
 def _raise_cancelled(signum, frame) -> None:
-    raise Cancelled(f"cancelled by signal {signum}")
+    # SIGTERM/SIGINT from outside, or a "cancel" line on stdin / a lost parent (request_cancel): one path.
+    raise Cancelled("cancelled")
+
+
+# A line on stdin that cancels a `--progress json` run, on every platform (the Maya dialog writes it: on
+# Windows, QProcess.terminate() only posts WM_CLOSE, which a console program never sees).
+CANCEL_REQUEST = "cancel"
+
+
+def request_cancel() -> None:
+    """Cancel the run from any thread: the SIGTERM handler (`_raise_cancelled`) runs in the main thread and
+    raises Cancelled, so the take writer removes its temporary folder and the exit code is 130. Unlike
+    os.kill(pid, SIGTERM), which on Windows is TerminateProcess (no cleanup at all), this is the same path
+    on every platform."""
+    _thread.interrupt_main(signal.SIGTERM)
 
 
 def watch_parent() -> None:
-    """Exit when the process that started us is gone (an orphaned engine must not run on)."""
+    """Cancel when the process that started us is gone (an orphaned engine must not run on)."""
     parent = os.getppid()
 
     def watch() -> None:
         while True:
             time.sleep(1.0)
             if os.getppid() != parent:
-                os.kill(os.getpid(), signal.SIGTERM)
+                request_cancel()
                 return
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def watch_stdin(fd: int | None = None) -> None:
+    """Cancel when a line "cancel" arrives on stdin. The end of stdin is no request: a parent that closes
+    it, or never gives one (a shell's `</dev/null`, a scheduler), must not stop the run; an orphan is
+    watch_parent's. Reads the file descriptor itself: a daemon thread blocked in sys.stdin's buffered
+    reader would hold its lock at interpreter shutdown."""
+    if fd is None:
+        try:
+            fd = sys.stdin.fileno()
+        except (AttributeError, OSError, ValueError):     # no stdin (pythonw, closed)
+            return
+
+    def watch() -> None:
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            *lines, pending = (pending + chunk).split(b"\n")
+            if any(line.strip().decode("utf-8", "replace") == CANCEL_REQUEST for line in lines):
+                request_cancel()
+                return
+
+    threading.Thread(target=watch, name="stdin-cancel", daemon=True).start()
 
 
 def command_run(options: RunOptions, reporter: Reporter) -> None:
@@ -161,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_cancelled)
     if progress == "json":
         watch_parent()
+        watch_stdin()
     try:
         if args.command == "run":
             command_run(options_from(args), reporter)

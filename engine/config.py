@@ -56,6 +56,10 @@ LIP_CORRECTION_MODES = ("off", "blend", "replace", "auto")
 class RunOptions:
     video: Path | None = None
     out: Path | None = None
+    arkit: Path | None = None                  # run --arkit: an ARKit-52 CSV (iPhone Live Link Face) instead of
+                                               # the video (engine/track/arkit_source)
+    arkit_fps: float | None = None             # its frame rate: what timecode frames / a frame column count, or
+                                               # the rows of a file without a time column; None: from the file
     rig: str = "mh4"
     fps_out: float | None = None               # None: keep the video's own frame times
     progress: str = "human"                    # "human" (stderr bar) or "json" (stdout events)

@@ -23,7 +23,7 @@ from engine.rig.faceboard import RIG_GENERATIONS
 from engine.rig.retarget import retarget
 from engine.solve.actor import PROFILE_FORMAT, load_profile
 from engine.solve.head_pose import HEAD_POSE_COLUMNS
-from engine.solve.solver import SolvedTake, landmarks_usable, resample_take, solve
+from engine.solve.solver import SolvedTake, landmarks_usable, resample, resample_take, solve
 from engine.track.facetrack import FaceTrack
 from engine.track.landmarker import TrackerOptions
 from engine.track.model_bundle import MODEL_SHA256
@@ -47,7 +47,9 @@ class StageTimer:
 
 
 def validate(options: RunOptions) -> None:
-    if options.video is None or options.out is None:
+    if options.arkit is not None:
+        validate_arkit(options)
+    elif options.video is None or options.out is None:
         raise BadInput("both --video and --out are needed")
     if options.rig not in RIG_GENERATIONS:
         raise BadInput(f"unknown rig {options.rig!r}", f"use one of: {', '.join(RIG_GENERATIONS)}")
@@ -67,8 +69,32 @@ def validate(options: RunOptions) -> None:
         load_profile(options.solve.actor, options.rig)
 
 
+def validate_arkit(options: RunOptions) -> None:
+    """`run --arkit`: the recording replaces the video, and what only a video's tracking uses is refused."""
+    if options.out is None:
+        raise BadInput("--out is needed")
+    conflicts = [flag for flag, given in (("--video", options.video is not None),
+                                          ("--flame-params", options.flame is not None),
+                                          ("--actor", options.solve.actor is not None),
+                                          ("--neutral-time", options.solve.neutral_time is not None),
+                                          ("--preview", options.preview),
+                                          ("--video-model/--audio-model", options.learned.active)) if given]
+    if conflicts:
+        raise BadInput(f"--arkit cannot be combined with {', '.join(conflicts)}",
+                       "an ARKit recording replaces the video: its scores are calibrated by the device (no actor "
+                       "profile or neutral), and there is no video to track (`faceretarget-engine preview TAKE` "
+                       "works on the finished take)")
+    if options.audio.audio is None and options.audio.lip_correction not in (None, "off"):
+        raise BadInput("--lip-correction needs --audio with --arkit: a CSV has no sound track",
+                       "give the speech recording with --audio")
+    if options.arkit_fps is not None and not 1 <= options.arkit_fps <= 1000:
+        raise BadInput(f"--arkit-fps {options.arkit_fps:g} is out of range", "use the recording's rate, e.g. 30 or 60")
+
+
 def run(options: RunOptions, reporter: Reporter) -> Path:
     """Write a take folder for options.video at options.out and return its path."""
+    if options.arkit is not None:   # engine/track/arkit_source: an iPhone ARKit recording instead of the video
+        return run_arkit(options, reporter)
     if options.flame is not None:   # engine/blendshapes: a FLAME parameter sequence instead of the video
         from engine.blendshapes.run import run_flame
 
@@ -113,6 +139,54 @@ def run(options: RunOptions, reporter: Reporter) -> Path:
         return writer.commit(meta)
 
 
+def run_arkit(options: RunOptions, reporter: Reporter) -> Path:
+    """`run --arkit`: the recording's scores (smoothed if asked, nothing subtracted) through the same rig and
+    export stages as a video's; with --audio, the same lip correction."""
+    from engine.track.arkit_source import as_solved, read_arkit_track, smoothed
+
+    validate(options)
+    timer = StageTimer()
+    with TakeWriter(options.out, options.overwrite) as writer:
+        with timer.stage("audio"):
+            speech_audio = prepare_audio(options, reporter)
+        with timer.stage("read"):
+            track = read_arkit_track(options.arkit, options.arkit_fps)
+        reporter.progress("read", 1, 1)
+        with timer.stage("solve"):
+            source = smoothed(track, options.solve.smoothing_cutoff_hz)
+            solved = as_solved(source)
+            eyes = source.eyes
+            if options.fps_out:
+                solved = resample_take(solved, options.fps_out)
+                eyes = resample(source.times, source.eyes, solved.times)
+        reporter.progress("solve", 1, 1)
+        curves = rig_stage(solved, options, reporter, timer)
+        lipsync_meta = None
+        if speech_audio is not None:
+            with timer.stage("lip_correction"):
+                lipsync_meta = apply_correction(speech_audio, options, solved, curves, writer.path, reporter)
+        fps = options.fps_out or track.record["fps"]
+        with timer.stage("export"):
+            write_take_files(writer.path, solved, curves, fps, eyes=eyes)
+        reporter.progress("export", 1, 1)
+        files = {key: name for key, name in TAKE_FILES.items() if key != "landmarks"}
+        meta = {**take_summary(options, solved, len(track.times), fps, fps),
+                "inputs": {"arkit": track.record},
+                "options": options.to_json(),
+                "actor": None,
+                "engine": {"version": engine.__version__, "python": platform.python_version()},
+                "tracking": {"source": "arkit", "calibration": solved.sources["neutral"]["source"],
+                             "head": track.record["head"], "eyes": track.record["eyes"]},
+                "timings": timer.timings,
+                "warnings": reporter.warnings,
+                "files": files,
+                "files_absent": {"landmarks": "an ARKit recording has no image landmarks"}}
+        if lipsync_meta is not None:
+            meta["lipsync"] = lipsync_meta
+            meta["files"].update(AUDIO_TAKE_FILES)
+        return writer.commit(meta)
+
+
 def solve_and_retarget(track: FaceTrack, options: RunOptions, reporter: Reporter, timer: StageTimer):
     """The solve and rig stages: (solved at the track's own frame times, solved at the output times,
     rig curves at the output times). The first is what the learned video model reads."""
@@ -125,10 +199,15 @@ def solve_and_retarget(track: FaceTrack, options: RunOptions, reporter: Reporter
                          "alone (which barely moves them)",
                          hint="make a profile once per actor (`faceretarget-engine calibrate`) and pass --actor")
     reporter.progress("solve", 1, 1)
+    return source_solved, solved, rig_stage(solved, options, reporter, timer)
+
+
+def rig_stage(solved: SolvedTake, options: RunOptions, reporter: Reporter, timer: StageTimer):
+    """ARKit -> raw curves -> face board (engine.rig.retarget) at the solved take's times."""
     with timer.stage("rig"):
         curves = retarget(solved.arkit, options.rig, solved.times, options.mapping)
     reporter.progress("rig", 1, 1)
-    return source_solved, solved, curves
+    return curves
 
 
 def check_track(track: FaceTrack, info: VideoInfo, reporter: Reporter) -> None:
@@ -150,11 +229,13 @@ def rigmapper_fps(options: RunOptions, info: VideoInfo) -> float | None:
     return options.fps_out or info.fps or None
 
 
-def write_take_files(folder: Path, solved: SolvedTake, curves, fps: float | None = None) -> None:
+def write_take_files(folder: Path, solved: SolvedTake, curves, fps: float | None = None,
+                     eyes: np.ndarray | None = None) -> None:
+    """The take's curve files; `eyes` (N, 6 radians) go into arkit.csv when the source has them."""
     write_curves_csv(folder / TAKE_FILES["faceboard"], solved.times, curves.faceboard_names, curves.faceboard)
     write_curves_csv(folder / TAKE_FILES["raw_curves"], solved.times, curves.raw_names, curves.raw)
     head_rad = np.deg2rad(solved.head_pose[:, 3:6])
-    write_livelink_csv(folder / TAKE_FILES["arkit"], solved.times, solved.arkit, head=head_rad)
+    write_livelink_csv(folder / TAKE_FILES["arkit"], solved.times, solved.arkit, head=head_rad, eyes=eyes)
     write_curves_csv(folder / TAKE_FILES["head_pose"], solved.times, ["detected", *HEAD_POSE_COLUMNS],
                      np.column_stack([solved.detected.astype(float), solved.head_pose]))
     write_rigmapper_csv(folder / TAKE_FILES["rigmapper"], solved.times, curves.raw_names, curves.raw, fps)
@@ -165,13 +246,7 @@ def take_metadata(options: RunOptions, info: VideoInfo, track: FaceTrack, solved
     import mediapipe
 
     return {
-        "rig": options.rig,
-        "fps": info.fps,
-        "frame_count": len(solved.times),
-        "source_frame_count": len(track),
-        "duration": float(solved.times[-1]) if len(solved.times) else 0.0,
-        "time_sampling": f"uniform {options.fps_out} fps" if options.fps_out else "source frame times",
-        "rigmapper_fps": rigmapper_rate(rigmapper_fps(options, info), solved.times),
+        **take_summary(options, solved, len(track), info.fps, rigmapper_fps(options, info)),
         "inputs": {"video": {"path": str(Path(options.video).absolute()), "sha256": file_sha256(info.path),
                              "width": info.width, "height": info.height, "rotation": info.rotation}},
         "options": options.to_json(),
@@ -187,6 +262,20 @@ def take_metadata(options: RunOptions, info: VideoInfo, track: FaceTrack, solved
         "timings": timings,
         "warnings": warnings,
         "files": dict(TAKE_FILES),
+    }
+
+
+def take_summary(options: RunOptions, solved: SolvedTake, source_frames: int, fps: float | None,
+                 rig_fps: float | None) -> dict:
+    """take.json's rate and length fields, the same for every source (video, ARKit, FLAME)."""
+    return {
+        "rig": options.rig,
+        "fps": fps,
+        "frame_count": len(solved.times),
+        "source_frame_count": source_frames,
+        "duration": float(solved.times[-1]) if len(solved.times) else 0.0,
+        "time_sampling": f"uniform {options.fps_out} fps" if options.fps_out else "source frame times",
+        "rigmapper_fps": rigmapper_rate(rig_fps, solved.times),
     }
 
 

@@ -1,7 +1,8 @@
 """Drag this file onto Maya's viewport to install FaceRetarget.
 
 It writes FaceRetarget.mod (pointing at this folder's parent, the module root) into your Maya modules
-folder, backing up a FaceRetarget.mod that is already there, then loads the module into the running
+folder, backing up a FaceRetarget.mod that is already there into FaceRetarget_backups beside the
+modules folder (Maya reads every file inside a modules folder), then loads the module into the running
 Maya (paths, plug-in, menu and shelf) so you need not restart.
 """
 import os
@@ -24,6 +25,9 @@ def onMayaDroppedPythonFile(*_args):
     message = "FaceRetarget installed:\n%s" % result.mod_file
     if result.backup:
         message += "\n\nThe previous file was saved as:\n%s" % result.backup
+    if result.moved_backups:
+        message += ("\n\nOlder backups were moved out of the modules folder (Maya reads every file there) "
+                    "to:\n%s" % result.backup_dir)
     cmds.confirmDialog(title="FaceRetarget", message=message, button=["OK"])
 
 

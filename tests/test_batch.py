@@ -72,6 +72,10 @@ def test_json_manifest_takes_a_list_or_clips_with_nested_options(tmp_path):
     ("video,output,fps_out", "a.mp4,t/a,fast", "fps_out 'fast' is not a number"),
     ("video,output,rig", "a.mp4,t/a,mh5", "unknown rig 'mh5'"),
     ("video,output,fps_out", "a.mp4,t/a,5000", "--fps-out 5000.0 is out of range"),
+    ("video,arkit,output", "a.mp4,a.csv,t/a", "line 2: both video and arkit given"),     # one source a row
+    ("video,arkit,output", ",,t/a", "line 2: no video or arkit"),
+    ("arkit,output,actor", "a.csv,t/a,hero.json", "line 2: --arkit cannot be combined with --actor"),
+    ("arkit,output,arkit_fps", "a.csv,t/a,0", "line 2: --arkit-fps 0 is out of range"),
 ])
 def test_manifest_errors_name_the_problem(tmp_path, header, row, message):
     with pytest.raises(BadInput) as info:
@@ -145,6 +149,44 @@ def test_a_bad_actor_profile_fails_the_manifest_before_any_clip(tmp_path, row, m
     with pytest.raises(BadInput) as info:
         read_manifest(write_csv(tmp_path / "m.csv", "video,output,actor,rig", row))
     assert message in info.value.message and "m.csv" in info.value.message and info.value.hint
+
+
+def test_arkit_column_names_a_live_link_csv_in_place_of_the_video(tmp_path):
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    manifest = write_csv(folder / "m.csv", "video,arkit,output,arkit_fps,smoothing",
+                         ",phone/a.csv,takes/a,60,0", "b.mp4,,takes/b,,")
+    a, b = read_manifest(manifest)
+    assert (a.video, a.arkit, a.source) == (None, folder / "phone/a.csv", folder / "phone/a.csv")
+    options = a.run_options()
+    assert (options.video, options.arkit, options.arkit_fps, options.solve.smoothing_cutoff_hz) == \
+        (None, folder / "phone/a.csv", 60.0, 0.0)
+    assert a.to_json()["arkit"] == str(folder / "phone/a.csv") and a.to_json()["video"] is None
+    assert (b.source, b.arkit, b.run_options().arkit) == (folder / "b.mp4", None, None)
+    result = clip_result(a, "done")
+    assert (result["source"], result["video"], result["arkit"]) == (str(a.arkit), None, str(a.arkit))
+    (folder / "m.json").write_text(json.dumps([{"arkit": "phone/c.csv", "output": "takes/c"}]))
+    assert read_manifest(folder / "m.json")[0].arkit == folder / "phone/c.csv"
+
+
+def test_a_batch_of_live_link_recordings(tmp_path):
+    """ARKit rows run without the tracker: one take per recording, a broken one isolated and named."""
+    from engine.export.livelink import write_livelink_csv
+
+    times = np.arange(40) / 30.0
+    arkit = np.clip(np.sin(np.outer(times, np.arange(1, 53))), 0, 1)
+    write_livelink_csv(tmp_path / "good.csv", times, arkit)
+    (tmp_path / "broken.csv").write_text("Timecode,JawOpen\n00:00:00:00.000,0.5\n")
+    manifest = write_csv(tmp_path / "m.csv", "arkit,output", "good.csv,takes/good", "broken.csv,takes/broken")
+    report = run_batch(BatchOptions(manifest=manifest, workers=1), Reporter())
+    by_name = {Path(c["source"]).name: c for c in report.clips}
+    assert by_name["good.csv"]["status"] == "done" and by_name["good.csv"]["frames"] == 40
+    assert by_name["broken.csv"]["status"] == "failed" and "missing: eyeBlinkLeft" in by_name["broken.csv"]["reason"]
+    assert "| 2 | broken.csv | FAILED |" in format_table(report)
+    alone = run(RunOptions(arkit=tmp_path / "good.csv", out=tmp_path / "alone"), Reporter())
+    for name in ("arkit.csv", "faceboard.csv", "rigmapper.csv"):
+        assert (alone / name).read_bytes() == (tmp_path / "takes" / "good" / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "takes").iterdir()) == ["good"]
 
 
 def test_cli_reports_a_bad_manifest_and_a_failed_clip_by_exit_code(tmp_path):

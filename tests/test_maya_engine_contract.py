@@ -28,6 +28,17 @@ def test_every_dialog_command_line_parses_in_the_engine(mode):
         assert parsed.progress == "json" and str(parsed.video) == "actor.mp4"
 
 
+def test_a_live_link_csv_request_parses_as_run_arkit():
+    request = EngineRequest(video="", arkit="phone/take.csv", out="take", audio="line.wav", rig="legacy",
+                            lip_correction="blend", smoothing_hz=4.0)
+    args = engine_arguments(request)
+    assert "--video" not in args
+    options = options_from(build_parser().parse_args(args[2:]))
+    assert (options.arkit, options.video, options.rig, options.audio.lip_correction) == \
+        (Path("phone/take.csv"), None, "legacy", "blend")
+    assert options.solve.smoothing_cutoff_hz == 4.0 and options.audio.audio == Path("line.wav")
+
+
 def test_minimal_request_leaves_the_engine_defaults():
     args = engine_arguments(EngineRequest(video="v.mp4", out="t", lip_correction=None, smoothing_hz=None))
     parsed = build_parser().parse_args(args[2:])

@@ -52,7 +52,7 @@ def head_matrices(head: np.ndarray | None, count: int) -> np.ndarray:
 def run_flame(options: RunOptions, reporter: Reporter) -> Path:
     from engine.blendshapes.tools import convert_file, flame_shape, prepare
     from engine.export.take import TakeWriter, file_sha256
-    from engine.pipeline import StageTimer, solve_and_retarget, write_take_files
+    from engine.pipeline import StageTimer, solve_and_retarget, take_summary, write_take_files
     from engine.rig.arkit import ARKIT_NAMES
     from engine.track.facetrack import FaceTrack
 
@@ -82,12 +82,7 @@ def run_flame(options: RunOptions, reporter: Reporter) -> Path:
             write_take_files(writer.path, solved, curves, fps)
         reporter.progress("export", 1, 1)
         meta = {
-            "rig": options.rig,
-            "fps": fps,
-            "frame_count": len(solved.times),
-            "source_frame_count": n,
-            "duration": float(solved.times[-1]) if len(solved.times) else 0.0,
-            "time_sampling": f"uniform {options.fps_out} fps" if options.fps_out else "source frame times",
+            **take_summary(options, solved, n, fps, fps),
             "inputs": {"flame_params": {"path": str(Path(flame.params).absolute()),
                                         "sha256": file_sha256(Path(flame.params))},
                        "flame_model": {"path": str(Path(flame.model).absolute())},

@@ -209,13 +209,15 @@ def _columns(header: list[str], path) -> tuple[int, list[int]]:
 
 
 def _header_index(header: list[str], path) -> dict[str, int]:
-    """Lower-cased header name -> field index; a name given twice is an error (which one would count?)."""
+    """Lower-cased header name -> field index; a column the reader uses that is named twice is an error
+    (which one would count?)."""
+    wanted = {name.lower() for name in (*VALUE_NAMES, *ARKIT_TIME_COLUMNS)}
     index: dict[str, int] = {}
     for i, name in enumerate(header):
         key = name.lower()
-        if key and key in index:
+        if key in index and key in wanted:
             raise ValueError(f"{path}: column {name} appears twice in the header")
-        index[key] = i
+        index.setdefault(key, i)
     return index
 
 

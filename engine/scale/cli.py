@@ -16,7 +16,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "batch", help="run many clips from a CSV/JSON manifest (process pool or Ray cluster)",
         description="Run every clip of a manifest (CSV with a header row, or JSON list of objects; columns: "
-                    "video, output, and optionally audio, transcript, rig, fps_out, neutral_time, smoothing). "
+                    "video (or arkit: an ARKit CSV), output, and optionally audio, transcript, actor, rig, fps_out, "
+                    "neutral_time, smoothing, arkit_fps). "
                     "Relative paths are relative to the manifest's folder. Clips whose take is already "
                     "complete are skipped, so a failed or interrupted batch is finished by running the same "
                     "command again. Prints a table and writes a JSON report; exits with code 5 if any clip "

@@ -5,7 +5,8 @@ Each row / object names:
 
 | column         | required | meaning                                                                 |
 |----------------|----------|-------------------------------------------------------------------------|
-| `video`        | yes      | the face video                                                          |
+| `video`        | yes *    | the face video                                                          |
+| `arkit`        | yes *    | instead of `video`: an iPhone Live Link Face / ARKit-52 CSV (`--arkit`)  |
 | `output`       | yes      | the take folder to write                                                |
 | `audio`        | no       | speech recording (RunOptions.audio.audio)                               |
 | `transcript`   | no       | transcript file (a path: has a folder part or a file suffix) or the text|
@@ -14,7 +15,10 @@ Each row / object names:
 | `fps_out`      | no       | uniform output rate (`--fps-out`)                                       |
 | `neutral_time` | no       | seconds where the face is at rest (`--neutral-time`)                    |
 | `smoothing`    | no       | low-pass cutoff in Hz, 0 = off (`--smoothing`)                          |
+| `arkit_fps`    | no       | the ARKit CSV's frame rate (`--arkit-fps`)                              |
 | `language`, `lip_correction`, `audio_offset`, `blend_weight` | no | the audio options of `run`        |
+
+* every row names exactly one source: a `video` or an `arkit` CSV.
 
 Empty cells (or JSON null) take `run`'s defaults (engine.config). Column names are matched without regard
 to case, and `-` equals `_` (`fps-out` = `fps_out`). A JSON object may also carry the options in an
@@ -35,8 +39,9 @@ from typing import Any, Callable
 from engine.config import RunOptions, SolveOptions
 from engine.errors import BadInput
 
-REQUIRED = ("video", "output")
-FILES = ("video", "output", "audio", "transcript", "actor")
+REQUIRED = ("output",)
+SOURCES = ("video", "arkit")          # a row names exactly one
+FILES = ("video", "arkit", "output", "audio", "transcript", "actor")
 
 
 def _float(text: Any) -> float:
@@ -53,6 +58,7 @@ _OPTION_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "fps_out": ("fps_out", _float),
     "neutral_time": ("solve.neutral_time", _float),
     "smoothing": ("solve.smoothing_cutoff_hz", _float),
+    "arkit_fps": ("arkit_fps", _float),
 }
 _AUDIO_OPTION_COLUMNS = {"language": _str, "lip_correction": _str, "audio_offset": _float, "blend_weight": _float}
 TRANSCRIPT_SUFFIXES = (".txt", ".lab", ".json", ".srt", ".text")
@@ -80,7 +86,7 @@ class ClipJob:
     """One manifest row, resolved: absolute paths and the options that differ from `run`'s defaults."""
 
     row: int                      # position in the manifest (1-based)
-    video: Path
+    video: Path | None            # the face video (None: the row's source is `arkit`)
     output: Path
     audio: Path | None = None
     transcript: str | None = None   # an absolute path, or the transcript text itself
@@ -88,12 +94,20 @@ class ClipJob:
     where: str = ""               # "manifest.csv, line 3": for messages
     overwrite: bool = False       # replace the take folder at `output` (set by the runner, not the manifest)
     actor: Path | None = None     # actor profile (RunOptions.solve.actor); None: the population resting model
+    arkit: Path | None = None     # an ARKit CSV in place of the video (RunOptions.arkit)
+
+    @property
+    def source(self) -> Path:
+        """The clip's input file: its video or its ARKit CSV."""
+        source = self.video if self.video is not None else self.arkit
+        assert source is not None, "a clip has a video or an ARKit CSV"
+        return source
 
     def run_options(self, overwrite: bool | None = None, model_path: Path | None = None) -> RunOptions:
         """The RunOptions `run` gets for this clip (overwrite: default the job's own flag)."""
         overwrite = self.overwrite if overwrite is None else overwrite
-        options = RunOptions(video=self.video, out=self.output, overwrite=overwrite, model_path=model_path,
-                             solve=SolveOptions(actor=self.actor))
+        options = RunOptions(video=self.video, arkit=self.arkit, out=self.output, overwrite=overwrite,
+                             model_path=model_path, solve=SolveOptions(actor=self.actor))
         columns = option_columns()
         for column, value in self.options.items():
             target, owner = columns[column][0], options
@@ -106,9 +120,14 @@ class ClipJob:
         return options
 
     def to_json(self) -> dict:
-        return {"row": self.row, "where": self.where, "video": str(self.video), "output": str(self.output),
+        return {"row": self.row, "where": self.where, "video": _text(self.video), "arkit": _text(self.arkit),
+                "output": str(self.output),
                 "audio": str(self.audio) if self.audio else None, "transcript": self.transcript,
                 "actor": str(self.actor) if self.actor else None, "options": dict(self.options)}
+
+
+def _text(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
 
 
 def read_manifest(path: str | Path) -> list[ClipJob]:
@@ -208,7 +227,11 @@ def _blank(value: Any) -> bool:
 def _job(row: int, values: dict[str, Any], base: Path, where: str) -> ClipJob:
     for column in REQUIRED:
         if _blank(values.get(column)):
-            raise BadInput(f"{where}: no {column}", f"every clip needs a {' and an '.join(REQUIRED)}")
+            raise BadInput(f"{where}: no {column}", "every clip needs an output and a video (or an arkit CSV)")
+    sources = [column for column in SOURCES if not _blank(values.get(column))]
+    if len(sources) != 1:
+        raise BadInput(f"{where}: " + ("both video and arkit given" if sources else "no video or arkit"),
+                       "every clip names one source: a face video in `video`, or an ARKit CSV in `arkit`")
 
     def resolve(value: Any) -> Path:
         p = Path(str(value).strip()).expanduser()
@@ -231,12 +254,13 @@ def _job(row: int, values: dict[str, Any], base: Path, where: str) -> ClipJob:
         transcript = str(resolve(text)) if looks_like_path else text
     else:
         transcript = None
-    audio, actor = (None if _blank(values.get(column)) else resolve(values[column]) for column in ("audio", "actor"))
+    video, arkit, audio, actor = (None if _blank(values.get(column)) else resolve(values[column])
+                                  for column in ("video", "arkit", "audio", "actor"))
     if (audio is not None or transcript is not None) and not _has_audio_options():
         raise BadInput(f"{where}: audio/transcript given, but this engine has no audio stage",
                        "remove the audio and transcript columns, or update the engine")
-    job = ClipJob(row, resolve(values["video"]), resolve(values["output"]), audio, transcript, options, where,
-                  actor=actor)
+    job = ClipJob(row, video, resolve(values["output"]), audio, transcript, options, where, actor=actor,
+                  arkit=arkit)
     _check_options(job, where)
     return job
 

@@ -106,12 +106,12 @@ def run_batch(options: BatchOptions, reporter: Reporter, table_stream: TextIO | 
     def finished(result: dict) -> None:
         results.append(result)
         if result["status"] == "failed":
-            reporter.warning("clip_failed", f"[{len(results)}/{total}] {Path(result['video']).name} failed: "
+            reporter.warning("clip_failed", f"[{len(results)}/{total}] {Path(result['source']).name} failed: "
                              f"{result['reason']}", row=result["row"], video=result["video"],
-                             reason=result["reason"], hint=result.get("hint"))
+                             source=result["source"], reason=result["reason"], hint=result.get("hint"))
         else:
             log.info("[%d/%d] %s %s -> %s (%.1f s)", len(results), total, result["status"],
-                     Path(result["video"]).name, result["output"], result["seconds"])
+                     Path(result["source"]).name, result["output"], result["seconds"])
         if bar:
             reporter.progress(STAGE, len(results), total)
 
@@ -289,12 +289,12 @@ def _cell(text: object) -> str:
 
 
 def format_table(report: BatchReport) -> str:
-    lines = ["| # | video | status | frames | seconds | take / reason |", "|---:|---|---|---:|---:|---|"]
+    lines = ["| # | source | status | frames | seconds | take / reason |", "|---:|---|---|---:|---:|---|"]
     for c in sorted(report.clips, key=lambda c: c["row"]):
         detail = c["output"] if c["status"] != "failed" else c["reason"]
         if c.get("note") and c["status"] == "skipped" and "options" in c["note"]:
             detail = f"{detail} ({c['note']})"
-        lines.append(f"| {c['row']} | {_cell(Path(c['video']).name)} | {c['status'].upper() if c['status'] == 'failed' else c['status']} "
+        lines.append(f"| {c['row']} | {_cell(Path(c['source']).name)} | {c['status'].upper() if c['status'] == 'failed' else c['status']} "
                      f"| {'' if c['frames'] is None else c['frames']} | {c['seconds']:.1f} | {_cell(detail)} |")
     lines.append("")
     lines.append(f"{report.count('done')} done, {report.count('skipped')} skipped, {report.count('failed')} failed "
@@ -314,7 +314,7 @@ def summary(report: BatchReport) -> dict:
 
 
 def failures_error(report: BatchReport) -> ClipsFailed:
-    names = ", ".join(Path(c["video"]).name for c in report.failed[:5]) + ("..." if len(report.failed) > 5 else "")
+    names = ", ".join(Path(c["source"]).name for c in report.failed[:5]) + ("..." if len(report.failed) > 5 else "")
     return ClipsFailed(f"{len(report.failed)} of {len(report.clips)} clips failed: {names}",
                        f"see {report.report_path} for each reason; fix them and run the same command again "
                        "(finished takes are skipped)")

@@ -69,7 +69,8 @@ def worker_name() -> str:
 
 def clip_result(job: ClipJob, status: str, **extra) -> dict:
     """status: done | skipped | failed; failed results carry `reason` and `hint`."""
-    return {"row": job.row, "where": job.where, "video": str(job.video), "output": str(job.output),
+    return {"row": job.row, "where": job.where, "video": str(job.video) if job.video else None,
+            "arkit": str(job.arkit) if job.arkit else None, "source": str(job.source), "output": str(job.output),
             "status": status, "reason": None, "hint": None, "seconds": 0.0, "frames": None, "warnings": [],
             "worker": worker_name(), "warmed_up": False, "engine_version": engine.__version__, **extra}
 
@@ -95,7 +96,7 @@ def process_clip(job: ClipJob) -> dict:
     reporter = Reporter()
     cold = not _WARMED
     try:
-        model = warm_up()
+        model = warm_up() if job.video is not None else None   # an ARKit CSV needs no tracker
         warm_up_s = round(time.perf_counter() - start, 3) if cold else 0.0
         from engine.pipeline import run
 

@@ -46,8 +46,6 @@ def read_arkit_track(path: str | Path, fps: float | None = None) -> ArkitTrack:
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"--arkit {path}: file not found", CSV_HINT)
-    if fps is not None and not 1 <= fps <= 1000:
-        raise BadInput(f"--arkit-fps {fps:g} is out of range", "use the recording's rate, such as 30 or 60")
     try:
         take = read_arkit_csv(path, fps)
     except ValueError as exc:

@@ -2,7 +2,9 @@
 
 Read the take (before touching the scene), bind its attributes to the rig's controls, resample from
 the take's times to the scene's frames, clamp to the scene's own limits, then write every curve in one
-named undo chunk. Attributes the rig lacks are reported, not fatal.
+named undo chunk. Attributes the rig lacks are reported, not fatal. When anything in the chunk fails (a
+key, the audio, the image plane), the chunk is undone before the error is raised: the error
+(scene.EditFailed) says whether the scene is as it was.
 """
 from __future__ import annotations
 
@@ -106,6 +108,10 @@ def apply_take(take_dir: str, rig: scene.RigSpec = None, start_frame: Optional[f
     start). mode: "replace" (replace the keys in the take's range) or "layer" (key into the animation
     layer `layer_name`). clamp: clamp to the controls' transform limits in the scene. fast: None picks
     the API path when possible, False forces cmds.setKeyframe.
+
+    Raises scene.EditFailed (a RuntimeError) when writing to the scene fails: everything the apply did is
+    undone first, and the message says so (or why it could not be: undo off, or called inside an undo
+    chunk of the caller's own).
     """
     began = time.time()
     if mode not in defaults.APPLY_MODES:
@@ -126,9 +132,9 @@ def apply_take(take_dir: str, rig: scene.RigSpec = None, start_frame: Optional[f
         take=info.folder, rig=target.label, generation=target.generation, take_rig=info.rig,
         start_frame=float(frames[0]), end_frame=float(frames[-1]), scene_fps=fps, keyed=list(binding.attributes),
         missing=binding.missing, ignored=binding.ignored, clamped=clamped, key_path=path,
-        warnings=_warnings(info, target, binding))
+        warnings=_warnings(info, target, binding) + keying.path_warnings(path))
     ui_scale = scene.centimetres_per_scene_unit()
-    with scene.undo_chunk(defaults.APPLY_UNDO_CHUNK):
+    with scene.undo_chunk(defaults.APPLY_UNDO_CHUNK, roll_back=True):
         report.layer = ensure_layer(layer_name) if mode == "layer" else None
         keying.write_keys(keying.KeyRequest(binding.plugs, frames, values, [ui_scale] * len(binding.plugs),
                                             report.layer), path)

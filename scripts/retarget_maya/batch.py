@@ -8,22 +8,32 @@ O/<scene name>, never over the input scene, so one template scene serves many cl
 file {"defaults": {...}, "clips": [{"scene", "video", "audio", "out", ...}, ...]} whose clips take the
 same keys as the command line (relative paths are relative to the manifest). One bad clip does not stop
 the others; the summary lists it, and the exit code is non-zero when any clip failed.
+
+The scene is saved before the playblast: a playblast that fails (no codec, no graphics context on a
+render node) leaves the keyed scene saved, and is reported as that clip's failure. The playblast format
+is chosen from what this Maya offers (`playblast -query -format`): `.mov` is QuickTime or AVFoundation
+H.264, `.avi` uncompressed AVI; when the extension's format is not offered, an image sequence is written
+instead and the log says so. In mayapy there is no model panel: the playblast draws through the
+renderable camera, so the chosen camera (`--camera`, default persp) is made the only renderable one
+for the playblast.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from . import defaults, engine_subprocess, protocol, takes
 
-CLIP_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "save_as", "rig",
-             "start_frame", "lip_correction", "smoothing_hz", "engine_python", "mode", "no_save")
+CLIP_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "camera", "save_as",
+             "rig", "start_frame", "lip_correction", "smoothing_hz", "engine_python", "mode", "no_save")
 PATH_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "save_as")
 
 
@@ -37,6 +47,7 @@ class Clip:
     actor: str = ""                 # actor profile from the engine's `calibrate`; empty: none
     take: str = ""                  # apply this existing take instead of running the engine
     playblast: str = ""
+    camera: str = defaults.BATCH_PLAYBLAST_CAMERA
     save_as: str = ""
     rig: str = ""                   # namespace of the face board; empty: the only one in the scene
     start_frame: Optional[float] = None
@@ -80,6 +91,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--out", help="the take folder the engine writes")
     parser.add_argument("--take", help="apply this existing take folder (no engine run)")
     parser.add_argument("--playblast", help="movie to playblast to (.mov, .avi; anything else: images)")
+    parser.add_argument("--camera", help="camera to playblast through (default: %s)" %
+                        defaults.BATCH_PLAYBLAST_CAMERA)
     parser.add_argument("--save-as", dest="save_as", help="where to save the scene (default: OUT/<scene name>)")
     parser.add_argument("--no-save", dest="no_save", action="store_true")
     parser.add_argument("--rig", help="namespace of the face board (default: the only one in the scene)")
@@ -150,19 +163,20 @@ def make_clip(values: Dict[str, Any]) -> Clip:
 def run_clip(clip: Clip, entry: Sequence[str] = protocol.DEFAULT_ENTRY) -> ClipResult:
     began = time.time()
     try:
-        outputs = _process_clip(clip, entry)
-        return ClipResult(clip, True, "ok", time.time() - began, outputs)
+        outputs, problem = _process_clip(clip, entry)
+        return ClipResult(clip, not problem, problem or "ok", time.time() - began, outputs)
     except (ClipFailed, takes.TakeError) as exc:
         return ClipResult(clip, False, str(exc), time.time() - began)
     except Exception as exc:  # one bad clip must not stop the batch; the summary shows what broke
-        from .scene import RigNotFound
-        if isinstance(exc, RigNotFound):
+        from .scene import EditFailed, RigNotFound
+        if isinstance(exc, (RigNotFound, EditFailed)):
             return ClipResult(clip, False, str(exc), time.time() - began)
         log("  " + traceback.format_exc().rstrip().replace("\n", "\n  "))
         return ClipResult(clip, False, "%s: %s" % (type(exc).__name__, exc), time.time() - began)
 
 
-def _process_clip(clip: Clip, entry: Sequence[str]) -> Dict[str, str]:
+def _process_clip(clip: Clip, entry: Sequence[str]) -> Tuple[Dict[str, str], str]:
+    """The clip's outputs, and what went wrong after the take was applied (empty: nothing)."""
     from maya import cmds
 
     from . import apply, scene
@@ -177,11 +191,20 @@ def _process_clip(clip: Clip, entry: Sequence[str]) -> Dict[str, str]:
                               fit_playback_range=True)
     log("  " + report.summary().replace("\n", "\n  "))
     outputs = {"take": take}
-    if clip.playblast:
-        outputs["playblast"] = playblast(clip.playblast, report.start_frame, report.end_frame, report.audio_node)
+    # Saved before the playblast, which is the step most likely to fail on a render node.
     if not clip.no_save:
         outputs["scene"] = save_scene(clip.saved_scene_path())
-    return outputs
+    if not clip.playblast:
+        return outputs, ""
+    try:
+        outputs["playblast"] = playblast(clip.playblast, report.start_frame, report.end_frame, report.audio_node,
+                                         clip.camera)
+    except Exception as exc:  # the keys are saved; the playblast's failure is reported on its own
+        kept = ("the keyed scene is saved: %s" % outputs["scene"]) if "scene" in outputs else \
+            "the keyed scene was not saved (no_save)"
+        log("  playblast failed: %s" % exc)
+        return outputs, "playblast failed: %s (the take was applied; %s)" % (str(exc).strip(), kept)
+    return outputs, ""
 
 
 def _run_engine(clip: Clip, entry: Sequence[str], generation: str) -> str:
@@ -204,26 +227,120 @@ def _log_event(event: protocol.EngineEvent) -> None:
         log("    warning: %s" % event.message)
 
 
-_PLAYBLAST_FORMATS = {".mov": ("qt", "H.264"), ".avi": ("avi", "none")}
+@dataclass
+class PlayblastPlan:
+    format: str                     # a format `playblast -query -format` offers
+    compression: str                # a compression that format offers
+    filename: str                   # given to playblast: the path without its extension (Maya adds it)
+    note: str = ""                  # when the plan is not what the extension asked for: why
 
 
-def playblast(path: str, first: float, last: float, sound: Optional[str]) -> str:
-    """Playblast the frame range to `path` (the format follows the extension)."""
-    from maya import cmds
+# The movie formats an extension asks for, in order of preference: (format, compression, label). Maya
+# spells the compressions differently per platform and version ("H.264", "h264"): they are compared
+# without case and punctuation.
+_MOVIE_CHOICES = {
+    ".mov": (("qt", "h264", "QuickTime H.264"), ("avfoundation", "h264", "AVFoundation H.264")),
+    ".avi": (("avi", "none", "uncompressed AVI"),),
+}
+_IMAGE_ALIASES = {"jpeg": "jpg", "tiff": "tif"}
+_IMAGE_DEFAULT = "png"
+
+
+def _simple(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def choose_playblast_format(path: str, formats: Sequence[str],
+                            compressions: Callable[[str], Sequence[str]]) -> PlayblastPlan:
+    """The playblast format for `path` among what this Maya offers: `formats` is the answer of
+    `playblast -query -format`, `compressions(format)` that of `playblast -format F -query -compression`.
+    `.mov` and `.avi` ask for a movie; anything else (or a movie format not offered) gives an image
+    sequence PATH_STEM.####.png (or .jpg/.tif when the extension names one). Pure: no Maya needed."""
+    stem, extension = os.path.splitext(path)
+    choices = _MOVIE_CHOICES.get(extension.lower(), ())
+    for movie_format, codec, _ in choices:
+        if movie_format in formats:
+            for offered in compressions(movie_format):
+                if _simple(offered) == codec:
+                    return PlayblastPlan(movie_format, offered, stem)
+    if "image" not in formats:
+        raise RuntimeError("this Maya offers no playblast format for %s (it offers: %s)" % (
+            path, ", ".join(formats) or "none"))
+    offered_images = list(compressions("image"))
+    wanted = extension.lower().lstrip(".")
+    wanted = _IMAGE_ALIASES.get(wanted, wanted)
+    for candidate in (wanted, _IMAGE_DEFAULT):
+        if candidate in offered_images:
+            break
+    else:
+        raise RuntimeError("this Maya offers no %s image playblast (image compressions: %s)" % (
+            _IMAGE_DEFAULT, ", ".join(offered_images) or "none"))
+    note = ""
+    if choices:
+        offered_movies = ["%s (%s)" % (f, ", ".join(compressions(f))) for f, _, _ in choices if f in formats]
+        note = "this Maya offers no %s for %s (formats: %s%s): writing an image sequence instead: %s.####.%s" % (
+            " or ".join(label for _, _, label in choices), extension, ", ".join(formats),
+            "; " + "; ".join(offered_movies) if offered_movies else "", stem, candidate)
+    return PlayblastPlan("image", candidate, stem, note)
+
+
+def playblast(path: str, first: float, last: float, sound: Optional[str],
+              camera: str = defaults.BATCH_PLAYBLAST_CAMERA) -> str:
+    """Playblast the frame range through `camera` to `path` (the format follows the extension and what
+    this Maya offers, see choose_playblast_format); returns the file (or image pattern) written."""
+    from maya import cmds, mel
 
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         os.makedirs(folder)
-    movie_format, compression = _PLAYBLAST_FORMATS.get(os.path.splitext(path)[1].lower(), ("image", "png"))
+
+    def mel_list(command: str) -> List[str]:
+        return [str(item) for item in (mel.eval(command) or [])]
+
+    plan = choose_playblast_format(path, mel_list("playblast -query -format"),
+                                   lambda name: mel_list('playblast -format "%s" -query -compression' % name))
+    if plan.note:
+        log("  playblast: " + plan.note)
     width, height = defaults.BATCH_PLAYBLAST_SIZE
-    args: Dict[str, Any] = dict(filename=path, format=movie_format, compression=compression,
+    args: Dict[str, Any] = dict(filename=plan.filename, format=plan.format, compression=plan.compression,
                                 startTime=int(first), endTime=int(last), forceOverwrite=True, viewer=False,
                                 showOrnaments=False, offScreen=True, percent=100, widthHeight=(width, height))
     if sound:
         args["sound"] = sound
-    written = cmds.playblast(**args)
-    log("  playblast: %s" % written)
+    with _through_camera(camera):
+        written = cmds.playblast(**args)
+    log("  playblast (%s %s, camera %s): %s" % (plan.format, plan.compression, camera, written))
     return str(written or path)
+
+
+@contextlib.contextmanager
+def _through_camera(camera: str) -> Iterator[None]:
+    """Make the playblast draw through `camera`. With UI, the active model panel looks through it. In
+    mayapy there is no model panel, and the playblast draws through the renderable camera: `camera` is
+    made the only renderable one. Both are restored afterwards (the scene is already saved)."""
+    from maya import cmds
+
+    from . import scene
+
+    shape = str((cmds.ls(scene.camera_shape(camera), long=True) or [camera])[0])
+    if not scene.is_batch():
+        editor = str(cmds.playblast(activeEditor=True))
+        previous = str(cmds.modelEditor(editor, query=True, camera=True))
+        cmds.modelEditor(editor, edit=True, camera=shape)
+        try:
+            yield
+        finally:
+            cmds.modelEditor(editor, edit=True, camera=previous)
+        return
+    cameras = [str(c) for c in cmds.ls(type="camera", long=True) or []]
+    renderable = {c: bool(cmds.getAttr(c + ".renderable")) for c in cameras}
+    try:
+        for other in renderable:
+            scene.set_attr(other + ".renderable", other == shape)
+        yield
+    finally:
+        for other, value in renderable.items():
+            scene.set_attr(other + ".renderable", value)
 
 
 def save_scene(path: str) -> str:
@@ -251,7 +368,7 @@ def run_batch(clips: Sequence[Clip], entry: Sequence[str] = protocol.DEFAULT_ENT
 def summary(results: Sequence[ClipResult]) -> str:
     failed = [r for r in results if not r.ok]
     lines = ["%d clip(s): %d ok, %d failed" % (len(results), len(results) - len(failed), len(failed))]
-    lines += ["  FAILED %s: %s" % (r.clip.name, r.message) for r in failed]
+    lines += ["  FAILED %s: %s" % (r.clip.name, r.message.replace("\n", " ")) for r in failed]
     return "\n".join(lines)
 
 

@@ -53,7 +53,7 @@ LIP_CORRECTION_CHOICES = ("auto", "off", "blend", "replace")
 DEFAULT_LIP_CORRECTION = None                 # None: the engine's own choice
 DEFAULT_SMOOTHING_HZ = None                   # None: the engine's own cutoff
 SMOOTHING_RANGE_HZ = (0.5, 30.0)
-CANCEL_GRACE_MS = 3000                        # after terminate(), kill() if the engine is still there
+CANCEL_GRACE_MS = 3000                        # after a cancel request, terminate(); as long again, then kill()
 
 # --- remembered settings (QSettings) ------------------------------------------------------------------
 SETTINGS_ORGANIZATION = "FaceRetarget"
@@ -63,6 +63,7 @@ MAX_REMEMBERED_FOLDERS = 200                  # the oldest folders are forgotten
 
 # --- batch --------------------------------------------------------------------------------------------
 BATCH_PLAYBLAST_SIZE = (1280, 720)
+BATCH_PLAYBLAST_CAMERA = "persp"              # mayapy has no model panel: this camera is made the renderable one
 BATCH_LOG_NAME = "batch.log"
 EXIT_OK = 0
 EXIT_FAILED = 1          # at least one clip failed

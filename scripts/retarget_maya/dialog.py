@@ -1,9 +1,14 @@
-"""The Retarget dialog: pick video/audio/transcript and the face board, run the engine without
-blocking Maya, follow its stages, then apply the take."""
+"""The Retarget dialog: pick the source (a face video or an iPhone Live Link Face CSV), audio, transcript
+and the face board, run the engine without blocking Maya, follow its stages, then apply the take.
+
+With a Live Link CSV the audio, transcript and lip correction stay available (the speech corrects the
+iPhone's mouth as it does a video's, and the take carries the audio for the time slider); the actor
+profile and the image plane are for video only (the iPhone calibrates its scores itself, and there is no
+video to show)."""
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from . import defaults, protocol
 from .engine_process import EngineProcess
@@ -12,6 +17,12 @@ from .qt import QtCore, QtGui, QtWidgets, maya_main_window
 from .settings import DialogSettings
 
 VIDEO_FILTER = "Video (*.mp4 *.mov *.avi *.mkv *.m4v *.webm);;All files (*)"
+ARKIT_FILTER = "Live Link Face CSV (*.csv);;All files (*)"
+SOURCE_VIDEO = "video"
+SOURCE_ARKIT = "arkit"
+# source kind -> (choice shown, file filter, what the validation messages call the file)
+SOURCES = {SOURCE_VIDEO: ("Face video", VIDEO_FILTER, "video"),
+           SOURCE_ARKIT: ("iPhone Live Link CSV", ARKIT_FILTER, "Live Link CSV")}
 AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.flac *.aac *.ogg);;All files (*)"
 TEXT_FILTER = "Text (*.txt);;All files (*)"
 ACTOR_FILTER = "Actor profile (*.json);;All files (*)"
@@ -61,6 +72,9 @@ class RetargetDialog(QtWidgets.QDialog):
         self.backend = backend or SceneBackend()
         self.engine_entry = list(engine_entry)
         self.engine: Optional[EngineProcess] = None
+        self._browse_buttons: Dict[QtWidgets.QLineEdit, QtWidgets.QPushButton] = {}
+        self._source_paths = {kind: "" for kind in SOURCES}     # each source kind's file, kept when switching
+        self._source_kind = SOURCE_VIDEO
         self._build()
         self.restore_settings()
         self.refresh_rigs()
@@ -68,14 +82,18 @@ class RetargetDialog(QtWidgets.QDialog):
     # --- layout -----------------------------------------------------------------------------------
     def _build(self) -> None:
         form = QtWidgets.QFormLayout()
-        self.video_edit = self._path_row(form, "Video", VIDEO_FILTER)
+        self.source_combo = QtWidgets.QComboBox()
+        for kind, (label, _, _) in SOURCES.items():
+            self.source_combo.addItem(label, kind)
+        self.source_combo.setToolTip("A face video to track, or the CSV the iPhone's Live Link Face app recorded.")
+        # video_edit holds the source file: the video, or the Live Link CSV
+        self.video_edit = self._path_row(form, "Source", None, lead=self.source_combo)
         self.audio_edit = self._path_row(form, "Audio", AUDIO_FILTER)
         self.transcript_edit = self._path_row(form, "Transcript (optional)", TEXT_FILTER)
         self.actor_edit = self._path_row(form, "Actor profile (optional)", ACTOR_FILTER)
-        self.actor_edit.setToolTip("The actor's neutral, made once per actor with `faceretarget-engine calibrate`. "
-                                   "Remembered for each video folder.")
         self.take_edit = self._path_row(form, "Take folder", None, folder=True)
         self.video_edit.editingFinished.connect(self._video_changed)
+        self.source_combo.currentIndexChanged.connect(self._source_changed)
 
         self.rig_combo = QtWidgets.QComboBox()
         refresh = QtWidgets.QPushButton("Refresh")
@@ -154,12 +172,16 @@ class RetargetDialog(QtWidgets.QDialog):
         self.resize(640, 620)
 
     def _path_row(self, form: QtWidgets.QFormLayout, label: str, file_filter: Optional[str],
-                  folder: bool = False) -> QtWidgets.QLineEdit:
+                  folder: bool = False, lead: Optional[QtWidgets.QWidget] = None) -> QtWidgets.QLineEdit:
+        """A path field with its browse button; `file_filter` None on the source row: the source's."""
         edit = QtWidgets.QLineEdit()
         browse = QtWidgets.QPushButton("...")
         browse.setFixedWidth(32)
-        browse.clicked.connect(lambda: self._browse(edit, label, file_filter, folder))
+        browse.clicked.connect(lambda: self._browse(edit, label, file_filter or self.source_filter(), folder))
+        self._browse_buttons[edit] = browse
         row = QtWidgets.QHBoxLayout()
+        if lead is not None:
+            row.addWidget(lead)
         row.addWidget(edit, 1)
         row.addWidget(browse)
         form.addRow(label, row)
@@ -179,7 +201,31 @@ class RetargetDialog(QtWidgets.QDialog):
 
     def _video_changed(self) -> None:
         self._suggest_take()
-        self._prefill_actor()
+        if self.source_kind() == SOURCE_VIDEO:
+            self._prefill_actor()
+
+    # --- source: video or Live Link CSV -----------------------------------------------------------
+    def source_kind(self) -> str:
+        return str(self.source_combo.currentData() or SOURCE_VIDEO)
+
+    def source_filter(self) -> str:
+        return SOURCES[self.source_kind()][1]
+
+    def _source_changed(self) -> None:
+        """Each kind keeps its own file: switching shows the one last chosen for the new kind."""
+        self._source_paths[self._source_kind] = self.video_edit.text()
+        self._source_kind = self.source_kind()
+        self.video_edit.setText(self._source_paths[self._source_kind])
+        self._update_source_fields()
+
+    def _update_source_fields(self) -> None:
+        video = self.source_kind() == SOURCE_VIDEO
+        self.actor_edit.setEnabled(video)
+        self._browse_buttons[self.actor_edit].setEnabled(video)
+        self.image_plane_check.setEnabled(video)
+        self.actor_edit.setToolTip(
+            "The actor's neutral, made once per actor with `faceretarget-engine calibrate`. Remembered for each "
+            "video folder." if video else "Not used with a Live Link CSV: the iPhone calibrates its values itself.")
 
     def _suggest_take(self) -> None:
         if self.video_edit.text() and not self.take_edit.text():
@@ -222,7 +268,10 @@ class RetargetDialog(QtWidgets.QDialog):
     # --- settings ---------------------------------------------------------------------------------
     def restore_settings(self) -> None:
         s = self.settings
-        self.video_edit.setText(s.text("video"))
+        self._source_paths = {kind: s.text(kind) for kind in SOURCES}
+        self._source_kind = self.source_kind()
+        self.video_edit.setText(self._source_paths[self._source_kind])
+        self._select_data(self.source_combo, s.text("source", SOURCE_VIDEO))   # shows that kind's file
         self.audio_edit.setText(s.text("audio"))
         self.transcript_edit.setText(s.text("transcript"))
         self.actor_edit.setText(s.text("actor"))
@@ -238,6 +287,7 @@ class RetargetDialog(QtWidgets.QDialog):
         if s.engine_python_overridden():
             self.python_edit.setEnabled(False)
             self.python_edit.setToolTip("Set by the %s environment variable." % defaults.ENGINE_PYTHON_ENV)
+        self._update_source_fields()
 
     @staticmethod
     def _select_data(combo: QtWidgets.QComboBox, value: str) -> None:
@@ -247,10 +297,14 @@ class RetargetDialog(QtWidgets.QDialog):
 
     def save_settings(self) -> None:
         s = self.settings
-        s.set("video", self.video_edit.text())
+        self._source_paths[self.source_kind()] = self.video_edit.text()
+        s.set("source", self.source_kind())
+        for kind, path in self._source_paths.items():
+            s.set(kind, path)
         s.set("audio", self.audio_edit.text())
         s.set("transcript", self.transcript_edit.text())
-        s.remember_actor(self.video_edit.text().strip(), self.actor_edit.text().strip())
+        if self.source_kind() == SOURCE_VIDEO:
+            s.remember_actor(self.video_edit.text().strip(), self.actor_edit.text().strip())
         s.set("smoothing_hz", self.smoothing_spin.value() if self.smoothing_check.isChecked() else None)
         s.set("lip_correction", self.lip_combo.currentData())
         s.set("mode", self.mode_combo.currentData())
@@ -264,18 +318,19 @@ class RetargetDialog(QtWidgets.QDialog):
     def validate(self) -> List[str]:
         """What keeps the run from starting, one message per problem (empty: ready)."""
         problems = []
-        video, audio, transcript = (e.text().strip() for e in (self.video_edit, self.audio_edit,
-                                                                 self.transcript_edit))
-        if not video:
-            problems.append("Choose the video of the face.")
-        elif not os.path.isfile(video):
-            problems.append("The video does not exist: %s" % video)
+        source, audio, transcript = (e.text().strip() for e in (self.video_edit, self.audio_edit,
+                                                                  self.transcript_edit))
+        video = self.source_kind() == SOURCE_VIDEO
+        if not source:
+            problems.append("Choose the video of the face." if video else "Choose the iPhone's Live Link CSV.")
+        elif not os.path.isfile(source):
+            problems.append("The %s does not exist: %s" % (SOURCES[self.source_kind()][2], source))
         if audio and not os.path.isfile(audio):
             problems.append("The audio does not exist: %s" % audio)
         if transcript and not os.path.isfile(transcript):
             problems.append("The transcript does not exist: %s" % transcript)
         actor = self.actor_edit.text().strip()
-        if actor and not os.path.isfile(actor):
+        if video and actor and not os.path.isfile(actor):
             problems.append("The actor profile does not exist: %s" % actor)
         take = self.take_edit.text().strip()
         if not take:
@@ -292,13 +347,19 @@ class RetargetDialog(QtWidgets.QDialog):
         return problems
 
     def request(self) -> protocol.EngineRequest:
+        """The engine request; a Live Link CSV goes as `--arkit`, without the video-only options (the actor
+        profile; lip correction when there is no audio: a CSV has no sound track)."""
         rig = self.selected_rig()
+        source = self.video_edit.text().strip()
+        audio = self.audio_edit.text().strip() or None
+        video = self.source_kind() == SOURCE_VIDEO
         return protocol.EngineRequest(
-            video=self.video_edit.text().strip(), out=self.take_edit.text().strip(),
-            audio=self.audio_edit.text().strip() or None, transcript=self.transcript_edit.text().strip() or None,
-            rig=getattr(rig, "generation", None), lip_correction=self.lip_combo.currentData() or None,
+            video=source if video else "", arkit=None if video else source, out=self.take_edit.text().strip(),
+            audio=audio, transcript=self.transcript_edit.text().strip() or None,
+            rig=getattr(rig, "generation", None),
+            lip_correction=(self.lip_combo.currentData() or None) if video or audio else None,
             smoothing_hz=self.smoothing_spin.value() if self.smoothing_check.isChecked() else None,
-            actor=self.actor_edit.text().strip() or None)
+            actor=(self.actor_edit.text().strip() or None) if video else None)
 
     # --- running ----------------------------------------------------------------------------------
     def run(self) -> bool:

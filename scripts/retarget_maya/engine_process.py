@@ -1,12 +1,14 @@
 """The engine as a child process of Maya's UI: QProcess (never blocks Maya's main thread), the scrubbed
-environment, JSON-line events turned into Qt signals, and cancel = terminate (then kill)."""
+environment, JSON-line events turned into Qt signals, and cancel: the line "cancel" on the engine's stdin,
+which it honours on every platform (it removes its partial output and exits with 130); terminate() and
+then kill() only when it is still running after a grace period."""
 from __future__ import annotations
 
 import os
 from typing import Optional, Sequence
 
 from . import defaults, protocol
-from .engine_subprocess import EngineOutcome
+from .engine_subprocess import CANCEL_REQUEST, EngineOutcome
 from .qt import QtCore
 
 
@@ -45,14 +47,16 @@ class EngineProcess(QtCore.QObject):
         process.start()
 
     def cancel(self) -> None:
-        """Terminate the engine (it removes its temporary output); kill it if it is still there after a
-        grace period (Windows console programs ignore terminate)."""
-        if not self.is_running():
+        """Ask the engine to stop: "cancel" on its stdin; it removes its temporary output and exits (130)
+        on every platform. Only if it is still running after a grace period: terminate() (SIGTERM on
+        Linux and macOS, which the engine also honours; on Windows a WM_CLOSE that a console program never
+        sees), and after as long again kill(), which leaves no chance to clean up."""
+        if not self.is_running() or self._outcome.cancelled:
             return
         self._outcome.cancelled = True
         assert self._process is not None
-        self._process.terminate()
-        QtCore.QTimer.singleShot(defaults.CANCEL_GRACE_MS, self._kill_if_running)
+        self._process.write(CANCEL_REQUEST)
+        QtCore.QTimer.singleShot(defaults.CANCEL_GRACE_MS, self._terminate_if_running)
 
     def is_running(self) -> bool:
         return self._process is not None and self._process.state() != QtCore.QProcess.ProcessState.NotRunning
@@ -65,6 +69,12 @@ class EngineProcess(QtCore.QObject):
         return self._process is None or self._process.waitForFinished(msecs)
 
     # --- events -----------------------------------------------------------------------------------
+    def _terminate_if_running(self) -> None:
+        if self.is_running():
+            assert self._process is not None
+            self._process.terminate()
+            QtCore.QTimer.singleShot(defaults.CANCEL_GRACE_MS, self._kill_if_running)
+
     def _kill_if_running(self) -> None:
         if self.is_running():
             assert self._process is not None

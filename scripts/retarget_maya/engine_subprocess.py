@@ -1,5 +1,10 @@
 """Running the engine to completion from a script (the batch entry points): the same command line,
-environment and JSON-line events as the dialog's QProcess, through subprocess. Pure Python."""
+environment and JSON-line events as the dialog's QProcess, through subprocess. Pure Python.
+
+Cancelling: the engine started with `--progress json` stops when the line "cancel" arrives on its stdin
+(CANCEL_REQUEST): it removes its temporary output and exits with 130, on every platform. That is how the
+dialog cancels; terminating the process is only the last resort (on Windows, QProcess.terminate() posts
+WM_CLOSE, which a console program never sees, and kill() skips the engine's cleanup)."""
 from __future__ import annotations
 
 import os
@@ -9,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Mapping, Optional, Sequence
 
 from . import protocol
+
+CANCEL_REQUEST = b"cancel\n"          # engine/cli.py watch_stdin
 
 
 @dataclass
@@ -47,7 +54,10 @@ def run_engine(python: str, request: protocol.EngineRequest, entry: Sequence[str
     command = [python] + protocol.engine_arguments(request, entry)
     env = protocol.scrubbed_environment(os.environ if environ is None else environ)
     try:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        # stdin is a pipe of its own: the engine reads cancel requests there, and must never read (or
+        # steal) the terminal input of the mayapy that started it.
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=env)
     except OSError as exc:
         return EngineOutcome(exit_code=-1, error="could not start the engine's Python %s: %s" % (python, exc))
     outcome = EngineOutcome(exit_code=0)
@@ -64,6 +74,8 @@ def run_engine(python: str, request: protocol.EngineRequest, entry: Sequence[str
         if on_event is not None:
             on_event(event)
     outcome.exit_code = process.wait()
+    if process.stdin is not None:
+        process.stdin.close()
     drain.join(timeout=5)
     outcome.stderr_tail = b"".join(stderr_lines[-20:]).decode("utf-8", "replace").strip()
     return outcome

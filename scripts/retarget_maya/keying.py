@@ -4,20 +4,25 @@ Two ways, same result:
 - the fast path (maya.api.OpenMayaAnim present): the first key through cmds.setKeyframe (it creates
   the curve, in the right animation layer, undoably), every other key in one MFnAnimCurve.addKeys call
   per curve. Those API edits are put on the undo queue by the plug-in's commit command; the fast path
-  is used when that command exists, or when no undo is needed (batch, undo off).
+  is used when that command exists, or when no undo is needed (batch, undo off). The plug-in is loaded
+  by its file name "faceretarget.py" (Maya's loadPlugin needs the ".py" of a Python plug-in; a bare name
+  means a compiled one), else by its full path; when neither loads, `path_warnings` says so.
 - the fallback: cmds.setKeyframe for every key.
+When writing fails half way, API edits that did not reach the undo queue are reverted here, so that
+undoing the caller's undo chunk restores the scene.
 Values come in the curve's internal unit (centimetres for translate channels); cmds works in the UI
 unit, so cmds calls get them divided by `ui_scale`.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence
 
 import numpy as np
 from maya import cmds
 
-from . import defaults, scene, undo
+from . import defaults, paths, scene, undo
 
 try:
     from maya.api import OpenMaya as om
@@ -40,9 +45,13 @@ class KeyRequest:
     layer: Optional[str] = None        # animation layer to key into (None: the plug's own curve)
 
 
+_plugin_error: List[str] = []         # why the plug-in could not be loaded (the last attempt)
+
+
 def choose_path(fast: Optional[bool] = None) -> str:
     """FAST when the API is there and its edits can be undone (or need not be); `fast` forces a path
     (True still needs the API)."""
+    del _plugin_error[:]
     if fast is False or not HAVE_API:
         return FALLBACK
     if scene.is_batch() or not scene.undo_enabled() or ensure_commit_command():
@@ -50,16 +59,46 @@ def choose_path(fast: Optional[bool] = None) -> str:
     return FAST if fast else FALLBACK       # forced: fast, though its edits cannot be undone
 
 
+def needs_commit_command(path: str) -> bool:
+    """Whether keys written on `path` need the plug-in's command to be undoable."""
+    return path == FAST and not scene.is_batch() and scene.undo_enabled()
+
+
+def path_warnings(path: str) -> List[str]:
+    """What the artist should know about the key path chosen: the plug-in that could not be loaded, and
+    what that costs."""
+    if hasattr(cmds, defaults.UNDO_COMMIT_COMMAND) or not _plugin_error:
+        return []
+    problem = "The FaceRetarget plug-in (%s) could not be loaded: %s" % (
+        os.path.basename(paths.plugin_file()), _plugin_error[0])
+    if path == FAST and needs_commit_command(path):
+        return [problem + " Keys were written through the API anyway (fast=True): Edit > Undo will NOT "
+                "remove them. Load the plug-in (Plug-in Manager) to make them undoable."]
+    if path == FALLBACK:
+        return [problem + " Keys were written one cmds.setKeyframe call at a time (slower; undo works). "
+                "Load the plug-in (Plug-in Manager) for the fast path."]
+    return []
+
+
 def ensure_commit_command() -> bool:
-    """Load the plug-in that registers the undo commit command (it is on MAYA_PLUG_IN_PATH through
-    the module); False when it cannot be loaded."""
+    """Load the plug-in that registers the undo commit command: by its file name (the module puts it on
+    MAYA_PLUG_IN_PATH), else by its full path; False when it cannot be loaded (the reason is kept for
+    `path_warnings`)."""
     if hasattr(cmds, defaults.UNDO_COMMIT_COMMAND):
         return True
-    try:
-        cmds.loadPlugin(defaults.PLUGIN_NAME, quiet=True)
-    except RuntimeError:
-        return False
-    return hasattr(cmds, defaults.UNDO_COMMIT_COMMAND)
+    plugin = paths.plugin_file()
+    errors = []
+    for name in (os.path.basename(plugin), plugin):
+        try:
+            cmds.loadPlugin(name, quiet=True)
+        except RuntimeError as exc:
+            errors.append("%s: %s" % (name, str(exc).strip()))
+            continue
+        if hasattr(cmds, defaults.UNDO_COMMIT_COMMAND):
+            return True
+        errors.append("%s loaded, but it registered no %s command" % (name, defaults.UNDO_COMMIT_COMMAND))
+    _plugin_error.append("; ".join(errors))
+    return False
 
 
 def write_keys(request: KeyRequest, path: str) -> None:
@@ -136,10 +175,14 @@ def _write_fast(request: KeyRequest, layers: List[Optional[str]]) -> None:
                              **_key_args(layer))
             if len(frames) > 1:
                 edits.append(_add_keys(plug, layer, rest_times, values[1:]))
-    finally:
+    except BaseException:
         # Even when a later curve failed, the edits already made are committed so that undoing the
-        # chunk undoes them too.
-        _commit(edits)
+        # chunk undoes them too; edits that cannot go on the undo queue are reverted here.
+        if not _commit(edits):
+            for change in reversed(edits):
+                change.undoIt()
+        raise
+    _commit(edits)
 
 
 def _add_keys(plug: str, layer: Optional[str], times: Any, values: np.ndarray) -> Any:
@@ -155,11 +198,14 @@ def _add_keys(plug: str, layer: Optional[str], times: Any, values: np.ndarray) -
     return change
 
 
-def _commit(changes: List[Any]) -> None:
+def _commit(changes: List[Any]) -> bool:
+    """Put the API edits on the undo queue (through the plug-in's command); False when they cannot go
+    there (batch, undo off, no plug-in)."""
     if not changes:
-        return
-    if scene.is_batch() or not scene.undo_enabled() or not hasattr(cmds, defaults.UNDO_COMMIT_COMMAND):
-        return      # nothing will ever undo them
+        return True
+    if not needs_commit_command(FAST) or not hasattr(cmds, defaults.UNDO_COMMIT_COMMAND):
+        return False    # nothing will ever undo them
     for change in changes:
         undo.stage(undo.StagedEdit(change.undoIt, change.redoIt, "addKeys"))
     getattr(cmds, defaults.UNDO_COMMIT_COMMAND)()
+    return True

@@ -81,7 +81,8 @@ class LineBuffer:
 
 @dataclass
 class EngineRequest:
-    """What to ask the engine for. `None` options are left to the engine's own defaults."""
+    """What to ask the engine for. `None` options are left to the engine's own defaults. The source is
+    `video`, or `arkit` (an iPhone Live Link Face CSV: `run --arkit`) when given."""
 
     video: str
     out: str
@@ -91,6 +92,7 @@ class EngineRequest:
     lip_correction: Optional[str] = defaults.DEFAULT_LIP_CORRECTION
     smoothing_hz: Optional[float] = defaults.DEFAULT_SMOOTHING_HZ
     actor: Optional[str] = None                # actor profile (`calibrate`); None: the engine's resting model
+    arkit: Optional[str] = None                # Live Link Face CSV in place of the video (`video` is not sent)
     extra_args: List[str] = field(default_factory=list)
 
 
@@ -98,9 +100,11 @@ DEFAULT_ENTRY = ("-m", defaults.ENGINE_MODULE)
 
 
 def engine_arguments(request: EngineRequest, entry: Sequence[str] = DEFAULT_ENTRY) -> List[str]:
-    """Arguments after the engine's python: `-m engine run --video V --out O ... --progress json`.
+    """Arguments after the engine's python: `-m engine run --video V --out O ... --progress json`
+    (`--arkit CSV` in place of `--video V` for an iPhone recording).
     `entry` replaces `-m engine` (the tests run a fake engine script that way)."""
-    args = list(entry) + [defaults.ENGINE_COMMAND, "--video", request.video, "--out", request.out]
+    source = ["--arkit", request.arkit] if request.arkit else ["--video", request.video]
+    args = list(entry) + [defaults.ENGINE_COMMAND] + source + ["--out", request.out]
     if request.audio:
         args += ["--audio", request.audio]
     if request.transcript:

@@ -132,14 +132,63 @@ def undo_enabled() -> bool:
     return bool(cmds.undoInfo(query=True, state=True))
 
 
+class EditFailed(RuntimeError):
+    """An edit in a named undo chunk failed. The message says what failed and, truthfully, what became of
+    the scene; `scene_restored` is True when the scene is as it was before the edit."""
+
+    def __init__(self, name: str, cause: BaseException, outcome: str) -> None:
+        super().__init__("%s failed: %s\n%s" % (name, cause, _OUTCOME_TEXT[outcome]))
+        self.outcome = outcome
+        self.scene_restored = outcome in (ROLLED_BACK, NOTHING_CHANGED)
+
+
+ROLLED_BACK, NOTHING_CHANGED, UNDO_OFF, NOT_ROLLED_BACK = "rolled back", "nothing changed", "undo off", "kept"
+_OUTCOME_TEXT = {
+    ROLLED_BACK: "Everything it had changed was undone: the scene is as it was before.",
+    NOTHING_CHANGED: "It failed before changing the scene: the scene is as it was before.",
+    UNDO_OFF: "Undo is off in this Maya, so what it did before failing could not be undone: the scene may "
+              "hold part of it.",
+    NOT_ROLLED_BACK: "Its changes are not the last step on Maya's undo queue, so they were not undone: the "
+                     "scene may hold part of it (see Edit > Undo).",
+}
+
+
 @contextlib.contextmanager
-def undo_chunk(name: str) -> Iterator[None]:
-    """One named undo step for everything inside; closed whatever happens inside."""
+def undo_chunk(name: str, roll_back: bool = False) -> Iterator[None]:
+    """One named undo step for everything inside; closed whatever happens inside.
+
+    Maya never rolls a chunk back by itself: commands that ran before an exception stay in the scene.
+    With `roll_back`, an exception inside undoes the chunk (when it is the top of the undo queue) and is
+    raised again as EditFailed, whose message says whether the scene is as it was. Do not nest a
+    rolled-back chunk inside another open chunk: it is then no step of its own and cannot be undone."""
+    before = _undo_queue_top() if roll_back else None
     cmds.undoInfo(openChunk=True, chunkName=name)
     try:
-        yield
-    finally:
-        cmds.undoInfo(closeChunk=True)
+        try:
+            yield
+        finally:
+            cmds.undoInfo(closeChunk=True)
+    except Exception as exc:
+        if not roll_back:
+            raise
+        raise EditFailed(name, exc, _roll_back(name, before)) from exc
+
+
+def _undo_queue_top() -> Tuple[str, int]:
+    """The name of what Edit > Undo would undo, and the number of items on the undo queue."""
+    if not undo_enabled():
+        return "", 0
+    return str(cmds.undoInfo(query=True, undoName=True) or ""), int(cmds.undoInfo(query=True) or 0)
+
+
+def _roll_back(name: str, before: Optional[Tuple[str, int]]) -> str:
+    if not undo_enabled():
+        return UNDO_OFF
+    after = _undo_queue_top()
+    if after[0] == name:
+        cmds.undo()
+        return ROLLED_BACK
+    return NOTHING_CHANGED if after == before else NOT_ROLLED_BACK
 
 
 # --- limits -------------------------------------------------------------------------------------------
@@ -178,6 +227,17 @@ def import_audio(path: str, start_frame: float) -> str:
         slider = mel.eval("$faceRetargetTmp = $gPlayBackSlider")
         cmds.timeControl(slider, edit=True, sound=node, displaySound=True)
     return node
+
+
+def camera_shape(camera: str) -> str:
+    """The camera shape of `camera` (a camera transform such as "persp", or the shape itself)."""
+    if cmds.objExists(camera):
+        if str(cmds.nodeType(camera)) == "camera":
+            return camera
+        shapes = cmds.listRelatives(camera, shapes=True, type="camera", fullPath=True) or []
+        if shapes:
+            return str(shapes[0])
+    raise RuntimeError("No camera named %s in the scene." % camera)
 
 
 def add_image_plane(video: str, start_frame: float, camera: str = defaults.IMAGE_PLANE_CAMERA) -> str:

@@ -7,10 +7,24 @@ namespaces and DAG parents, attributes with transform limits, animation curves s
 elements, plug-ins, and an undo queue with named chunks. Like Maya, only commands are undoable: edits
 made through the API reach the undo queue only through a plug-in command that owns them.
 
-It models behaviour the code relies on, not all of Maya: curves interpolate linearly, layers add.
+It models behaviour the code relies on, not all of Maya: curves interpolate linearly, layers add. Where
+real Maya is strict, so is the fake:
+- a flag a command does not have raises TypeError("Invalid flag ...") (the flags are read from
+  maya-stubs, which lists every command's flags from Autodesk's documentation);
+- loadPlugin of a Python plug-in needs its ".py" file name or a path (a bare name means a compiled
+  plug-in: .so/.mll/.bundle) unless a plug-in of that name is loaded;
+- an undo chunk never rolls back by itself: an exception inside it leaves every command it ran in the
+  scene; only undo() reverts the chunk;
+- MTime values are in their own unit (kFilm unless given), MTime.uiUnit() is the scene's time unit, and
+  the keys an MTimeArray adds land on the scene frames of that time;
+- playblast offers only the formats and compressions of the platform it runs on (Scene.platform, see
+  PLAYBLAST_FORMATS: a model for tests; a real Maya answers `playblast -query -format`), draws through the
+  renderable camera in batch mode and through the active model panel's camera otherwise, and can be made
+  to fail (Scene.playblast_error).
 """
 from __future__ import annotations
 
+import ast
 import fnmatch
 import os
 import pickle
@@ -70,6 +84,36 @@ class UndoEntry:
     label: str = ""
 
 
+class UndoStep(list):
+    """One item of the undo queue: a command's entries, or a closed chunk's; named like Maya names it (the
+    chunk's name, else the command's)."""
+
+    def __init__(self, entries: Any = (), name: str = "") -> None:
+        super().__init__(entries)
+        self.name = name
+
+
+def _host_platform() -> str:
+    if sys.platform.startswith("win"):
+        return "windows"
+    return "mac" if sys.platform == "darwin" else "linux"
+
+
+# What `playblast -query -format` and `playblast -format F -query -compression` answer, per platform. A model
+# for the tests (real answers depend on the Maya version and the codecs installed): QuickTime H.264 on
+# Windows, AVFoundation H.264 on macOS, AVI on Windows only, and a Linux Maya whose movie format has no
+# H.264; image sequences everywhere.
+IMAGE_COMPRESSIONS = ["global", "bmp", "gif", "jpg", "png", "tga", "tif"]
+PLAYBLAST_FORMATS: Dict[str, Dict[str, List[str]]] = {
+    "windows": {"avi": ["none", "IYUV codec", "MS-CRAM"], "image": IMAGE_COMPRESSIONS,
+                "qt": ["H.264", "JPEG", "PNG"]},
+    "mac": {"avfoundation": ["H.264", "JPEG"], "image": IMAGE_COMPRESSIONS},
+    "linux": {"image": IMAGE_COMPRESSIONS, "qt": ["png", "jpeg", "raw"]},
+}
+MOVIE_EXTENSIONS = {"qt": ".mov", "avfoundation": ".mov", "avi": ".avi"}
+DEFAULT_CAMERAS = (("persp", True), ("top", False), ("front", False), ("side", False))
+
+
 class Scene:
     def __init__(self) -> None:
         self.nodes: Dict[str, Node] = {}
@@ -79,10 +123,11 @@ class Scene:
         self.current_time = 1.0
         self.batch = False
         self.undo_state = True
-        self.undo_steps: List[List[UndoEntry]] = []
-        self.redo_steps: List[List[UndoEntry]] = []
+        self.undo_steps: List[UndoStep] = []
+        self.redo_steps: List[UndoStep] = []
         self.open_chunks: List[List[UndoEntry]] = []
-        self.chunk_names: List[str] = []
+        self.open_chunk_names: List[str] = []
+        self.chunk_names: List[str] = []        # every chunk opened, in order (tests read the last one)
         self.chunk_depth_max = 0
         self.calls: Counter = Counter()
         self.layers: List[str] = []
@@ -94,7 +139,15 @@ class Scene:
         self.selection: List[str] = []
         self.quit_code: Optional[int] = None
         self.fail_on: Dict[str, int] = {}     # command -> fail on the n-th call (tests of errors)
+        self.platform = _host_platform()       # "windows" | "mac" | "linux": decides the playblast formats
+        self.playblast_error: Optional[str] = None   # set: playblast fails with this (codec, no GL context)
+        self.playblasts: List[Dict[str, Any]] = []   # what each playblast was asked for and drew
+        self.panels: Dict[str, str] = {"modelPanel4": "persp"}   # model editor -> its camera (UI sessions)
         self._counter = 0
+        for camera, renderable in DEFAULT_CAMERAS:
+            self.add_node(camera, "transform")
+            shape = self.add_node(camera + "Shape", "camera", parent=camera)
+            shape.attrs["renderable"] = Attr(value=float(renderable))
 
     # --- naming -----------------------------------------------------------------------------------
     def unique(self, base: str) -> str:
@@ -148,7 +201,7 @@ class Scene:
         if self.open_chunks:
             self.open_chunks[-1].append(entry)
         else:
-            self.undo_steps.append([entry])
+            self.undo_steps.append(UndoStep([entry], label))
         self.redo_steps.clear()
 
     def count(self, command: str) -> None:
@@ -263,8 +316,39 @@ def _s() -> Scene:
     return cmds.SCENE_REF[0]
 
 
+_STUB_FLAGS: Dict[str, frozenset] = {}
+
+
+def stub_flags() -> Dict[str, frozenset]:
+    """{command: its flags} from maya-stubs' maya/cmds (generated from Autodesk's command documentation);
+    empty when maya-stubs is not installed."""
+    if not _STUB_FLAGS:
+        for folder in sys.path:
+            path = os.path.join(folder or ".", "maya-stubs", "cmds", "__init__.pyi")
+            if os.path.isfile(path):
+                with builtins_open(path) as handle:
+                    tree = ast.parse(handle.read())
+                for node in tree.body:
+                    if isinstance(node, ast.FunctionDef):
+                        names = {a.arg for a in node.args.args + node.args.kwonlyargs}
+                        _STUB_FLAGS[node.name] = _STUB_FLAGS.get(node.name, frozenset()) | frozenset(names)
+                break
+    return _STUB_FLAGS
+
+
+def check_flags(name: str, flags: Dict[str, Any]) -> None:
+    """Like maya.cmds: a flag the command does not have is a TypeError."""
+    known = stub_flags().get(name)
+    if known is None:
+        return
+    for flag in flags:
+        if flag not in known:
+            raise TypeError("Invalid flag '%s'" % flag)
+
+
 def command(function: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check_flags(function.__name__, kwargs)
         _s().count(function.__name__)
         return function(*args, **kwargs)
     wrapper.__name__ = function.__name__
@@ -408,25 +492,33 @@ def about(batch: bool = False, **_: Any) -> Any:
 
 
 @command
-def undoInfo(query: bool = False, openChunk: bool = False, closeChunk: bool = False, chunkName: str = "",
-             state: Any = None, **_: Any) -> Any:
+def undoInfo(query: bool = False, openChunk: bool = False, closeChunk: bool = False, chunkName: Any = None,
+             state: Any = None, undoName: bool = False, **_: Any) -> Any:
     scene = _s()
     if query:
-        return scene.undo_state
+        if state is not None:
+            return scene.undo_state
+        if undoName:
+            return scene.undo_steps[-1].name if scene.undo_steps else ""
+        if chunkName is not None:
+            return scene.open_chunk_names[-1] if scene.open_chunk_names else ""
+        return len(scene.undo_steps)             # no flag: the number of items on the undo queue
     if state is not None:
         scene.undo_state = bool(state)
     if openChunk:
         scene.open_chunks.append([])
-        scene.chunk_names.append(chunkName)
+        scene.open_chunk_names.append(chunkName or "")
+        scene.chunk_names.append(chunkName or "")
         scene.chunk_depth_max = max(scene.chunk_depth_max, len(scene.open_chunks))
     if closeChunk:
         if not scene.open_chunks:
             raise MayaError("closeChunk without an open chunk")
         chunk = scene.open_chunks.pop()
+        name = scene.open_chunk_names.pop()
         if scene.open_chunks:
             scene.open_chunks[-1].extend(chunk)
         elif chunk:
-            scene.undo_steps.append(chunk)
+            scene.undo_steps.append(UndoStep(chunk, name))    # an empty chunk leaves no step, as in Maya
     return None
 
 
@@ -555,10 +647,11 @@ def listConnections(plug: str, source: bool = True, destination: bool = True, ty
 @command
 def getAttr(plug: str, time: Any = None, **_: Any) -> Any:
     scene = _s()
-    node, _, attr = scene.plug(plug)
+    node, attribute, attr = scene.plug(plug)
+    scale = _ui_scale(node) if attribute.startswith("translate") else 1.0
     if attr.curve is None and not any(attr.layers.values()):
-        return attr.value / _ui_scale(node)
-    return scene.evaluate(plug, scene.current_time if time is None else float(time)) / _ui_scale(node)
+        return attr.value / scale
+    return scene.evaluate(plug, scene.current_time if time is None else float(time)) / scale
 
 
 @command
@@ -651,12 +744,18 @@ def delete(*names: str, **_: Any) -> None:
 
 
 @command
-def listRelatives(name: str, parent: bool = False, fullPath: bool = False, **_: Any) -> Optional[List[str]]:
+def listRelatives(name: str, parent: bool = False, fullPath: bool = False, shapes: bool = False,
+                  type: Optional[str] = None, **_: Any) -> Optional[List[str]]:
     scene = _s()
     node = scene.node(name)
-    if parent and node.parent:
-        return [scene.long_name(node.parent) if fullPath else node.parent]
-    return None
+    if parent:
+        found = [node.parent] if node.parent else []
+    else:
+        found = [n.name for n in scene.nodes.values() if n.parent == node.name
+                 and (not shapes or n.type not in ("transform",))]
+    if type is not None:
+        found = [n for n in found if _type_matches(scene.nodes[n].type, type)]
+    return [scene.long_name(n) if fullPath else n for n in found] or None
 
 
 @command
@@ -695,19 +794,30 @@ def aliasAttr(name: str, query: bool = False, **_: Any) -> Optional[List[str]]:
 
 # --- plug-ins -------------------------------------------------------------------------------------------
 
+COMPILED_PLUGIN_EXTENSIONS = {"windows": ".mll", "mac": ".bundle", "linux": ".so"}
+
+
 @command
 def loadPlugin(name: str, quiet: bool = False, **_: Any) -> List[str]:
+    """As in Maya: a path loads that file; a file name is looked for on the plug-in path; a name without
+    an extension gets the platform's compiled extension (.so/.mll/.bundle), so a Python plug-in must be
+    named with its ".py" (a plug-in of that name already loaded is fine)."""
     scene = _s()
-    path = name if os.path.isfile(name) else None
-    if path is None:
+    short = os.path.splitext(os.path.basename(name))[0]
+    if short in scene.plugins and (not os.path.splitext(name)[1] or os.path.basename(name) == name):
+        return [short]
+    file_name = name if os.path.splitext(name)[1] else name + COMPILED_PLUGIN_EXTENSIONS[scene.platform]
+    path = file_name if os.path.dirname(file_name) and os.path.isfile(file_name) else None
+    if path is None and not os.path.dirname(file_name):
         for folder in scene.plugin_path:
-            candidate = os.path.join(folder, name if name.endswith(".py") else name + ".py")
+            candidate = os.path.join(folder, file_name)
             if os.path.isfile(candidate):
                 path = candidate
                 break
     if path is None:
         raise MayaError("Plug-in, \"%s\", was not found on MAYA_PLUG_IN_PATH." % name)
-    short = os.path.splitext(os.path.basename(path))[0]
+    if not path.endswith(".py"):
+        raise MayaError("the fake loads Python plug-ins only: %s" % path)
     if short in scene.plugins:
         return [short]
     namespace = runpy.run_path(path, run_name="fake_plugin_" + short)
@@ -764,10 +874,56 @@ def file(path: str = "", open: bool = False, force: bool = False, rename: str = 
 
 
 @command
-def playblast(filename: str = "", startTime: int = 0, endTime: int = 0, **kwargs: Any) -> str:
-    with builtins_open(filename, "w") as handle:
-        handle.write("fake playblast %s-%s %r\n" % (startTime, endTime, sorted(kwargs)))
-    return filename
+def playblast(filename: str = "", startTime: int = 0, endTime: int = 0, format: str = "", compression: str = "",
+              activeEditor: bool = False, editorPanelName: str = "", **kwargs: Any) -> str:
+    """Writes a small text file per movie (or per frame of an image sequence) naming what was drawn.
+    Checks the format and compression against the platform's (Maya appends the format's extension to a
+    movie's file name, and `.####.<compression>` to an image sequence's)."""
+    scene = _s()
+    if activeEditor:
+        if scene.batch or not scene.panels:
+            raise MayaError("playblast: there is no model panel to playblast from")
+        return next(iter(scene.panels))
+    offered = PLAYBLAST_FORMATS[scene.platform]
+    if format not in offered:
+        raise MayaError("playblast: format \"%s\" is not available (available: %s)" % (format, ", ".join(offered)))
+    if compression and compression not in offered[format]:
+        raise MayaError("playblast: compression \"%s\" is not available for format %s" % (compression, format))
+    if scene.playblast_error:
+        raise MayaError(scene.playblast_error)
+    if scene.batch:
+        cameras = [n.parent or n.name for n in scene.nodes.values()
+                   if n.type == "camera" and n.attrs["renderable"].value]
+    else:
+        cameras = [scene.panels[editorPanelName or next(iter(scene.panels))]]
+    if not cameras:
+        raise MayaError("playblast: no renderable camera")
+    text = "fake playblast %s-%s %s %s camera=%s\n" % (startTime, endTime, format, compression, ",".join(cameras))
+    if format == "image":
+        written = "%s.####.%s" % (filename, compression)
+        for frame in range(int(startTime), int(endTime) + 1):
+            with builtins_open(written.replace("####", "%04d" % frame), "w") as handle:
+                handle.write(text)
+    else:
+        written = filename + MOVIE_EXTENSIONS[format]
+        with builtins_open(written, "w") as handle:
+            handle.write(text)
+    scene.playblasts.append(dict(kwargs, filename=filename, format=format, compression=compression,
+                                 cameras=cameras, written=written, startTime=startTime, endTime=endTime))
+    return written
+
+
+@command
+def modelEditor(editor: str, query: bool = False, edit: bool = False, camera: Any = None, **_: Any) -> Any:
+    scene = _s()
+    if editor not in scene.panels:
+        raise MayaError("Object '%s' not found." % editor)
+    if query:
+        return scene.panels[editor]
+    if camera:
+        node = scene.node(camera)
+        scene.panels[editor] = node.parent if node.type == "camera" and node.parent else node.name
+    return None
 
 
 builtins_open = open
@@ -847,6 +1003,8 @@ def _mel_eval(text: str) -> Any:
         return "ShelfLayout"
     if "$gPlayBackSlider" in text:
         return "timeControl1"
+    if text.startswith("playblast "):
+        return _playblast_query(text)
     match = _SOURCE.match(text)
     if match:
         path, parent, proc = match.groups()
@@ -859,6 +1017,19 @@ def _mel_eval(text: str) -> Any:
             shelf["buttons"].append(dict(_BUTTON_FLAG.findall(block)))
         return None
     raise MayaError("fake mel cannot evaluate: %s" % text)
+
+
+def _playblast_query(text: str) -> List[str]:
+    """`playblast -query -format` and `playblast -format "qt" -query -compression`."""
+    words = text.rstrip(";").split()[1:]
+    if not ({"-query", "-q"} & set(words)):
+        raise MayaError("fake mel evaluates playblast queries only: %s" % text)
+    offered = PLAYBLAST_FORMATS[_s().platform]
+    if "-compression" in words or "-c" in words:
+        flag = "-format" if "-format" in words else "-fmt"
+        wanted = words[words.index(flag) + 1].strip('"')
+        return list(offered.get(wanted, []))
+    return sorted(offered)
 
 
 mel.eval = _mel_eval
@@ -879,21 +1050,40 @@ class MObject:
         self.name = name
 
 
+# MTime.Unit values of Maya's API, and the frame rates of the named units.
+_TIME_UNIT_ENUM = {"game": 5, "film": 6, "pal": 7, "ntsc": 8, "show": 9, "palf": 10, "ntscf": 11}
+_PER_SECOND = {1: 1 / 3600.0, 2: 1 / 60.0, 3: 1.0, 4: 1000.0, 5: 15.0, 6: 24.0, 7: 25.0, 8: 30.0, 9: 48.0,
+               10: 50.0, 11: 60.0}
+
+
 class MTime:
-    kFilm, kPALFrame, kNTSCFrame = 6, 7, 8
+    """A time in its own unit (kFilm unless given, as in Maya's API)."""
+
+    (kInvalid, kHours, kMinutes, kSeconds, kMilliseconds, kGames, kFilm, kPALFrame, kNTSCFrame, kShowScan,
+     kPALField, kNTSCField) = range(12)
 
     def __init__(self, value: float = 0.0, unit: int = 6) -> None:
+        if unit not in _PER_SECOND:
+            raise ValueError("the fake MTime knows units 1-11, not %r" % unit)
         self.value = float(value)
         self.unit = unit
 
     @staticmethod
     def uiUnit() -> int:
-        return 6
+        return _TIME_UNIT_ENUM[cmds.SCENE_REF[0].time_unit]
+
+    def asUnits(self, unit: int) -> float:
+        if unit == self.unit:
+            return self.value
+        return self.value * _PER_SECOND[unit] / _PER_SECOND[self.unit]
 
 
 class MTimeArray:
+    """Holds its times as frames of the scene's current time unit (what the keys' frames will read)."""
+
     def __init__(self, times: Any = ()) -> None:
-        self.values = np.fromiter((t.value for t in times), dtype=float)
+        ui = MTime.uiUnit()
+        self.values = np.fromiter((t.asUnits(ui) for t in times), dtype=float)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -991,6 +1181,11 @@ for _cls in (MAnimCurveChange, MFnAnimCurve):
 # installing the modules
 # --------------------------------------------------------------------------------------------------------
 
+def _standalone_initialize(**_: Any) -> None:
+    """mayapy: Maya runs without UI from here on (cmds.about(batch=True) is True)."""
+    cmds.SCENE_REF[0].batch = True
+
+
 def install(with_api: bool = True) -> None:
     """Put the fake modules into sys.modules (with_api=False: a Maya without maya.api, for the fallback)."""
     maya = types.ModuleType("maya")
@@ -998,7 +1193,7 @@ def install(with_api: bool = True) -> None:
     api = types.ModuleType("maya.api")
     api.__path__ = []
     standalone = types.ModuleType("maya.standalone")
-    standalone.initialize = lambda **_: None
+    standalone.initialize = _standalone_initialize
     standalone.uninitialize = lambda **_: None
     ui = types.ModuleType("maya.OpenMayaUI")
     ui.MQtUtil = type("MQtUtil", (), {"mainWindow": staticmethod(lambda: None)})

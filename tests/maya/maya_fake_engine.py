@@ -1,10 +1,13 @@
 """A stand-in for `python -m engine run ... --progress json`, for the dialog and batch tests.
 
-The "video" is a small JSON file that says how to behave: {"mode": "ok" | "error" | "slow" | "silent-fail",
-"seconds": take length, "delay": seconds per progress step}. `--actor` is recorded in take.json as the
-engine does ({"actor": {"path": ...}}), and a missing profile fails like the engine (exit 2). Like the engine, it prints JSON lines on
-stdout and logs on stderr, writes the take under a temporary name and renames it when complete, removes
-the temporary folder when terminated, and exits non-zero on failure.
+The "video" (or the `--arkit` CSV) is a small JSON file that says how to behave: {"mode": "ok" | "error" |
+"slow" | "silent-fail", "seconds": take length, "delay": seconds per progress step}. `--actor` is recorded
+in take.json as the engine does ({"actor": {"path": ...}}), `--arkit` as inputs.arkit, and a missing
+profile fails like the engine (exit 2). Like the engine, it prints JSON lines on stdout and logs on stderr,
+writes the take under a temporary name and renames it when complete, removes the temporary folder when
+cancelled (the line "cancel" on stdin, as engine/cli.py watch_stdin) or terminated, and exits non-zero on
+failure. {"terminate": "ignore"} makes it ignore SIGTERM, as a Windows console program never sees the
+WM_CLOSE that QProcess.terminate() posts; {"cancel": "ignore"} makes it deaf to stdin.
 """
 import argparse
 import json
@@ -12,6 +15,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,7 +31,9 @@ def emit(event):
 def main(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("command")
-    parser.add_argument("--video", required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--video")
+    source.add_argument("--arkit")
     parser.add_argument("--out", required=True)
     parser.add_argument("--audio")
     parser.add_argument("--transcript")
@@ -37,7 +43,7 @@ def main(argv):
     parser.add_argument("--actor")
     parser.add_argument("--progress")
     args = parser.parse_args(argv)
-    with open(args.video) as handle:
+    with open(args.video or args.arkit) as handle:
         behaviour = json.load(handle)
     mode = behaviour.get("mode", "ok")
     delay = float(behaviour.get("delay", 0.01))
@@ -46,9 +52,23 @@ def main(argv):
 
     def cleanup(signum, frame):
         shutil.rmtree(temp, ignore_errors=True)
-        sys.stderr.write("cancelled\n")
+        sys.stderr.write("cancelled (%s)\n" % ("stdin" if signum is None else "signal %d" % signum))
         sys.exit(130)
-    signal.signal(signal.SIGTERM, cleanup)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN if behaviour.get("terminate") == "ignore" else cleanup)
+    cancel_requested = threading.Event()
+
+    def watch_stdin():
+        pending = b""
+        while True:
+            chunk = os.read(0, 4096)
+            if not chunk:
+                return
+            *lines, pending = (pending + chunk).split(b"\n")
+            if b"cancel" in [line.strip() for line in lines]:
+                cancel_requested.set()
+                return
+    if behaviour.get("cancel") != "ignore":
+        threading.Thread(target=watch_stdin, daemon=True).start()
 
     sys.stderr.write("fake engine starting (%s)\n" % mode)
     if args.actor and not os.path.isfile(args.actor):
@@ -62,6 +82,8 @@ def main(argv):
     steps = 400 if mode == "slow" else 4
     for stage in STAGES:
         for done in range(1, steps + 1):
+            if cancel_requested.is_set():
+                cleanup(None, None)
             emit({"event": "progress", "stage": stage, "done": done, "total": steps})
             time.sleep(delay)
         if mode == "error" and stage == "track":
@@ -80,6 +102,8 @@ def main(argv):
     with open(os.path.join(temp, "take.json")) as handle:
         info = json.load(handle)
     info["actor"] = {"path": os.path.abspath(args.actor)} if args.actor else None
+    if args.arkit:
+        info.setdefault("inputs", {})["arkit"] = {"path": os.path.abspath(args.arkit)}
     with open(os.path.join(temp, "take.json"), "w") as handle:
         json.dump(info, handle, indent=1)
     os.rename(temp, out)

@@ -164,15 +164,16 @@ def test_one_undo_step_restores_the_scene(mh4_rig, take_factory, fast):
 
 
 @pytest.mark.parametrize("fast", [True, False])
-def test_undo_chunk_closed_when_apply_fails_midway(mh4_rig, take_factory, fast):
+def test_undo_chunk_closed_and_rolled_back_when_apply_fails_midway(mh4_rig, take_factory, fast):
     cmds.setKeyframe(JAW, time=5, value=0.25)
+    steps = len(mh4_rig.undo_steps)
     mh4_rig.fail_on["setKeyframe"] = 1 + (80 if fast else 80 * 25)       # fails on the 80th curve
-    with pytest.raises(RuntimeError, match="injected failure"):
+    with pytest.raises(scene.EditFailed, match="injected failure") as failure:
         retarget_maya.apply_take(take_factory(fps=24.0, seconds=1.0), start_frame=1, fast=fast)
     assert not mh4_rig.open_chunks
-    del mh4_rig.fail_on["setKeyframe"]
-    cmds.undo()                                           # the partial apply is one step, fully undone
-    assert keys(JAW)[0].tolist() == [5.0]
+    assert failure.value.scene_restored and "the scene is as it was before" in str(failure.value)
+    # the partial apply was undone already: the artist's own key is the next thing Edit > Undo undoes
+    assert keys(JAW)[0].tolist() == [5.0] and len(mh4_rig.undo_steps) == steps
     curves = [n for n in mh4_rig.nodes.values() if n.type.startswith("animCurve")]
     assert len(curves) == 1
 

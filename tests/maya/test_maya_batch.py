@@ -21,7 +21,7 @@ def template_scene(maya_scene, tmp_path):
     path = str(tmp_path / "template.ma")
     cmds.file(rename=path)
     cmds.file(save=True, type="mayaAscii")
-    fake_maya.reset()
+    fake_maya.reset().platform = "windows"      # QuickTime H.264 and AVI are offered (see test_maya_strict)
     return path
 
 

@@ -14,7 +14,9 @@ import fake_maya
 from maya import cmds
 
 from retarget_maya import protocol
-from retarget_maya.dialog import VIDEO_FILTER, RetargetDialog, suggest_take_folder
+from retarget_maya.dialog import (
+    ARKIT_FILTER, SOURCE_ARKIT, SOURCE_VIDEO, VIDEO_FILTER, RetargetDialog, suggest_take_folder,
+)
 from retarget_maya.qt import QT_BINDING, QtCore, QtWidgets
 from retarget_maya.settings import DialogSettings
 
@@ -243,13 +245,18 @@ def test_run_passes_the_actor_profile_to_the_engine(mh4_rig, make_dialog, qt_app
     profile = tmp_path / "hero.json"
     profile.write_text("{}")
     dialog.actor_edit.setText(str(profile))
+    assert run_to_take(dialog, qt_app, tmp_path / "take_ok")["actor"] == {"path": str(profile)}
+
+
+def run_to_take(dialog, qt_app, take):
+    """Run the (fake) engine from the dialog until the take is applied; the take's take.json."""
     applied = []
     dialog.applied.connect(applied.append)
     assert dialog.run()
     wait_until(qt_app, lambda: applied or dialog.message_label.text())
     assert applied, dialog.message_label.text()
-    with open(tmp_path / "take_ok" / "take.json") as handle:
-        assert json.load(handle)["actor"] == {"path": str(profile)}
+    with open(take / "take.json") as handle:
+        return json.load(handle)
 
 
 def test_suggested_take_folder(tmp_path):
@@ -258,3 +265,65 @@ def test_suggested_take_folder(tmp_path):
     (tmp_path / "actor01_take").mkdir()
     assert suggest_take_folder(str(video)) == str(tmp_path / "actor01_take2")
     assert suggest_take_folder("") == ""
+
+
+def choose_source(dialog, kind):
+    dialog.source_combo.setCurrentIndex(dialog.source_combo.findData(kind))
+
+
+def test_live_link_csv_source_switches_the_file_filter_and_the_video_only_fields(mh4_rig, make_dialog, tmp_path,
+                                                                                  monkeypatch):
+    dialog = make_dialog()
+    assert [dialog.source_combo.itemText(i) for i in range(dialog.source_combo.count())] == \
+        ["Face video", "iPhone Live Link CSV"]
+    asked = []
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName",
+                        lambda parent, title, start, file_filter: asked.append(file_filter) or ("", ""))
+    browse = dialog._browse_buttons[dialog.video_edit]
+    browse.click()
+    dialog.video_edit.setText(str(tmp_path / "clip.mp4"))
+    dialog.actor_edit.setText(str(tmp_path / "hero.json"))
+    choose_source(dialog, SOURCE_ARKIT)
+    browse.click()
+    assert asked == [VIDEO_FILTER, ARKIT_FILTER]
+    assert dialog.video_edit.text() == ""                      # the CSV field starts empty, the video is kept
+    assert not dialog.actor_edit.isEnabled() and not dialog._browse_buttons[dialog.actor_edit].isEnabled()
+    assert not dialog.image_plane_check.isEnabled() and dialog.audio_edit.isEnabled()
+    assert "Choose the iPhone's Live Link CSV." in dialog.validate()
+    dialog.video_edit.setText(str(tmp_path / "missing.csv"))
+    assert "The Live Link CSV does not exist: %s" % (tmp_path / "missing.csv") in dialog.validate()
+    assert not any("actor profile" in p for p in dialog.validate())   # not used, so not checked
+
+    dialog.lip_combo.setCurrentText("blend")
+    request = dialog.request()
+    assert (request.arkit, request.video, request.actor) == (str(tmp_path / "missing.csv"), "", None)
+    assert request.lip_correction is None                      # no audio: a CSV has no sound track
+    args = protocol.engine_arguments(request)
+    assert args[args.index("--arkit") + 1] == str(tmp_path / "missing.csv") and "--video" not in args
+    dialog.audio_edit.setText("/a/line.wav")
+    assert dialog.request().lip_correction == "blend"
+
+    choose_source(dialog, SOURCE_VIDEO)
+    assert dialog.video_edit.text() == str(tmp_path / "clip.mp4") and dialog.actor_edit.isEnabled()
+    assert dialog.request().actor == str(tmp_path / "hero.json") and dialog.request().arkit is None
+
+
+def test_the_source_and_both_files_are_remembered(mh4_rig, make_dialog, tmp_path):
+    dialog = make_dialog()
+    dialog.video_edit.setText("/shots/clip.mp4")
+    choose_source(dialog, SOURCE_ARKIT)
+    dialog.video_edit.setText("/phone/take.csv")
+    dialog.save_settings()
+    again = make_dialog()
+    assert again.source_kind() == SOURCE_ARKIT and again.video_edit.text() == "/phone/take.csv"
+    assert not again.actor_edit.isEnabled()
+    choose_source(again, SOURCE_VIDEO)
+    assert again.video_edit.text() == "/shots/clip.mp4"
+
+
+def test_run_with_a_live_link_csv(mh4_rig, make_dialog, qt_app, tmp_path):
+    dialog = make_dialog()
+    choose_source(dialog, SOURCE_ARKIT)
+    recording = fill(dialog, tmp_path)
+    meta = run_to_take(dialog, qt_app, tmp_path / "take_ok")
+    assert meta["inputs"]["arkit"] == {"path": str(recording)} and meta["actor"] is None

@@ -82,7 +82,7 @@ def gui_scene(maya_scene):
 
 
 def test_loading_the_plugin_installs_menu_and_shelf_deferred(gui_scene):
-    cmds.loadPlugin("faceretarget")
+    cmds.loadPlugin("faceretarget.py")
     assert hasattr(cmds, defaults.UNDO_COMMIT_COMMAND)
     assert defaults.MENU_NAME not in gui_scene.ui                # deferred: not during plug-in load
     fake_maya.run_deferred()
@@ -94,14 +94,14 @@ def test_loading_the_plugin_installs_menu_and_shelf_deferred(gui_scene):
 
 
 def test_reload_rebuilds_menu_and_shelf_once(gui_scene):
-    cmds.loadPlugin("faceretarget")
+    cmds.loadPlugin("faceretarget.py")
     fake_maya.run_deferred()
     ui.rebuild_shelf()
     ui.build_menu()
     cmds.unloadPlugin("faceretarget")
     assert defaults.MENU_NAME not in gui_scene.ui and defaults.SHELF_NAME not in gui_scene.ui
     assert not hasattr(cmds, defaults.UNDO_COMMIT_COMMAND)
-    cmds.loadPlugin("faceretarget")
+    cmds.loadPlugin("faceretarget.py")
     fake_maya.run_deferred()
     assert len(gui_scene.ui[defaults.SHELF_NAME]["buttons"]) == 4
     assert len([i for i in gui_scene.ui[defaults.MENU_NAME]["items"] if i["label"] == "Retarget..."]) == 1
@@ -109,7 +109,7 @@ def test_reload_rebuilds_menu_and_shelf_once(gui_scene):
 
 def test_no_ui_in_batch(maya_scene):
     maya_scene.batch = True
-    cmds.loadPlugin("faceretarget")
+    cmds.loadPlugin("faceretarget.py")
     fake_maya.run_deferred()
     assert maya_scene.deferred == [] and maya_scene.ui == {}
     cmds.unloadPlugin("faceretarget")
@@ -126,6 +126,8 @@ def test_drag_and_drop_installer(gui_scene, tmp_path, monkeypatch):
     assert text.splitlines()[0].endswith(" " + REPO.replace("\\", "/"))
     assert os.environ["MAYA_SHELF_PATH"].split(os.pathsep)[0] == os.path.join(REPO, "shelves")
     assert "faceretarget" in gui_scene.plugins
-    script["onMayaDroppedPythonFile"]("")                       # again: backs up what it replaces
-    backups = [n for n in os.listdir(tmp_path / "modules") if n.startswith("FaceRetarget.mod.backup-")]
-    assert len(backups) == 1 and (tmp_path / "modules" / backups[0]).read_text() == text
+    script["onMayaDroppedPythonFile"]("")                       # again: backs up what it replaces ...
+    assert os.listdir(tmp_path / "modules") == ["FaceRetarget.mod"]        # ... outside the modules folder
+    backups = os.listdir(tmp_path / "FaceRetarget_backups")
+    assert len(backups) == 1 and backups[0].startswith("FaceRetarget.mod.backup-")
+    assert (tmp_path / "FaceRetarget_backups" / backups[0]).read_text() == text
