@@ -40,6 +40,13 @@ def suggest_take_folder(video: str) -> str:
     return candidate
 
 
+
+def ask_path(parent: QtWidgets.QWidget, label: str, start: str, file_filter: Optional[str], folder: bool) -> str:
+    """The file browser (one place, so tests replace it: PySide2 ignores a patched QFileDialog static)."""
+    if folder:
+        return QtWidgets.QFileDialog.getExistingDirectory(parent, label, start)
+    return QtWidgets.QFileDialog.getOpenFileName(parent, label, start, file_filter or "")[0]
+
 class SceneBackend:
     """What the dialog needs from Maya; the tests give it another."""
 
@@ -189,10 +196,7 @@ class RetargetDialog(QtWidgets.QDialog):
 
     def _browse(self, edit: QtWidgets.QLineEdit, label: str, file_filter: Optional[str], folder: bool) -> None:
         start = edit.text() or self.settings.text("last_dir")
-        if folder:
-            chosen = QtWidgets.QFileDialog.getExistingDirectory(self, label, start)
-        else:
-            chosen = QtWidgets.QFileDialog.getOpenFileName(self, label, start, file_filter or "")[0]
+        chosen = ask_path(self, label, start, file_filter, folder)
         if chosen:
             edit.setText(chosen)
             self.settings.set("last_dir", os.path.dirname(chosen))

@@ -12,6 +12,12 @@ from .engine_subprocess import CANCEL_REQUEST, EngineOutcome
 from .qt import QtCore
 
 
+
+def terminate_process(process: QtCore.QProcess) -> None:
+    """QProcess.terminate(), in one place: tests replace it to behave as on Windows (WM_CLOSE, which a
+    console program never sees), and PySide2 ignores a patched QProcess method."""
+    process.terminate()
+
 class EngineProcess(QtCore.QObject):
     """One engine run. Signals carry the parsed events; `finished` always fires exactly once."""
 
@@ -72,7 +78,7 @@ class EngineProcess(QtCore.QObject):
     def _terminate_if_running(self) -> None:
         if self.is_running():
             assert self._process is not None
-            self._process.terminate()
+            terminate_process(self._process)
             QtCore.QTimer.singleShot(defaults.CANCEL_GRACE_MS, self._kill_if_running)
 
     def _kill_if_running(self) -> None:

@@ -47,6 +47,6 @@ def take_factory(tmp_path):
 
 @pytest.fixture(scope="session")
 def qt_app():
-    from PySide6 import QtWidgets
+    from retarget_maya.qt import QtWidgets     # PySide6, or PySide2 where that is the binding installed
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     yield app
