@@ -111,6 +111,17 @@ def test_running_neutral_is_runs_rule_over_the_frames_seen():
             np.testing.assert_allclose(online, offline)
 
 
+def test_an_actor_profile_is_the_live_neutral_from_the_first_frame(tmp_path):
+    from engine.solve.actor import ActorProfile, save_profile
+
+    rest = np.full(52, 0.3)
+    path = save_profile(ActorProfile("hero", "mh4", rest, np.full(52, 0.01)), tmp_path / "hero.json")
+    solver = OnlineSolver(SolveOptions(actor=path), neutral_window_s=60.0)
+    values = solver.update(0.0, FrameResult(True, None, rest, _pose(0.0)))
+    assert np.abs(values[ARKIT_COLUMNS]).max() < 1e-9        # calibrated at once, not after a resting stretch
+    np.testing.assert_allclose(solver.neutral.update(1.0, np.full(52, 0.9)), rest)   # and it stays
+
+
 def test_running_neutral_window_and_neutral_time():
     neutral = RunningNeutral(window_s=1.0)
     for i in range(60):                                  # at rest below the population level for 2 s, then busy

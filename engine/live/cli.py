@@ -6,6 +6,7 @@ from pathlib import Path
 
 from engine.cli import add_progress_option
 from engine.config import SolveOptions
+from engine.errors import BadInput
 from engine.live.options import LiveOptions
 from engine.protocol import Reporter
 
@@ -38,8 +39,10 @@ def register(subparsers) -> None:
     parser.add_argument("--timecode-start", type=float, default=DEFAULTS.timecode_start_s, metavar="SECONDS",
                         help="time of day (s since midnight) of the first frame's timecode (default: now)")
     parser.add_argument("--neutral-time", type=float, default=SOLVE_DEFAULTS.neutral_time,
-                        help="seconds into the stream where the actor's face is at rest (default: a running "
-                             "estimate from the least-active frames)")
+                        help="seconds into the stream where the actor's face is at rest (default: the actor "
+                             "profile, else `run`'s population rule over the frames seen)")
+    parser.add_argument("--actor", type=Path, default=SOLVE_DEFAULTS.actor,
+                        help="actor profile from `calibrate`: its neutral from the first frame on")
     parser.add_argument("--neutral-window", type=float, default=DEFAULTS.neutral_window_s,
                         help="seconds of history the running neutral estimate looks at (default: %(default)s)")
     parser.add_argument("--min-cutoff", type=float, default=SOLVE_DEFAULTS.one_euro_min_cutoff,
@@ -53,8 +56,10 @@ def register(subparsers) -> None:
 
 
 def options_from(args: argparse.Namespace) -> LiveOptions:
+    if args.actor is not None and args.neutral_time is not None:
+        raise BadInput("--actor and --neutral-time both name the actor's neutral", "give one of them")
     solve = SolveOptions(neutral_time=args.neutral_time, one_euro_min_cutoff=args.min_cutoff,
-                         one_euro_beta=args.beta)
+                         one_euro_beta=args.beta, actor=args.actor)
     return LiveOptions(camera=args.camera, video=args.video, realtime=args.realtime, livelink=args.livelink,
                        subject=args.subject, device_id=args.device_id, max_seconds=args.seconds,
                        timecode_start_s=args.timecode_start, neutral_window_s=args.neutral_window,

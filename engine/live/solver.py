@@ -4,18 +4,20 @@ It follows `engine.solve.solver.solve` step by step, each step replaced by its c
 
 | offline (`run`)                                            | online (here)                                    |
 |------------------------------------------------------------|--------------------------------------------------|
-| neutral = median of the least-active 10% of all frames     | the same estimator over the frames seen in the   |
-|                                                            | last `neutral_window_s` (re-estimated per frame) |
+| neutral = the actor profile's (`--actor`)                 | the same, from the first frame                   |
+| else the population level, lowered to the clip's rest      | the same rule over the frames seen in the last   |
+|                                                            | `neutral_window_s` (re-estimated per frame)      |
 | `--neutral-time T`: frames within 0.1 s of T               | running estimate until T + 0.1 s, then fixed     |
 | gaps <= 0.5 s interpolated, longer ones eased to neutral   | last values held for up to 0.5 s, then eased to  |
 |                                                            | neutral (head: to its running median) over 0.2 s |
 | zero-phase Butterworth low-pass (no lag)                   | One-Euro filter (little lag, little jitter)      |
 
-So online values converge to the offline ones once the running neutral has seen a resting face, and
-differ by the One-Euro filter's lag in fast motion (tests/test_live.py states the tolerance). The running
-neutral needs that resting face: an actor who talks through the first seconds reads low on the channels
-that were busy until one is seen (bench/live.py: jawOpen correlation with `run` 0.86 on driving_d13, which
-starts mid-sentence, 0.94-0.999 on the other clips). Start at rest, or pass --neutral-time.
+So online values converge to the offline ones once the running neutral has seen what the whole clip
+shows, and differ by the One-Euro filter's lag in fast motion (tests/test_live.py states the tolerance).
+Without a profile the running neutral starts at the population level and only ever lowers it to rest it
+sees, so an actor who talks through the first seconds is no longer calibrated against their own talking
+(the old least-active estimator read such channels low until a resting face was seen). Pass --actor for
+the actor's own neutral from the first frame.
 
 Head yaw/pitch/roll are the take's (`engine.solve.head_pose`: YXZ Euler angles of MediaPipe's facial
 transformation matrix, camera frame), in radians. Eye rotations are not measured by the tracker; they are
@@ -80,13 +82,13 @@ class RunningNeutral:
     lowered where the frames seen hold rest: engine.solve.calibration.population_neutral), over a sliding
     window so a long session follows changes of light and pose."""
 
-    def __init__(self, window_s: float, neutral_time: float | None = None):
+    def __init__(self, window_s: float, neutral_time: float | None = None, fixed: np.ndarray | None = None):
         self.window_s, self.neutral_time = window_s, neutral_time
         self._times: deque[float] = deque()
         self._scores: deque[np.ndarray] = deque()
         self._near: list[np.ndarray] = []
-        self._fixed: np.ndarray | None = None
-        self.value: np.ndarray | None = None
+        self._fixed: np.ndarray | None = None if fixed is None else np.asarray(fixed, float)   # an actor profile's
+        self.value: np.ndarray | None = self._fixed
 
     def update(self, t: float, scores: np.ndarray) -> np.ndarray:
         if self._fixed is not None:
@@ -106,13 +108,22 @@ class RunningNeutral:
         return self.value
 
 
+def profile_neutral(solve: SolveOptions) -> np.ndarray | None:
+    """The actor profile's resting scores (`live --actor`), or None."""
+    if solve.actor is None:
+        return None
+    from engine.solve.actor import load_profile
+
+    return load_profile(solve.actor).neutral
+
+
 class OnlineSolver:
     """Per frame: calibrate against the running neutral, bridge lost faces, One-Euro filter, and lay out
     the 61 Live Link values (VALUE_NAMES order)."""
 
     def __init__(self, solve: SolveOptions, neutral_window_s: float):
         self.options = solve
-        self.neutral = RunningNeutral(neutral_window_s, solve.neutral_time)
+        self.neutral = RunningNeutral(neutral_window_s, solve.neutral_time, profile_neutral(solve))
         self.filter = OneEuroFilter(solve.one_euro_min_cutoff, solve.one_euro_beta)
         self.channels = load_channels()
         self._last: np.ndarray | None = None         # last tracked (arkit 52 + head 3), before filtering
