@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -87,6 +86,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from engine.config import SolveOptions  # noqa: E402
+from engine.hashing import file_sha256 as engine_file_sha256  # noqa: E402
 from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
 from engine.rig.retarget import retarget  # noqa: E402
 from engine.track.facetrack import FaceTrack  # noqa: E402
@@ -383,11 +383,7 @@ def file_sha256(path: Path, memo: dict | None = None) -> str:
         hit = memo.get(key) if memo is not None else None
     if hit and hit[0] == stat.st_size and hit[1] == stat.st_mtime_ns:
         return hit[2]
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    sha = digest.hexdigest()
+    sha = engine_file_sha256(path)
     if memo is not None:
         with _hash_lock:
             memo[key] = [stat.st_size, stat.st_mtime_ns, sha]

@@ -38,7 +38,7 @@ from engine.render.renderer import IRIS_COLOURS, LIGHTINGS, SKIN_TONES, Camera, 
 from engine.render.sequences import HeadMotion  # noqa: E402
 from engine.render.truth import ClipSpec, load_clip, render_and_track, save_clip  # noqa: E402
 from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
-from engine.solve.resting import MODEL_FILE  # noqa: E402
+from engine.solve.resting import CAPTURE_MARGIN, MODEL_FILE  # noqa: E402
 from engine.track.landmarker import TrackerOptions  # noqa: E402
 from engine.track.run_tracker import track_video  # noqa: E402
 
@@ -53,7 +53,6 @@ REAL_REST = {name: 0.3 for name in ("driving_d0", "driving_d3", "driving_d6", "d
 LEVEL_QUANTILE = 0.1
 ACTIVE_SPREADS = 3.0
 MIN_ACTIVE_MARGIN = 0.15
-CAPTURE_MARGIN = 0.25
 MAX_REST_MARGIN = 0.1
 
 

@@ -120,13 +120,13 @@ class ClipJob:
         return options
 
     def to_json(self) -> dict:
-        return {"row": self.row, "where": self.where, "video": _text(self.video), "arkit": _text(self.arkit),
-                "output": str(self.output),
-                "audio": str(self.audio) if self.audio else None, "transcript": self.transcript,
-                "actor": str(self.actor) if self.actor else None, "options": dict(self.options)}
+        return {"row": self.row, "where": self.where, "video": path_text(self.video), "arkit": path_text(self.arkit),
+                "output": str(self.output), "audio": path_text(self.audio), "transcript": self.transcript,
+                "actor": path_text(self.actor), "options": dict(self.options)}
 
 
-def _text(path: Path | None) -> str | None:
+def path_text(path: Path | None) -> str | None:
+    """A path for a JSON report; None stays None."""
     return str(path) if path is not None else None
 
 

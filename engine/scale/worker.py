@@ -24,7 +24,7 @@ import engine
 from engine.errors import EXIT_CANCELLED, Cancelled, EngineError
 from engine.export.take import TAKE_FORMAT
 from engine.protocol import Reporter
-from engine.scale.manifest import ClipJob
+from engine.scale.manifest import ClipJob, path_text
 
 _MODEL_PATH: Path | None = None
 _WARMED = False
@@ -69,8 +69,8 @@ def worker_name() -> str:
 
 def clip_result(job: ClipJob, status: str, **extra) -> dict:
     """status: done | skipped | failed; failed results carry `reason` and `hint`."""
-    return {"row": job.row, "where": job.where, "video": str(job.video) if job.video else None,
-            "arkit": str(job.arkit) if job.arkit else None, "source": str(job.source), "output": str(job.output),
+    return {"row": job.row, "where": job.where, "video": path_text(job.video),
+            "arkit": path_text(job.arkit), "source": str(job.source), "output": str(job.output),
             "status": status, "reason": None, "hint": None, "seconds": 0.0, "frames": None, "warnings": [],
             "worker": worker_name(), "warmed_up": False, "engine_version": engine.__version__, **extra}
 

@@ -31,9 +31,9 @@ from engine.errors import BadInput, NoFaceFound
 from engine.hashing import file_sha256
 from engine.rig.arkit import ARKIT_NAMES
 from engine.rig.faceboard import RIG_GENERATIONS
-from engine.solve.calibration import EXPRESSION_CHANNELS, NEUTRAL_WINDOW_S
+from engine.solve.calibration import NEUTRAL_WINDOW_S
 from engine.solve.landmark_space import neutral_reference
-from engine.solve.resting import RestingModel, load_resting_model
+from engine.solve.resting import EXPRESSION_CHANNELS, RestingModel, load_resting_model
 from engine.track.facetrack import LANDMARK_COUNT, FaceTrack
 
 PROFILE_FORMAT = "faceretarget-actor/1"

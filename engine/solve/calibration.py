@@ -19,16 +19,14 @@ data (tools/train_landmark_regressor.py), which was built with it.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from engine.errors import BadInput
 from engine.rig.arkit import ARKIT_NAMES
-from engine.solve.resting import RestingModel, load_resting_model
+from engine.solve.resting import EXPRESSION_CHANNELS, RestingModel, load_resting_model
 
-# Gaze is not an expression: where the actor looks does not make a frame "active".
-EXPRESSION_CHANNELS = np.array([not n.startswith("eyeLook") for n in ARKIT_NAMES])
 NEUTRAL_WINDOW_S = 0.1     # frames within this of --neutral-time are averaged
 MAX_NEUTRAL = 0.9          # a neutral this high would blow up the rescale; such a channel is stuck
 REST_MIN_S = 0.4           # a clip holds rest where no expression channel is active for at least this long

@@ -21,7 +21,7 @@ from engine.errors import BadInput
 from engine.protocol import JsonLinesReporter, Reporter
 from engine.rig.arkit import ARKIT_NAMES
 from engine.rig.faceboard import RIG_GENERATIONS
-from engine.solve.calibration import EXPRESSION_CHANNELS
+from engine.solve.resting import EXPRESSION_CHANNELS
 
 SUMMARY_CHANNELS = 5        # how many resting biases / weakest reaches the summary names
 MIN_REACH = 0.05            # a range-of-motion clip that moves a channel less than this above neutral: warned

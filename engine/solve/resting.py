@@ -25,14 +25,17 @@ import numpy as np
 from engine.rig.arkit import ARKIT_NAMES
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "resting_face.json"
+# Gaze is not an expression: where the actor looks does not make a frame "active".
+EXPRESSION_CHANNELS = np.array([not n.startswith("eyeLook") for n in ARKIT_NAMES])
+CAPTURE_MARGIN = 0.25      # `expressive` is at least this far above `active` (tools/build_resting_model.py)
 
 
 @dataclass(frozen=True)
 class RestingModel:
-    level: np.ndarray      # (52,) raw score of a resting face (population median)
+    level: np.ndarray      # (52,) raw score subtracted for a resting face (a low quantile of the population)
     spread: np.ndarray     # (52,) how much resting faces differ (robust standard deviation)
     active: np.ndarray     # (52,) raw score above which the channel is not at rest (rest detection)
-    expressive: np.ndarray | None = None   # (52,) above this a neutral capture is refused; None: active + 0.25
+    expressive: np.ndarray | None = None   # (52,) above this a neutral capture is refused; None: active + margin
 
     def active_channels(self, scores: np.ndarray) -> list[str]:
         """Names of the channels whose raw scores (52,) are above rest (gaze excluded)."""
@@ -40,17 +43,17 @@ class RestingModel:
 
     def expressive_channels(self, scores: np.ndarray) -> list[str]:
         """Names of the channels whose raw scores (52,) show an expression no resting face shows."""
-        return _above(scores, self.active + 0.25 if self.expressive is None else self.expressive)
+        return _above(scores, self.active + CAPTURE_MARGIN if self.expressive is None else self.expressive)
 
     def at_rest(self, arkit: np.ndarray) -> np.ndarray:
         """(N,) True for frames (N, 52) where no expression channel is clearly active."""
-        expression = np.array([not n.startswith("eyeLook") for n in ARKIT_NAMES])
-        return np.all(np.nan_to_num(arkit, nan=np.inf)[:, expression] <= self.active[expression], axis=1)
+        expression = np.nan_to_num(arkit, nan=np.inf)[:, EXPRESSION_CHANNELS]
+        return np.all(expression <= self.active[EXPRESSION_CHANNELS], axis=1)
 
 
 def _above(scores: np.ndarray, limits: np.ndarray) -> list[str]:
-    return [name for name, s, a in zip(ARKIT_NAMES, np.asarray(scores, float), limits)
-            if not name.startswith("eyeLook") and s > a]
+    above = EXPRESSION_CHANNELS & (np.asarray(scores, float) > limits)
+    return [name for name, hit in zip(ARKIT_NAMES, above) if hit]
 
 
 @lru_cache(maxsize=2)

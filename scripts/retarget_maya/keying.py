@@ -71,7 +71,7 @@ def path_warnings(path: str) -> List[str]:
         return []
     problem = "The FaceRetarget plug-in (%s) could not be loaded: %s" % (
         os.path.basename(paths.plugin_file()), _plugin_error[0])
-    if path == FAST and needs_commit_command(path):
+    if needs_commit_command(path):
         return [problem + " Keys were written through the API anyway (fast=True): Edit > Undo will NOT "
                 "remove them. Load the plug-in (Plug-in Manager) to make them undoable."]
     if path == FALLBACK:
