@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.blendshapes.convert import Converter  # noqa: E402
 from engine.blendshapes.correspondence import correspond  # noqa: E402
 from engine.blendshapes.flame import FlameParams, _model_from_arrays  # noqa: E402
-from engine.blendshapes.options import InspectOptions  # noqa: E402
+from engine.config.blendshapes import InspectOptions  # noqa: E402
 from engine.blendshapes.readers import ict_expression_shapes, load_model  # noqa: E402
 from engine.blendshapes.render import contact_sheet  # noqa: E402
 from engine.blendshapes.rig import BlendshapeRig  # noqa: E402

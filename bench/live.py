@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from engine.config import RunOptions  # noqa: E402
 from engine.export.livelink import LiveLinkTake, read_livelink_csv  # noqa: E402
-from engine.live.options import LiveOptions  # noqa: E402
+from engine.config.live import LiveOptions  # noqa: E402
 from engine.live.receiver import LoopbackReceiver  # noqa: E402
 from engine.live.stream import stream  # noqa: E402
 from engine.pipeline import run  # noqa: E402

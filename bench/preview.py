@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from engine.config import RunOptions  # noqa: E402
 from engine.pipeline import run  # noqa: E402
-from engine.preview.options import PreviewOptions  # noqa: E402
+from engine.config.preview import PreviewOptions  # noqa: E402
 from engine.preview.preview import render_preview  # noqa: E402
 from engine.protocol import Reporter  # noqa: E402
 

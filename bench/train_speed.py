@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.models.audio_model import ENCODER_HZ, AudioToFaceboard  # noqa: E402
 from engine.models.features import feature_size  # noqa: E402
-from engine.models.options import AudioModelConfig, VideoModelConfig  # noqa: E402
+from engine.config.learned import AudioModelConfig, VideoModelConfig  # noqa: E402
 from engine.models.video_model import VideoRegressor  # noqa: E402
 
 EPOCHS = 30                  # passes over the data a run typically needs before early stopping ends it

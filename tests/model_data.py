@@ -11,7 +11,7 @@ from engine.audio.io import Audio, write_wav
 from engine.export.livelink import write_livelink_csv
 from engine.export.take import write_curves_csv
 from engine.rig.faceboard import load_faceboard
-from engine.solve.head_pose import HEAD_POSE_COLUMNS
+from engine.export.take import HEAD_POSE_COLUMNS
 
 # Face-board attributes the synthetic truth drives (one per group the tests look at).
 VIDEO_TARGETS = ("CTRL_C_jaw.ty", "CTRL_L_mouth_cornerPull.ty", "CTRL_R_mouth_cornerPull.ty",

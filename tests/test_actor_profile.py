@@ -236,7 +236,7 @@ def test_calibrate_and_actor_options_parse():
     assert (args.video, args.time, args.rom, args.rig, args.name) == (Path("n.mp4"), 1.5, Path("rom.mp4"),
                                                                         "legacy", "hero")
     run = build_parser().parse_args(["run", "--video", "v.mp4", "--out", "t", "--actor", "hero.json"])
-    from engine.cli import options_from
+    from engine.pipeline.cli import options_from
 
     assert options_from(run).solve.actor == Path("hero.json")
 

@@ -19,7 +19,7 @@ import pytest
 from engine.config import AudioOptions, RunOptions, SolveOptions
 from engine.errors import EXIT_BAD_INPUT, BadInput
 from engine.export.livelink import CSV_HEADER, read_livelink_csv, write_livelink_csv
-from engine.export.take import TAKE_FILES, file_sha256, read_curves_csv
+from engine.export.take import TAKE_FILES, TAKE_KEYS, file_sha256, read_curves_csv
 from engine.pipeline import run
 from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES, livelink_names
@@ -87,6 +87,7 @@ def test_the_recording_becomes_a_complete_take(rom_take, recording):
     assert meta["frame_count"] == meta["source_frame_count"] == 4030 and meta["fps"] == 30.0
     assert meta["duration"] == pytest.approx(134.38, abs=0.01)
     assert meta["tracking"]["source"] == "arkit" and meta["actor"] is None
+    assert tuple(meta) == TAKE_KEYS, set(meta) ^ set(TAKE_KEYS)   # every kind of take: the same take.json keys
     assert meta["options"]["arkit"] == str(recording) and meta["options"]["video"] is None
     board = faceboard_of(rom_take)
     assert len(board) == 1 + 174 and len(board["time"]) == 4030

@@ -20,11 +20,13 @@ from engine.errors import BadInput
 from engine.pipeline import run
 from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_NAMES
+from engine.config.batch import BatchOptions
+from engine.config.preview import PreviewOptions
 from engine.scale.manifest import ClipJob, read_manifest
-from engine.scale.options import BatchOptions
-from engine.scale.runner import EXIT_CLIPS_FAILED, _run_locally, format_table, run_batch
+from engine.scale.runner import EXIT_CLIPS_FAILED, _run_locally, batch_jobs, format_table, run_batch
 from engine.scale.worker import clip_result, finished_take
 from engine.solve.actor import ActorProfile, save_profile
+from tests.videos import read_frames, write_video
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = ("driving_d0", "driving_d12", "driving_d11")      # 3 s, 7 s and 9 s
@@ -206,6 +208,38 @@ def test_cli_reports_a_bad_manifest_and_a_failed_clip_by_exit_code(tmp_path):
     assert report["counts"] == {"done": 0, "skipped": 0, "failed": 1}
     assert "cannot read junk.mp4" in report["clips"][0]["reason"]
     assert not (tmp_path / "takes").exists() or not any((tmp_path / "takes").iterdir())
+
+
+def test_the_preview_column_and_flag_ask_for_a_preview_of_video_clips(tmp_path):
+    manifest = write_csv(tmp_path / "m.csv", "video,output,preview", "a.mp4,ta,yes", "b.mp4,tb,")
+    a, b = read_manifest(manifest)
+    assert a.run_options().preview and not b.run_options().preview
+    with pytest.raises(BadInput, match="preview 'maybe'"):
+        read_manifest(write_csv(tmp_path / "bad.csv", "video,output,preview", "a.mp4,ta,maybe"))
+    jobs, listed_by = batch_jobs(BatchOptions(manifest=manifest, preview=True,
+                                              preview_options=PreviewOptions(width=320, height=180)))
+    assert listed_by == manifest and all(job.run_options().preview for job in jobs)
+    assert jobs[1].run_options().preview_options.width == 320
+
+
+@pytest.mark.shared
+def test_a_folder_of_videos_is_a_batch_with_a_preview_per_take(shared_data, tmp_path):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    frames = read_frames(shared_data / "video" / "faces" / "driving_d12.mp4", 20)
+    write_video(clips / "short.mp4", frames)
+    (clips / "notes.txt").write_text("not a video: left out")
+    takes = tmp_path / "takes"
+    proc = subprocess.run([sys.executable, "-m", "engine", "batch", str(clips), "--out", str(takes), "--preview",
+                           "--size", "320x180", "--workers", "1"], capture_output=True, text=True, cwd=REPO,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    meta = finished_take(takes / "short")
+    assert meta is not None and meta["files"]["preview"] == "preview.mp4" and meta["kind"] == "video"
+    report = json.loads((takes / "batch.report.json").read_text())
+    assert report["counts"] == {"done": 1, "skipped": 0, "failed": 0}
+    with pytest.raises(BadInput, match="--out is needed"):
+        batch_jobs(BatchOptions(videos=(clips,)))
 
 
 # --- whole batches ---------------------------------------------------------------------------------------

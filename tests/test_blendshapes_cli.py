@@ -11,6 +11,7 @@ from engine.blendshapes.synthetic import (flame_target_rig, remesh, toy_flame_ar
 from engine.cli import main
 from engine.errors import EXIT_BAD_INPUT
 from engine.export.livelink import read_livelink_csv
+from engine.export.take import TAKE_KEYS
 from engine.rig.arkit import ARKIT_NAMES
 
 
@@ -87,7 +88,8 @@ def test_run_with_flame_params_writes_a_take(assets, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     meta = json.loads((out / "take.json").read_text())
     assert meta["tracking"]["source"] == "flame_params" and meta["frame_count"] == 90
-    assert meta["conversion"]["correspondence"]["landmark_set"] == "ibug68"
+    assert tuple(meta) == TAKE_KEYS, set(meta) ^ set(TAKE_KEYS)   # every kind of take: the same take.json keys
+    assert meta["tracking"]["conversion"]["correspondence"]["landmark_set"] == "ibug68"
     take = read_livelink_csv(out / "arkit.csv")
     jaw_open = take.arkit()[:, ARKIT_NAMES.index("jawOpen")]
     assert jaw_open[-1] > 0.5 > jaw_open[5]                 # the jaw opens over the clip

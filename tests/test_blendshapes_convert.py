@@ -12,7 +12,7 @@ import pytest
 from engine.blendshapes.convert import Converter
 from engine.blendshapes.correspondence import Correspondence, build_correspondence, correspond
 from engine.blendshapes.flame import FlameParams, _model_from_arrays, evaluate_points
-from engine.blendshapes.options import ConvertOptions, CorrespondenceOptions
+from engine.config.blendshapes import ConvertOptions, CorrespondenceOptions
 from engine.blendshapes.readers import load_model
 from engine.blendshapes.rig import BlendshapeRig, LandmarkSet
 from engine.blendshapes.synthetic import (flame_target_rig, remesh, toy_flame_arrays, toy_flame_landmarks,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.blendshapes.options import InspectOptions
+from engine.config.blendshapes import InspectOptions
 from engine.blendshapes.readers import ict_expression_shapes, load_model
 from engine.blendshapes.render import contact_sheet
 from engine.cli import main

@@ -13,6 +13,7 @@ import pytest
 
 from engine.demo.sample import (CHANNELS, NEUTRAL_LEAD_S, SampleScript, ScriptEvent, default_script,
                                 make_sample_clip)
+from engine.export.take import TAKE_KEYS
 
 CLIP_SECONDS = 8.0
 CLIP_FPS = 30.0
@@ -167,6 +168,7 @@ def test_demo_command_writes_a_take_and_prints_a_summary(tmp_path):
     meta = json.loads((out / "take.json").read_text())
     assert meta["actor"]["name"] == "demo" and Path(meta["actor"]["path"]).is_file()
     assert meta["tracking"]["neutral_source"] == "actor profile"
+    assert tuple(meta) == TAKE_KEYS, set(meta) ^ set(TAKE_KEYS)   # every kind of take: the same take.json keys
     assert not [w for w in meta["warnings"] if w["code"] == "no_rest"]
     # run twice: the demo replaces its own take
     again = subprocess.run([sys.executable, "-m", "engine", "demo", "--out", str(out), "--seconds", "5"],

@@ -10,7 +10,7 @@ import pytest
 from engine import cli
 from engine.errors import EngineError
 from engine.protocol import JsonLinesReporter
-from engine.rig import fit_mapping
+from engine.models import cli as models_cli
 from engine.export.livelink import write_livelink_csv
 from engine.export.take import write_curves_csv
 from engine.rig.arkit import ARKIT_INDEX
@@ -33,7 +33,7 @@ def main(argv):
     """`faceretarget-engine <argv>` as engine.cli.main runs it, with only this sub-command registered (so a
     half-edited sibling command cannot break these tests); JSON events go to stdout."""
     parser = argparse.ArgumentParser()
-    fit_mapping.register(parser.add_subparsers(dest="command", required=True))
+    models_cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     reporter = JsonLinesReporter() if args.progress == "json" else JsonLinesReporter(io.StringIO())
     try:
@@ -45,7 +45,7 @@ def main(argv):
 
 
 def test_fit_mapping_is_a_registered_sub_command():
-    assert "engine.rig.fit_mapping" in cli.COMMAND_MODULES
+    assert "engine.models.cli" in cli.COMMAND_MODULES
 
 
 def smooth_arkit(times, seed=0):

@@ -15,7 +15,7 @@ from engine.audio.recognize import AlignmentFailed, RecognizerOptions, align
 from engine.audio.visemes import mouth_attribute_mask, viseme_table
 from engine.cli import main
 from engine.config import AudioOptions
-from engine.export.take import read_curves_csv
+from engine.export.take import TAKE_KEYS, read_curves_csv
 from engine.protocol import Reporter
 from engine.rig.faceboard import load_faceboard
 
@@ -120,6 +120,7 @@ def test_lipsync_command_writes_an_audio_only_take(festival_clips, tmp_path, cap
     assert code == 0 and events[-1]["event"] == "result" and events[-1]["take"] == str(out)
     meta = json.loads((out / "take.json").read_text())
     assert meta["kind"] == "audio" and meta["files"]["audio"] == "audio.wav"
+    assert tuple(meta) == TAKE_KEYS, set(meta) ^ set(TAKE_KEYS)   # every kind of take: the same take.json keys
     assert meta["lipsync"]["method"] == "align" and meta["lipsync"]["segment_methods"] == {"align": 1}
     for name in meta["files"].values():
         assert (out / name).is_file(), name

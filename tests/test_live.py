@@ -32,7 +32,7 @@ import pytest
 from engine.config import RunOptions, SolveOptions
 from engine.errors import BadInput
 from engine.export.livelink import VALUE_NAMES, LiveLinkTake, decode_packet, read_livelink_csv
-from engine.live.options import LiveOptions
+from engine.config.live import LiveOptions
 from engine.live.receiver import LoopbackReceiver
 from engine.live.sender import LiveLinkSender, frame_time, parse_address
 from engine.live.solver import ARKIT_COLUMNS, EYE_COLUMNS, HEAD_COLUMNS, OnlineSolver, RunningNeutral, eye_rotations

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import build_parser, options_from
+from engine.cli import build_parser
+from engine.pipeline.cli import options_from
 from engine.config import LIP_CORRECTION_MODES
 from engine.rig.faceboard import RIG_GENERATIONS
 

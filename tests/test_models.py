@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 from engine.errors import BadInput, EngineError  # noqa: E402
 from engine.models import data as model_data  # noqa: E402
 from engine.models.groups import GROUP_NAMES, group_of, groups_of, parse_group_weights  # noqa: E402
-from engine.models.options import AudioModelConfig, TrainOptions, VideoModelConfig  # noqa: E402
+from engine.config.learned import AudioModelConfig, TrainOptions, VideoModelConfig  # noqa: E402
 from engine.protocol import Reporter  # noqa: E402
 from engine.rig.faceboard import load_faceboard  # noqa: E402
 from tests.model_data import (AUDIO_TARGETS, EMOTION_TARGET, VIDEO_TARGETS, tiny_wav2vec2_config,  # noqa: E402

@@ -16,7 +16,7 @@ from engine.errors import BadInput
 from engine.pipeline import run
 from engine.preview.encode import EncoderMissing, check_encoder
 from engine.preview.faceboard_diagram import KNOB_ON, KNOB_REST, FaceBoardDiagram
-from engine.preview.options import PreviewOptions
+from engine.config.preview import PreviewOptions
 from engine.preview.preview import PreviewLayout, render_preview
 from engine.export.livelink import read_livelink_csv, write_livelink_csv
 from engine.export.take import read_curves_csv, write_curves_csv

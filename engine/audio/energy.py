@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.audio.io import Audio, frame_rms_db
 from engine.audio.visemes import GROUPS, VisemeTable
+from engine.rig.arkit import ARKIT_INDEX
 
 HOP_S = 0.01
 
@@ -104,7 +105,6 @@ def animate_energy(tracks: EnergyTracks, times: np.ndarray, table: VisemeTable) 
     aa_jaw = table.faceboard[aa, jaw_col]
     faceboard[:, lips] += (jaw / aa_jaw)[:, None] * 0.5 * (table.faceboard[aa, lips] - table.faceboard[rest, lips])
     faceboard[:, jaw_col] = jaw
-    from engine.rig.arkit import ARKIT_INDEX
 
     arkit[:, ARKIT_INDEX["jawOpen"]] = jaw
     return faceboard, np.clip(arkit, 0.0, 1.0)

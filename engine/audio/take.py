@@ -3,22 +3,20 @@ elsewhere, plus phones.csv, visemes.csv and the 16 kHz audio as audio.wav."""
 from __future__ import annotations
 
 import csv
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
-import engine
 from engine.audio.io import Audio, load_audio, write_wav
 from engine.audio.lipsync import Speech, analyse_speech, animate_speech, phone_rows, viseme_rows
 from engine.config import AudioOptions
+from engine.config.rigs import DEFAULT_RIG, check_rig
 from engine.errors import BadInput
-from engine.export.livelink import write_livelink_csv
-from engine.export.take import TAKE_FILES, TakeWriter, file_sha256, write_curves_csv
+from engine.export.take import HEAD_POSE_COLUMNS, TakeWriter, file_sha256, take_record, write_take_files
 from engine.protocol import Reporter
-from engine.rig.faceboard import RIG_GENERATIONS, load_faceboard
-from engine.solve.head_pose import HEAD_POSE_COLUMNS
+from engine.rig.faceboard import load_faceboard
+from engine.rig.retarget import RigCurves
 
 AUDIO_TAKE_FILES = {"phones": "phones.csv", "visemes": "visemes.csv", "audio": "audio.wav"}
 
@@ -36,12 +34,11 @@ def write_phone_files(folder: Path, speech: Speech) -> None:
             out.writerow([f"{start:.3f}", f"{end:.3f}", viseme, cls, phones])
 
 
-def lipsync_take(audio_path: Path, out: Path, options: AudioOptions, rig: str = "mh4", overwrite: bool = False,
+def lipsync_take(audio_path: Path, out: Path, options: AudioOptions, rig: str = DEFAULT_RIG, overwrite: bool = False,
                  reporter: Reporter | None = None) -> Path:
     """Write an audio-only take folder for `audio_path` at `out` and return its path."""
     reporter = reporter or Reporter()
-    if rig not in RIG_GENERATIONS:
-        raise BadInput(f"unknown rig {rig!r}", f"use one of: {', '.join(RIG_GENERATIONS)}")
+    check_rig(rig)
     if not 1 <= options.fps <= 1000:
         raise BadInput(f"--fps {options.fps} is out of range", "use a rate such as 24, 30 or 60")
     timings: dict[str, float] = {}
@@ -55,41 +52,24 @@ def lipsync_take(audio_path: Path, out: Path, options: AudioOptions, rig: str = 
         t0 = time.perf_counter()
         times = np.arange(0.0, audio.duration + 1e-9, 1.0 / options.fps)
         faceboard, arkit = animate_speech(speech, times, rig)
+        board = load_faceboard(rig)
+        curves = RigCurves(rig, list(board.names), faceboard, list(board.raw_curve_names), board.to_raw(faceboard))
         timings["animate"] = round(time.perf_counter() - t0, 4)
         t0 = time.perf_counter()
-        board = load_faceboard(rig)
-        write_curves_csv(writer.path / TAKE_FILES["faceboard"], times, list(board.names), faceboard)
-        write_curves_csv(writer.path / TAKE_FILES["raw_curves"], times, list(board.raw_curve_names),
-                         board.to_raw(faceboard))
-        write_livelink_csv(writer.path / TAKE_FILES["arkit"], times, arkit)
-        write_curves_csv(writer.path / TAKE_FILES["head_pose"], times, ["detected", *HEAD_POSE_COLUMNS],
-                         np.zeros((len(times), 1 + len(HEAD_POSE_COLUMNS))))
-        if "rigmapper" in TAKE_FILES:   # the take format's RigMapper CSV (engine/export/rigmapper)
-            from engine.export.rigmapper import write_rigmapper_csv
-
-            write_rigmapper_csv(writer.path / TAKE_FILES["rigmapper"], times, list(board.raw_curve_names),
-                                board.to_raw(faceboard), options.fps)
+        # No head: the pose stays at rest, and no frame is 'detected' (nothing was seen).
+        files = write_take_files(writer.path, times, curves, arkit, np.zeros((len(times), len(HEAD_POSE_COLUMNS))),
+                                 np.zeros(len(times), bool), options.fps)
         write_phone_files(writer.path, speech)
         write_wav(writer.path / AUDIO_TAKE_FILES["audio"], audio)
         timings["export"] = round(time.perf_counter() - t0, 4)
         reporter.progress("export", 1, 1)
-        files = {k: v for k, v in TAKE_FILES.items() if (writer.path / v).is_file()}
-        files.update(AUDIO_TAKE_FILES)
-        meta = {
-            "kind": "audio",
-            "rig": rig,
-            "fps": options.fps,
-            "frame_count": len(times),
-            "duration": float(times[-1]) if len(times) else 0.0,
-            "time_sampling": f"uniform {options.fps} fps",
-            "inputs": {"audio": audio_input_json(audio_path, audio)},
-            "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()},
-            "engine": {"version": engine.__version__, "python": platform.python_version()},
-            "lipsync": speech.summary(),
-            "timings": timings,
-            "warnings": reporter.warnings,
-            "files": files,
-        }
+        meta = take_record(
+            kind="audio", rig=rig, times=times, fps=options.fps, source_fps=None, source_frame_count=len(times),
+            fps_out=options.fps, rig_fps=options.fps, inputs={"audio": audio_input_json(audio_path, audio)},
+            options={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()},
+            tracking={"source": "audio"}, lipsync=speech.summary(), timings=timings, warnings=reporter.warnings,
+            files={**files, **AUDIO_TAKE_FILES},
+            files_absent={"landmarks": "an audio-only take has no image landmarks"})
         return writer.commit(meta)
 
 

@@ -10,23 +10,18 @@ Facade (import the modules for more):
 """
 from __future__ import annotations
 
+import importlib
+
 __all__ = ["load_model", "correspond", "Converter", "load_flame_params", "contact_sheet"]
 
 
-def __getattr__(name: str):  # lazy: `import engine.blendshapes` stays cheap
-    if name == "load_model":
-        from engine.blendshapes.readers import load_model
-        return load_model
-    if name == "correspond":
-        from engine.blendshapes.correspondence import correspond
-        return correspond
-    if name == "Converter":
-        from engine.blendshapes.convert import Converter
-        return Converter
-    if name == "load_flame_params":
-        from engine.blendshapes.flame import load_flame_params
-        return load_flame_params
-    if name == "contact_sheet":
-        from engine.blendshapes.render import contact_sheet
-        return contact_sheet
-    raise AttributeError(name)
+_FACADE = {"load_model": "engine.blendshapes.readers", "correspond": "engine.blendshapes.correspondence",
+           "Converter": "engine.blendshapes.convert", "load_flame_params": "engine.blendshapes.flame",
+           "contact_sheet": "engine.blendshapes.render"}
+
+
+def __getattr__(name: str):
+    if name not in _FACADE:
+        raise AttributeError(name)
+    # Lazy: every import of a blendshapes module runs this file, and must not load SciPy and the renderer.
+    return getattr(importlib.import_module(_FACADE[name]), name)

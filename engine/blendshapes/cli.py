@@ -14,9 +14,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.blendshapes.options import ConvertOptions, CorrespondenceOptions, FlameRunOptions, InspectOptions
+from engine.arguments import add_progress_option
+from engine.config.blendshapes import ConvertOptions, CorrespondenceOptions, FlameRunOptions, InspectOptions
 from engine.errors import BadInput
 from engine.protocol import Reporter
+from engine.rig.arkit import ARKIT_NAMES
 
 CONVERT = ConvertOptions()
 CORRESPOND = CorrespondenceOptions()
@@ -24,8 +26,6 @@ INSPECT = InspectOptions()
 
 
 def register(subparsers) -> None:
-    from engine.cli import add_progress_option
-
     parser = subparsers.add_parser("blendshapes", help="FLAME / ARKit-52 rigs: inspect and convert between them")
     sub = parser.add_subparsers(dest="blendshapes_command", required=True)
 
@@ -111,6 +111,7 @@ def convert_options(args, prefix: str = "") -> ConvertOptions:
 # -------------------------------------------------------------------------------------------------------
 
 def command_info(args, reporter: Reporter) -> None:
+    # here, not above: the mesh readers and SciPy load only when a blendshapes command runs
     from engine.blendshapes.flame import FlameModel
     from engine.blendshapes.readers import load_model
 
@@ -125,8 +126,7 @@ def command_info(args, reporter: Reporter) -> None:
         lines = [model.summary(), "shapes: " + ", ".join(model.shape_names)]
         try:
             view = model.arkit_view()
-            missing = [n for n in __import__("engine.rig.arkit", fromlist=["x"]).ARKIT_NAMES
-                       if n not in view.shape_names]
+            missing = [n for n in ARKIT_NAMES if n not in view.shape_names]
             lines.append(f"ARKit-52: {view.shape_count} present" + (f"; missing {', '.join(missing)}" if missing else ""))
         except BadInput as exc:
             lines.append(f"ARKit-52: {exc.message}")
@@ -134,6 +134,7 @@ def command_info(args, reporter: Reporter) -> None:
 
 
 def command_inspect(args, reporter: Reporter) -> None:
+    # here, not above: the mesh readers and SciPy load only when a blendshapes command runs
     from engine.blendshapes.readers import ict_expression_shapes, load_model, parse_spec
     from engine.blendshapes.render import contact_sheet
 
@@ -154,6 +155,7 @@ def command_inspect(args, reporter: Reporter) -> None:
 
 
 def command_correspond(args, reporter: Reporter) -> None:
+    # here, not above: the mesh readers and SciPy load only when a blendshapes command runs
     from engine.blendshapes.tools import prepare
 
     setup = prepare(args.source, args.target, source_landmarks=args.source_landmarks,
@@ -164,6 +166,7 @@ def command_correspond(args, reporter: Reporter) -> None:
 
 
 def command_convert(args, reporter: Reporter) -> None:
+    # here, not above: the mesh readers and SciPy load only when a blendshapes command runs
     from engine.blendshapes.flame import FlameModel
     from engine.blendshapes.readers import load_model
     from engine.blendshapes.tools import convert_file, flame_shape, prepare

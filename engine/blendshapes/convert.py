@@ -20,9 +20,11 @@ from engine.errors import BadInput
 from engine.blendshapes.correspondence import Correspondence
 from engine.blendshapes.flame import FlameFrames, FlameModel, FlameParams, split_plain
 from engine.blendshapes.lsq import BoxLeastSquares, single_threaded_blas
-from engine.blendshapes.options import ConvertOptions
+from engine.config.blendshapes import ConvertOptions
 from engine.blendshapes.rig import BlendshapeRig, arkit_columns, joint_transforms, rodrigues
 from engine.rig.arkit import ARKIT_NAMES
+from engine.track.head_pose import pose_to_components
+from engine.blendshapes.flame import GLOBAL, JAW, LEFT_EYE, NECK, RIGHT_EYE
 
 
 @dataclass
@@ -128,7 +130,6 @@ class Converter:
             z[:, 1 + e:1 + e + lids] = frames.eyelids
             joints += np.einsum("nl,ljc->njc", frames.eyelids, self.j_lids)
         aa = np.zeros((n, model.joint_count, 3))
-        from engine.blendshapes.flame import GLOBAL, JAW, LEFT_EYE, NECK, RIGHT_EYE
         for index, values in ((GLOBAL, frames.global_rot), (NECK, frames.neck), (JAW, frames.jaw)):
             if values is not None:
                 aa[:, index] = values
@@ -195,9 +196,7 @@ class Converter:
 
 def head_angles(params: FlameParams) -> np.ndarray:
     """(N, 3) yaw, pitch, roll (radians) of FLAME's global * neck rotation, in the engine's head-pose
-    convention (engine.solve.head_pose: Y up, yaw about Y, pitch about X, roll about Z)."""
-    from engine.solve.head_pose import pose_to_components
-
+    convention (engine.track.head_pose: Y up, yaw about Y, pitch about X, roll about Z)."""
     n = len(params)
     rot = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
     if params.global_rot is not None:

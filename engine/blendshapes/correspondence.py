@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.errors import BadInput
 from engine.blendshapes.geometry import Similarity, ThinPlateSpline, closest_points, fit_similarity, vertex_normals
-from engine.blendshapes.options import CorrespondenceOptions
+from engine.config.blendshapes import CorrespondenceOptions
 from engine.blendshapes.rig import BlendshapeRig, LandmarkSet
 
 FORMAT = "faceretarget-correspondence-1"

@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.errors import BadInput
 from engine.blendshapes.flame import FlameModel
-from engine.blendshapes.options import InspectOptions
+from engine.config.blendshapes import InspectOptions
 from engine.blendshapes.rig import BlendshapeRig
 from engine.protocol import Reporter
 

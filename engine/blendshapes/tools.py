@@ -10,11 +10,12 @@ from engine.errors import BadInput
 from engine.blendshapes.convert import Conversion, Converter, weights_for_source
 from engine.blendshapes.correspondence import Correspondence, correspond
 from engine.blendshapes.flame import FlameModel, load_flame_params
-from engine.blendshapes.options import ConvertOptions, CorrespondenceOptions
+from engine.config.blendshapes import ConvertOptions, CorrespondenceOptions
 from engine.blendshapes.readers import load_model
 from engine.blendshapes.rig import BlendshapeRig
 from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_NAMES
+from engine.export.livelink import read_livelink_csv
 
 
 @dataclass
@@ -76,8 +77,6 @@ def prepare(source_spec: str, target_spec: str, *, source_landmarks=None, target
 
 def read_source_weights(path: Path, setup: Setup, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """(times, weights in the source rig's shape order) from a Live Link CSV or an .npy/.npz array."""
-    from engine.export.livelink import read_livelink_csv
-
     names = setup.converter.source_names
     suffix = path.suffix.lower()
     if suffix == ".csv":

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from engine.errors import NoFaceFound
+from engine.track.model_bundle import resolve_model
 
 def _smoothstep(x):
     """0 below 0, 1 above 1, an S-curve between: eases in and out with continuous velocity."""
@@ -250,8 +251,6 @@ def locate_landmarks(image: np.ndarray, model_path: Path | None = None) -> np.nd
     """(478, 2) pixel landmarks of the face in an RGB uint8 image, from MediaPipe in IMAGE mode."""
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
-
-    from engine.track.model_bundle import resolve_model
 
     options = vision.FaceLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(resolve_model(model_path))),

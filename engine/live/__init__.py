@@ -3,6 +3,6 @@
 `stream(LiveOptions, Reporter) -> LiveStats` is the facade; `faceretarget-engine live` its CLI
 (engine/live/cli.py). The online solve mirrors `run`'s offline one step by step (engine/live/solver.py).
 """
-from engine.live.options import LiveOptions
+from engine.config.live import LiveOptions
 
 __all__ = ["LiveOptions"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli import add_progress_option
+from engine.arguments import add_progress_option
 from engine.config import SolveOptions
 from engine.errors import BadInput
-from engine.live.options import LiveOptions
+from engine.config.live import LiveOptions
 from engine.protocol import Reporter
 
 DEFAULTS = LiveOptions()
@@ -68,6 +68,7 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
 
 
 def command_live(args: argparse.Namespace, reporter: Reporter) -> None:
+    # here, not above: OpenCV's camera and MediaPipe load only when streaming starts
     from engine.live.stream import stream
 
     stream(options_from(args), reporter)

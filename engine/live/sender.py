@@ -19,7 +19,7 @@ import numpy as np
 
 from engine.errors import BadInput
 from engine.export.livelink import LiveLinkPacket, encode_packet
-from engine.live.options import LIVELINK_PORT
+from engine.config.live import LIVELINK_PORT
 
 ON_FRAME_TOL = 1e-3     # a timecode this close to a whole frame is that frame (float source times)
 

@@ -19,7 +19,7 @@ sees, so an actor who talks through the first seconds is no longer calibrated ag
 (the old least-active estimator read such channels low until a resting face was seen). Pass --actor for
 the actor's own neutral from the first frame.
 
-Head yaw/pitch/roll are the take's (`engine.solve.head_pose`: YXZ Euler angles of MediaPipe's facial
+Head yaw/pitch/roll are the take's (`engine.track.head_pose`: YXZ Euler angles of MediaPipe's facial
 transformation matrix, camera frame), in radians. Eye rotations are not measured by the tracker; they are
 approximated from the eyeLook* scores with gains fitted on a real Live Link Face recording (see
 `eye_rotations`).
@@ -37,8 +37,9 @@ from engine.solve.calibration import NEUTRAL_WINDOW_S, apply_neutral, population
 from engine.solve.channels import load_channels
 from engine.solve.filters import OneEuroFilter
 from engine.solve.gaps import EASE_S
-from engine.solve.head_pose import pose_to_components
+from engine.track.head_pose import pose_to_components
 from engine.track.landmarker import FrameResult
+from engine.solve.actor import load_profile
 
 _COLUMN = {name: i for i, name in enumerate(VALUE_NAMES)}
 ARKIT_COLUMNS = np.array([_COLUMN[livelink_names()[name]] for name in ARKIT_NAMES])
@@ -112,7 +113,6 @@ def profile_neutral(solve: SolveOptions) -> np.ndarray | None:
     """The actor profile's resting scores (`live --actor`), or None."""
     if solve.actor is None:
         return None
-    from engine.solve.actor import load_profile
 
     return load_profile(solve.actor).neutral
 

@@ -15,12 +15,14 @@ from typing import Callable, TextIO
 import numpy as np
 
 from engine.errors import BadInput
-from engine.live.options import LiveOptions
+from engine.config.live import LiveOptions
 from engine.live.sender import LiveLinkSender, parse_address
 from engine.live.solver import OnlineSolver
 from engine.live.sources import Captured, FrameSource, VideoFileSource, open_source
 from engine.protocol import Reporter
 from engine.track.landmarker import FaceTracker, TrackerOptions
+from engine.media.video import probe
+from engine.track.run_tracker import expected_frames
 
 STAGE = "live"
 
@@ -123,9 +125,6 @@ def validate(options: LiveOptions) -> None:
 
 def _expected_frames(source: FrameSource, max_seconds: float | None) -> int | None:
     if isinstance(source, VideoFileSource):
-        from engine.media.video import probe
-        from engine.track.run_tracker import expected_frames
-
         total = expected_frames(probe(source.path))
         if total and max_seconds:
             total = min(total, int(max_seconds * float(source.rate)) + 1)

@@ -11,9 +11,18 @@ from engine.errors import BadInput
 from engine.export.take import file_sha256
 from engine.models.checkpoint import load_checkpoint
 from engine.models.groups import column_weights, group_columns, parse_group_weights
-from engine.models.options import LearnedOptions
+from engine.config.learned import LearnedOptions
 from engine.protocol import Reporter
 from engine.rig.faceboard import load_faceboard
+from engine.models.device import resolve_device
+from engine.models.features import FEATURE_VERSION, feature_size
+from engine.models.data import crops_for
+from engine.models.features import frame_features, nearest_index, resample_rows, uniform_grid
+from engine.models.data import prepare_samples
+from engine.models.device import autocast
+from engine.models.features import TrackRecord, resample_rows
+from engine.rig.retarget import RigCurves
+from engine.audio.io import load_audio
 
 log = logging.getLogger("faceretarget.models")
 
@@ -30,7 +39,6 @@ def validate_learned(options: LearnedOptions, rig: str) -> None:
                            "give a checkpoint written by `faceretarget-engine train`")
         if path is not None:
             load_checkpoint(Path(path), kind, rig, list(load_faceboard(rig).names))
-    from engine.models.device import resolve_device
 
     resolve_device(options.device)
 
@@ -38,7 +46,7 @@ def validate_learned(options: LearnedOptions, rig: str) -> None:
 def load_model(doc: dict, device):
     """Rebuild the network a checkpoint describes and load its weights."""
     if doc["kind"] == "video":
-        from engine.models.features import FEATURE_VERSION, feature_size
+        # torch loads only when a learned model runs (a run without one never imports it)
         from engine.models.video_model import VideoRegressor
 
         if doc.get("feature_version") != FEATURE_VERSION:
@@ -47,6 +55,7 @@ def load_model(doc: dict, device):
         config = dict(doc["config"], backbone_weights=None)   # the weights are in the state dict
         model = VideoRegressor(config, feature_size(config), len(doc["controls"]))
     else:
+        # torch loads only when a learned model runs (a run without one never imports it)
         from engine.models.audio_model import AudioToFaceboard, build_encoder
 
         encoder, encoder_config = build_encoder(doc["config"], doc["encoder_config"])
@@ -58,8 +67,7 @@ def load_model(doc: dict, device):
 
 def predict_video(doc: dict, model, record, device, work: Path) -> tuple[np.ndarray, np.ndarray]:
     """(grid times, (T, C) face-board values) for a TrackRecord."""
-    from engine.models.data import crops_for
-    from engine.models.features import frame_features, nearest_index, resample_rows, uniform_grid
+    # torch loads only when a learned model runs (a run without one never imports it)
     from engine.models.train import predict_video_frames
 
     config = doc["config"]
@@ -73,11 +81,10 @@ def predict_video(doc: dict, model, record, device, work: Path) -> tuple[np.ndar
 
 def predict_audio(doc: dict, model, samples: np.ndarray, emotion: str, device) -> tuple[np.ndarray, np.ndarray]:
     """(frame times in the audio, (T, C) face-board values) for 16 kHz samples."""
+    # torch loads only when a learned model runs (a run without one never imports it)
     import torch
 
     from engine.models.audio_model import encode_long
-    from engine.models.data import prepare_samples
-    from engine.models.device import autocast
     from engine.models.train import predict_audio_frames
 
     emotions = list(doc["emotions"])
@@ -105,10 +112,6 @@ def apply_learned(curves, out_times: np.ndarray, track, source_solved, options, 
     record)."""
     import tempfile
 
-    from engine.models.device import resolve_device
-    from engine.models.features import TrackRecord, resample_rows
-    from engine.rig.retarget import RigCurves
-
     learned: LearnedOptions = options.learned
     board = load_faceboard(options.rig)
     names = list(board.names)
@@ -127,8 +130,6 @@ def apply_learned(curves, out_times: np.ndarray, track, source_solved, options, 
         pred = resample_rows(grid, pred, np.asarray(out_times, float))
         values, record["video"] = _blend_record(values, pred, doc, learned.video_model, learned.video_groups, names)
     if learned.audio_model is not None:
-        from engine.audio.io import load_audio
-
         reporter.progress("learned", total - 1, total)
         doc = load_checkpoint(Path(learned.audio_model), "audio", options.rig, names)
         model = load_model(doc, device)

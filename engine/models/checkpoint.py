@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine.errors import BadInput, ModelMissing
 from engine.models.device import require_torch
-from engine.models.options import MODEL_KINDS
+from engine.config.learned import MODEL_KINDS
 
 CHECKPOINT_FORMAT = "faceretarget-model/1"
 

@@ -30,6 +30,14 @@ from engine.export.take import TAKE_FILES, file_sha256, read_curves_csv
 from engine.models.features import TrackRecord, frame_features, nearest_index, resample_rows, uniform_grid
 from engine.protocol import Reporter
 from engine.rig.faceboard import load_faceboard
+from engine.export.livelink import read_livelink_csv
+from engine.solve.calibration import estimate_neutral
+from engine.config import SolveOptions
+from engine.media.video import probe
+from engine.solve.solver import solve
+from engine.track.run_tracker import track_video
+from engine.models.features import extract_crops
+from engine.audio.io import load_audio
 
 log = logging.getLogger("faceretarget.models")
 
@@ -263,8 +271,6 @@ def cache_folder(data: Path, cache_dir: Path | None) -> Path:
 def take_record(take: Path) -> TrackRecord | None:
     """The tracking a take folder carries (landmarks.npy, arkit.csv, head_pose.csv), or None if it has none
     or it was resampled (--fps-out: its curves are no longer at the landmarks' frame times)."""
-    from engine.export.livelink import read_livelink_csv
-
     lm_path, pose_path, arkit_path = (take / TAKE_FILES[k] for k in ("landmarks", "head_pose", "arkit"))
     if not (lm_path.is_file() and pose_path.is_file() and arkit_path.is_file()):
         return None
@@ -286,18 +292,11 @@ def take_record(take: Path) -> TrackRecord | None:
 
 
 def _estimated_neutral(arkit: np.ndarray, detected: np.ndarray) -> np.ndarray:
-    from engine.solve.calibration import estimate_neutral
-
     return estimate_neutral(arkit, detected)[1] if detected.any() else np.zeros(0, int)
 
 
 def tracked_record(video: Path, cache: Path, reporter: Reporter) -> TrackRecord:
     """Track and solve a video the way `run` does; cached by the video's hash."""
-    from engine.config import SolveOptions
-    from engine.media.video import probe
-    from engine.solve.solver import solve
-    from engine.track.run_tracker import track_video
-
     key = f"track{TRACK_CACHE_VERSION}-{file_sha256(video)[:24]}"
     npz, lm = cache / f"{key}.npz", cache / f"{key}.landmarks.npy"
     if not (npz.is_file() and lm.is_file()):
@@ -331,8 +330,6 @@ def clip_record(clip: ClipSource, cache: Path, reporter: Reporter) -> TrackRecor
 
 
 def crops_for(record: TrackRecord, size: int, cache: Path) -> np.ndarray:
-    from engine.models.features import extract_crops
-
     if record.video is None or record.image_size is None:
         raise BadInput("face crops need the clip's video and its frame size",
                        "set inputs.video.path in take.json, or train without --backbone")
@@ -384,8 +381,6 @@ def prepare_samples(samples: np.ndarray, normalize: bool) -> np.ndarray:
 
 
 def audio_clip(clip: ClipSource, config: dict, rig: str, default_emotion: str) -> AudioClip:
-    from engine.audio.io import load_audio
-
     source = clip.audio or clip.video
     if source is None:
         raise BadInput(f"clip {clip.name} has curves but no audio to learn from",

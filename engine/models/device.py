@@ -6,7 +6,7 @@ import contextlib
 import logging
 
 from engine.errors import BadInput, ModelMissing
-from engine.models.options import DEVICES
+from engine.config.learned import DEVICES
 
 log = logging.getLogger("faceretarget.models")
 

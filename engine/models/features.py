@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.track.facetrack import LANDMARK_COUNT
+from engine.solve.landmark_space import build_space
+from engine.media.video import TruncatedVideo, iter_frames
 
 FEATURE_VERSION = 1          # bump when the features change: checkpoints record it and must match
 CROP_MARGIN = 1.4            # crop side = this x the landmarks' larger extent
@@ -46,8 +48,6 @@ def frame_features(record: TrackRecord, config: dict) -> np.ndarray:
     parts = []
     detected = record.detected & np.isfinite(np.asarray(record.landmarks[:, 0, 0])) if n else record.detected
     if config["landmarks"]:
-        from engine.solve.landmark_space import build_space
-
         neutral = [i for i in record.neutral_frames if detected[i]] or list(np.flatnonzero(detected)[:1])
         if not neutral:
             disp = np.zeros((n, LANDMARK_COUNT, 3))
@@ -99,8 +99,6 @@ def extract_crops(video: Path, landmarks: np.ndarray, image_size: tuple[int, int
     """Face crops (N, size, size, 3) uint8 of every tracked frame, written to `out` (.npy) and memory-mapped.
     Frames without a face are black."""
     import cv2
-
-    from engine.media.video import TruncatedVideo, iter_frames
 
     boxes = crop_boxes(landmarks, image_size)
     n = len(boxes)

@@ -18,9 +18,15 @@ from engine.models.checkpoint import CHECKPOINT_FORMAT, jsonable, save_checkpoin
 from engine.models.device import autocast, describe, grad_scaler, resolve_device
 from engine.models.features import FEATURE_VERSION
 from engine.models.groups import GROUP_NAMES, group_columns
-from engine.models.options import TrainOptions
+from engine.config.learned import TrainOptions
 from engine.protocol import Reporter
 from engine.rig.faceboard import load_faceboard
+from engine.models.audio_model import ENCODER_HZ
+from engine.models.data import cache_folder, discover, split_clips, video_clip
+from engine.models.features import feature_size
+from engine.models.video_model import VideoRegressor
+from engine.models.audio_model import ENCODER_HZ, AudioToFaceboard, encode_long
+from engine.models.data import audio_clip, discover, split_clips
 
 log = logging.getLogger("faceretarget.models")
 
@@ -103,8 +109,6 @@ def predict_video_frames(model, features: np.ndarray, norm: dict, window: int, d
 def predict_audio_frames(model, hidden: torch.Tensor, emotion: int, n_frames: int, window: int, fps: float,
                          norm: dict, device) -> np.ndarray:
     """Encoder states (T50, H) of a whole clip -> (n_frames, C) face-board values at `fps`."""
-    from engine.models.audio_model import ENCODER_HZ
-
     t_mean, t_std = norm["target_mean"].numpy(), norm["target_std"].numpy()
     model.eval()
     ratio = ENCODER_HZ / fps
@@ -292,10 +296,6 @@ def prepare(options: TrainOptions):
 # ---------------------------------------------------------------------------------------------------
 
 def train_video(options: TrainOptions, reporter: Reporter) -> dict:
-    from engine.models.data import cache_folder, discover, split_clips, video_clip
-    from engine.models.features import feature_size
-    from engine.models.video_model import VideoRegressor
-
     device, board = prepare(options)
     config = asdict(options.video)
     train_src, val_src = split_clips(discover(options.data), options.val_fraction, options.seed)
@@ -366,9 +366,6 @@ def train_video(options: TrainOptions, reporter: Reporter) -> dict:
 # ---------------------------------------------------------------------------------------------------
 
 def train_audio(options: TrainOptions, reporter: Reporter) -> dict:
-    from engine.models.audio_model import ENCODER_HZ, AudioToFaceboard, encode_long
-    from engine.models.data import audio_clip, discover, split_clips
-
     device, board = prepare(options)
     config = asdict(options.audio)
     train_src, val_src = split_clips(discover(options.data), options.val_fraction, options.seed)

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from engine.errors import BadInput, ModelMissing
-from engine.models.options import BACKBONES, TEMPORAL_MODELS
+from engine.config.learned import BACKBONES, TEMPORAL_MODELS
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -1,7 +1,7 @@
-"""Sub-commands of the preview stage: `preview`, `preview-all`, `compare` and `plot`.
+"""Sub-commands of the preview stage: `preview`, `compare` and `plot` (a preview for every clip of many:
+`batch VIDEO_OR_FOLDER... --out FOLDER --preview`).
 
     faceretarget-engine preview TAKE_DIR [--out preview.mp4] [--head-model ict.npz] [--video SOURCE]
-    faceretarget-engine preview-all VIDEO_OR_FOLDER... --out FOLDER      (run + preview for every clip)
     faceretarget-engine compare --left original.mp4 --right render.mp4 --out side_by_side.mp4
     faceretarget-engine plot TAKE_DIR --channels CTRL_C_jaw.ty,jawOpen --out curves.png
 """
@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.arguments import add_progress_option
 from engine.preview.compare import CompareOptions
 from engine.preview.plot import PlotOptions
-from engine.preview.preview import PreviewOptions
+from engine.config.preview import PreviewOptions
 
 DEFAULTS = PreviewOptions()
 COMPARE_DEFAULTS = CompareOptions()
 PLOT_DEFAULTS = PlotOptions()
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -29,7 +29,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def add_preview_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by `preview`, `preview-all` and `run --preview`."""
+    """Options shared by `preview` and `batch --preview`."""
     parser.add_argument("--size", type=_size, default=(DEFAULTS.width, DEFAULTS.height),
                         help=f"output size WIDTHxHEIGHT (default: {DEFAULTS.width}x{DEFAULTS.height})")
     parser.add_argument("--head-model", type=Path, default=DEFAULTS.head_model,
@@ -50,8 +50,6 @@ def preview_options_from(args: argparse.Namespace, video: Path | None = None) ->
 
 
 def register(subparsers) -> None:
-    from engine.cli import add_progress_option
-
     p = subparsers.add_parser("preview", help="side-by-side review video of a take")
     p.add_argument("take", type=Path, help="take folder")
     p.add_argument("--out", type=Path, default=None, help="output MP4 (default: TAKE/preview.mp4)")
@@ -59,15 +57,6 @@ def register(subparsers) -> None:
     add_preview_options(p)
     add_progress_option(p)
     p.set_defaults(handler=command_preview)
-
-    p = subparsers.add_parser("preview-all", help="retarget every clip and write each take with its preview")
-    p.add_argument("inputs", type=Path, nargs="+", help="videos, or folders of videos")
-    p.add_argument("--out", type=Path, required=True, help="folder for the takes (one sub-folder per clip)")
-    p.add_argument("--rig", choices=["mh4", "legacy"], default="mh4", help="rig generation (default: %(default)s)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing takes")
-    add_preview_options(p)
-    add_progress_option(p)
-    p.set_defaults(handler=command_preview_all)
 
     p = subparsers.add_parser("compare", help="original video beside a render made elsewhere, matched by time")
     p.add_argument("--left", type=Path, required=True, help="the original video (its timeline and audio lead)")
@@ -101,6 +90,7 @@ def register(subparsers) -> None:
 
 
 def command_preview(args: argparse.Namespace, reporter) -> None:
+    # here, not above: OpenCV, the codecs and OpenGL load only when a preview is drawn
     from engine.preview.preview import render_preview
 
     result = render_preview(args.take, args.out, preview_options_from(args, args.video), reporter)
@@ -109,49 +99,8 @@ def command_preview(args: argparse.Namespace, reporter) -> None:
                                        "head_backend": result.head_backend})
 
 
-def _videos(inputs: list[Path]) -> list[Path]:
-    from engine.errors import BadInput
-
-    found: list[Path] = []
-    for item in inputs:
-        if item.is_dir():
-            found += sorted(p for p in item.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
-        elif item.is_file():
-            found.append(item)
-        else:
-            raise BadInput(f"not found: {item}", "give video files or folders that hold them")
-    if not found:
-        raise BadInput("no videos found in " + ", ".join(map(str, inputs)),
-                       f"videos are files ending in {', '.join(VIDEO_SUFFIXES)}")
-    return found
-
-
-def command_preview_all(args: argparse.Namespace, reporter) -> None:
-    from engine.config import RunOptions
-    from engine.errors import EngineError
-    from engine.pipeline import run
-    from engine.preview.encode import check_encoder
-
-    check_encoder(args.codec)
-    videos = _videos(args.inputs)
-    done, failed = [], []
-    for k, video in enumerate(videos):
-        reporter.progress("clips", k, len(videos))
-        options = RunOptions(video=video, out=args.out / video.stem, rig=args.rig, progress=args.progress,
-                             overwrite=args.overwrite, preview=True,
-                             preview_options=preview_options_from(args))
-        try:
-            done.append(str(run(options, reporter)))
-        except EngineError as exc:
-            reporter.warning("clip_failed", f"{video.name}: {exc.message}", video=str(video), hint=exc.hint)
-            failed.append(video.name)
-    reporter.progress("clips", len(videos), len(videos))
-    reporter.result(str(args.out), {"takes": done, "failed": failed})
-    if failed and not done:
-        raise EngineError(f"no clip could be processed ({len(failed)} failed)", "see the warnings above")
-
-
 def command_compare(args: argparse.Namespace, reporter) -> None:
+    # here, not above: OpenCV and the codecs load only when a comparison is drawn
     from engine.preview.compare import compare_videos
 
     options = CompareOptions(labels=tuple(args.labels), offset=args.offset, height=args.height, audio=args.audio,
@@ -161,6 +110,7 @@ def command_compare(args: argparse.Namespace, reporter) -> None:
 
 
 def command_plot(args: argparse.Namespace, reporter) -> None:
+    # here, not above: matplotlib loads only when a plot is drawn
     from engine.preview.plot import plot_take
 
     channels = tuple(c.strip() for c in args.channels.split(",") if c.strip())

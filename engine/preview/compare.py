@@ -18,6 +18,7 @@ from engine.errors import BadInput
 from engine.media.video import TruncatedVideo, iter_frames, probe, read_ahead
 from engine.preview.encode import VideoEncoder, check_encoder, source_audio
 from engine.protocol import Reporter
+from engine.preview.encode import AudioSource
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -69,7 +70,6 @@ def compare_videos(left: Path, right: Path, out: Path, options: CompareOptions |
         if audio is not None:
             if candidate == right and options.offset:
                 audio.close()
-                from engine.preview.encode import AudioSource
 
                 v0, a0 = AudioSource.start_time(right)
                 audio = AudioSource(right, offset=(a0 or 0.0) - (v0 or 0.0) + options.offset)

@@ -31,7 +31,7 @@ from engine.preview.encode import AudioSource, VideoEncoder, check_encoder, sour
 from engine.preview.faceboard_diagram import FaceBoardDiagram
 from engine.preview.head import load_head
 from engine.preview.head.render import HeadRenderer
-from engine.preview.options import PreviewOptions
+from engine.config.preview import PreviewOptions
 from engine.preview.overlay import SourcePanel
 from engine.preview.strip import CurveStrip
 from engine.preview.take_data import TakeData, load_take

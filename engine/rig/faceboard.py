@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.config.rigs import DEFAULT_RIG, RIG_GENERATIONS
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
-RIG_GENERATIONS = ("mh4", "legacy")
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class FaceBoard:
 
 
 @lru_cache(maxsize=None)
-def load_faceboard(rig: str = "mh4") -> FaceBoard:
+def load_faceboard(rig: str = DEFAULT_RIG) -> FaceBoard:
     if rig not in RIG_GENERATIONS:
         raise ValueError(f"unknown rig generation {rig!r}; expected one of {', '.join(RIG_GENERATIONS)}")
     doc = json.loads((DATA_DIR / "faceboard.json").read_text())

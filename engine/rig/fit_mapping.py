@@ -16,7 +16,6 @@ overlap (a block at the end, so neighbouring frames do not leak) is held out and
 """
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,10 @@ import numpy as np
 
 from engine.errors import BadInput
 from engine.rig.arkit import ARKIT_NAMES
-from engine.rig.faceboard import RIG_GENERATIONS, load_faceboard
+from engine.config.rigs import DEFAULT_RIG, RIG_GENERATIONS, check_rig
+from engine.rig.faceboard import load_faceboard
+from engine.rig.fullface import load_mapping
+from engine.rig.fullface import default_times, load_mapping, signals_for
 
 KIND = "faceretarget.fitted_mapping"
 MIN_OVERLAP_S = 1.0
@@ -34,7 +36,7 @@ MIN_OVERLAP_SAMPLES = 20
 
 @dataclass
 class FitOptions:
-    rig: str = "mh4"
+    rig: str = DEFAULT_RIG
     ridge: float = 1e-3            # L2 penalty per unit of mean squared input (scale-free)
     bound: float = 3.0             # |weight| limit
     holdout: float = 0.2           # share of the overlap held out for the error table (block at the end)
@@ -43,14 +45,10 @@ class FitOptions:
 
 
 def input_names(use_features: bool) -> list[str]:
-    from engine.rig.fullface import load_mapping
-
     return list(ARKIT_NAMES) + (list(load_mapping().features) if use_features else [])
 
 
 def input_matrix(arkit: np.ndarray, times: np.ndarray | None, names: list[str]) -> np.ndarray:
-    from engine.rig.fullface import default_times, load_mapping, signals_for
-
     arkit = np.clip(np.asarray(arkit, float), 0.0, 1.0)
     if len(names) == len(ARKIT_NAMES):
         return arkit
@@ -134,8 +132,7 @@ def align(arkit_times: np.ndarray, arkit: np.ndarray, fb_times: np.ndarray, offs
 def fit(arkit_times, arkit, fb_times, fb_names, fb_values, options: FitOptions) -> FittedMapping:
     from scipy.optimize import lsq_linear
 
-    if options.rig not in RIG_GENERATIONS:
-        raise BadInput(f"unknown rig {options.rig!r}", f"use one of: {', '.join(RIG_GENERATIONS)}")
+    check_rig(options.rig)
     board = load_faceboard(options.rig)
     columns = [i for i, n in enumerate(fb_names) if n in board]
     if not columns:
@@ -194,51 +191,3 @@ def error_table(mapping: FittedMapping, rows: int = 25) -> str:
                  f"frames; mean MAE train {mapping.report['train_mae']:.4f}, held out "
                  f"{'-' if held is None else f'{held:.4f}'}")
     return "\n".join(lines)
-
-
-# --- CLI -------------------------------------------------------------------------------------------
-
-def register(subparsers) -> None:
-    from engine.cli import add_progress_option
-
-    d = FitOptions()
-    p = subparsers.add_parser("fit-mapping", help="learn an ARKit -> face-board mapping from paired recordings")
-    p.add_argument("--arkit", type=Path, required=True, help="Live Link Face CSV (or a take's arkit.csv)")
-    p.add_argument("--faceboard", type=Path, required=True, help="face-board curves CSV: time,CTRL_*... (any rate)")
-    p.add_argument("--out", type=Path, required=True, help="mapping JSON to write (use with run --mapping)")
-    p.add_argument("--rig", choices=list(RIG_GENERATIONS), default=d.rig, help="rig generation (default: %(default)s)")
-    p.add_argument("--ridge", type=float, default=d.ridge, help="regularisation (default: %(default)s)")
-    p.add_argument("--bound", type=float, default=d.bound, help="largest |weight| (default: %(default)s)")
-    p.add_argument("--holdout", type=float, default=d.holdout, help="held-out share at the end (default: %(default)s)")
-    p.add_argument("--offset", type=float, default=d.offset, help="seconds the face-board file starts after the ARKit one")
-    p.add_argument("--no-features", action="store_true", help="ARKit-52 inputs only (no derived features)")
-    add_progress_option(p)
-    p.set_defaults(handler=command_fit_mapping)
-
-
-def command_fit_mapping(args, reporter) -> None:
-    from engine.export.livelink import read_livelink_csv
-    from engine.export.take import read_curves_csv
-
-    for path in (args.arkit, args.faceboard):
-        if not Path(path).is_file():
-            raise BadInput(f"file not found: {path}")
-    if not 0 <= args.holdout < 0.9:
-        raise BadInput(f"--holdout {args.holdout} must be in [0, 0.9)")
-    try:
-        take = read_livelink_csv(args.arkit)
-    except (ValueError, KeyError) as exc:
-        raise BadInput(f"{args.arkit} is not a Live Link Face CSV: {exc}", "export it from the Live Link Face app") from None
-    try:
-        fb_times, fb_names, fb_values = read_curves_csv(args.faceboard)
-    except (ValueError, OSError) as exc:
-        raise BadInput(f"cannot read {args.faceboard}: {exc}", "the file needs `time,CTRL_...` columns") from None
-    options = FitOptions(rig=args.rig, ridge=args.ridge, bound=args.bound, holdout=args.holdout, offset=args.offset,
-                         features=not args.no_features)
-    reporter.progress("fit", 0, 1)
-    mapping = fit(take.times, take.arkit(), fb_times, fb_names, fb_values, options)
-    reporter.progress("fit", 1, 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(mapping.to_json(), indent=1))
-    print(error_table(mapping))
-    reporter.result(str(args.out), {"held_out_mae": mapping.report["held_out_mae"]})

@@ -16,7 +16,8 @@ import numpy as np
 
 from engine.errors import BadInput
 from engine.rig.arkit import ARKIT_INDEX
-from engine.rig.faceboard import RIG_GENERATIONS, load_faceboard
+from engine.config.rigs import RIG_GENERATIONS
+from engine.rig.faceboard import load_faceboard
 
 DEFAULT_MAPPING = Path(__file__).resolve().parent / "data" / "fullface_mapping.json"
 OPERATIONS = ("min", "max", "product", "sum", "not", "recent_max")

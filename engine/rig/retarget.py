@@ -17,6 +17,8 @@ import numpy as np
 
 from engine.rig.arkit import ARKIT_NAMES, mapping_pose
 from engine.rig.faceboard import FaceBoard, load_faceboard
+from engine.rig.fit_mapping import is_fitted_mapping, load_fitted_mapping
+from engine.rig.fullface import apply_rules, load_mapping
 
 
 @dataclass
@@ -59,15 +61,11 @@ def retarget(arkit: np.ndarray, rig: str, times: np.ndarray | None = None,
     board: FaceBoard = load_faceboard(rig)
     arkit = np.asarray(arkit, dtype=float)
     if mapping is not None and str(mapping) != POSE_ONLY:
-        from engine.rig.fit_mapping import is_fitted_mapping, load_fitted_mapping
-
         if is_fitted_mapping(mapping):
             faceboard = load_fitted_mapping(mapping).apply(arkit, times, rig)
             return RigCurves(rig, list(board.names), faceboard, list(board.raw_curve_names), board.to_raw(faceboard))
     raw = arkit_to_raw(arkit, rig)
     if str(mapping) != POSE_ONLY:
-        from engine.rig.fullface import apply_rules, load_mapping
-
         raw = apply_rules(raw, arkit, times, rig, load_mapping(str(mapping) if mapping is not None else None))
     faceboard = board.from_raw(raw)
     # What the face board can express is what the rig will show: report the raw curves it produces.

@@ -3,6 +3,6 @@
 `run_batch(BatchOptions, Reporter) -> BatchReport` (engine/scale/runner.py) is the facade;
 `faceretarget-engine batch` its CLI (engine/scale/cli.py); the manifest format is in engine/scale/manifest.py.
 """
-from engine.scale.options import BatchOptions
+from engine.config.batch import BatchOptions
 
 __all__ = ["BatchOptions"]

@@ -16,9 +16,13 @@ Each row / object names:
 | `neutral_time` | no       | seconds where the face is at rest (`--neutral-time`)                    |
 | `smoothing`    | no       | low-pass cutoff in Hz, 0 = off (`--smoothing`)                          |
 | `arkit_fps`    | no       | the ARKit CSV's frame rate (`--arkit-fps`)                              |
+| `preview`      | no       | yes/no: also write preview.mp4 into the take (`--preview`)              |
 | `language`, `lip_correction`, `audio_offset`, `blend_weight` | no | the audio options of `run`        |
 
 * every row names exactly one source: a `video` or an `arkit` CSV.
+
+`batch VIDEO_OR_FOLDER... --out FOLDER` makes the manifest itself (`jobs_from_videos`): one row per video,
+its take in FOLDER/<video name>.
 
 Empty cells (or JSON null) take `run`'s defaults (engine.config). Column names are matched without regard
 to case, and `-` equals `_` (`fps-out` = `fps_out`). A JSON object may also carry the options in an
@@ -37,7 +41,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from engine.config import RunOptions, SolveOptions
+from engine.config.batch import VIDEO_SUFFIXES
+from engine.config.preview import PreviewOptions
 from engine.errors import BadInput
+from engine.pipeline import validate
 
 REQUIRED = ("output",)
 SOURCES = ("video", "arkit")          # a row names exactly one
@@ -52,6 +59,18 @@ def _str(text: Any) -> str:
     return str(text).strip()
 
 
+YES, NO = ("1", "true", "yes", "y", "on"), ("0", "false", "no", "n", "off")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in YES + NO:
+        raise ValueError(f"not yes/no: {value!r}")
+    return text in YES
+
+
 # manifest column -> (attribute path in RunOptions, parser). Audio columns exist when RunOptions has audio.
 _OPTION_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "rig": ("rig", _str),
@@ -59,6 +78,7 @@ _OPTION_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "neutral_time": ("solve.neutral_time", _float),
     "smoothing": ("solve.smoothing_cutoff_hz", _float),
     "arkit_fps": ("arkit_fps", _float),
+    "preview": ("preview", _bool),
 }
 _AUDIO_OPTION_COLUMNS = {"language": _str, "lip_correction": _str, "audio_offset": _float, "blend_weight": _float}
 TRANSCRIPT_SUFFIXES = (".txt", ".lab", ".json", ".srt", ".text")
@@ -95,6 +115,7 @@ class ClipJob:
     overwrite: bool = False       # replace the take folder at `output` (set by the runner, not the manifest)
     actor: Path | None = None     # actor profile (RunOptions.solve.actor); None: the population resting model
     arkit: Path | None = None     # an ARKit CSV in place of the video (RunOptions.arkit)
+    preview_options: PreviewOptions | None = None   # how previews look (set by the runner from the batch's)
 
     @property
     def source(self) -> Path:
@@ -117,6 +138,8 @@ class ClipJob:
             setattr(owner, attribute, value)
         if self.audio is not None or self.transcript is not None:
             options.audio = replace(options.audio, audio=self.audio, transcript=self.transcript)
+        if self.preview_options is not None:
+            options.preview_options = self.preview_options
         return options
 
     def to_json(self) -> dict:
@@ -149,6 +172,27 @@ def read_manifest(path: str | Path) -> list[ClipJob]:
     jobs = [_job(row, fields_, base, f"manifest {path.name}, {'line' if csv_like else 'clip'} {number}")
             for row, (number, fields_) in enumerate(rows, start=1)]
     _check_outputs(jobs, path.name)
+    return jobs
+
+
+def jobs_from_videos(inputs: list[Path] | tuple[Path, ...], out: Path, options: dict[str, Any]) -> list[ClipJob]:
+    """A manifest made from videos (and folders of videos): each to out/<video name>, with `options`
+    (manifest columns, e.g. rig and preview); checked as a manifest's rows are."""
+    videos: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            videos += sorted(p for p in item.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+        elif item.is_file():
+            videos.append(item)
+        else:
+            raise BadInput(f"not found: {item}", "give video files or folders that hold them")
+    if not videos:
+        raise BadInput("no videos found in " + ", ".join(map(str, inputs)),
+                       f"videos are files ending in {', '.join(VIDEO_SUFFIXES)}")
+    out = Path(out).absolute()
+    jobs = [_job(row, {"video": str(video.absolute()), "output": str(out / video.stem), **options}, out, video.name)
+            for row, video in enumerate(videos, start=1)]
+    _check_outputs(jobs, "the videos")
     return jobs
 
 
@@ -267,8 +311,6 @@ def _job(row: int, values: dict[str, Any], base: Path, where: str) -> ClipJob:
 
 def _check_options(job: ClipJob, where: str) -> None:
     """The same checks a `run` command line gets, so a typo fails the manifest, not a clip at 3 a.m."""
-    from engine.pipeline import validate
-
     try:
         validate(job.run_options())
     except BadInput as exc:

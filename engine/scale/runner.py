@@ -32,8 +32,8 @@ import engine
 from engine.errors import EXIT_CLIPS_FAILED, BadInput, EngineError
 from engine.hashing import file_sha256
 from engine.protocol import Reporter
-from engine.scale.manifest import ClipJob, read_manifest
-from engine.scale.options import BatchOptions
+from engine.scale.manifest import ClipJob, jobs_from_videos, read_manifest
+from engine.config.batch import BatchOptions
 from engine.scale.worker import clip_result, finished_take, init_worker, process_clip
 
 log = logging.getLogger("faceretarget.batch")
@@ -69,19 +69,40 @@ class BatchReport:
 
 
 def default_report_path(manifest: Path) -> Path:
+    """<manifest>.report.json beside a manifest; batch.report.json inside the takes' folder of a batch of videos."""
     manifest = Path(manifest).absolute()
+    if manifest.is_dir():
+        return manifest / "batch.report.json"
     return manifest.with_name(f"{manifest.stem}.report.json")
+
+
+def batch_jobs(options: BatchOptions) -> tuple[list[ClipJob], Path]:
+    """The clips to run, and what lists them (the manifest, or the takes' folder of a batch of videos)."""
+    if options.manifest is not None and options.videos:
+        raise BadInput("give a manifest or videos, not both")
+    if options.manifest is not None:
+        jobs, listed_by = read_manifest(options.manifest), Path(options.manifest).absolute()
+    elif options.videos:
+        if options.out is None:
+            raise BadInput("--out is needed with videos", "the folder each video's take goes into")
+        Path(options.out).mkdir(parents=True, exist_ok=True)
+        jobs = jobs_from_videos(options.videos, options.out, {"rig": options.rig})
+        listed_by = Path(options.out).absolute()
+    else:
+        raise BadInput("no manifest or videos given")
+    # `--preview` asks it of every video clip (a manifest may also ask it per row); the look is the batch's.
+    return [dataclasses.replace(job, preview_options=options.preview_options,
+                                options={**job.options, "preview": True} if options.preview and job.video else job.options)
+            for job in jobs], listed_by
 
 
 def run_batch(options: BatchOptions, reporter: Reporter, table_stream: TextIO | None = None) -> BatchReport:
     """Run every clip of options.manifest; write the JSON report and print the table. Clip failures are in
     the report (`BatchReport.failed`); this raises only for a bad manifest or options."""
-    if options.manifest is None:
-        raise BadInput("no manifest given")
     if options.workers is not None and options.workers < 1:
         raise BadInput(f"--workers {options.workers} must be at least 1")
-    jobs = read_manifest(options.manifest)
-    report_path = Path(options.report).absolute() if options.report else default_report_path(options.manifest)
+    jobs, listed_by = batch_jobs(options)
+    report_path = Path(options.report).absolute() if options.report else default_report_path(listed_by)
     started = time.perf_counter()
     total = len(jobs)
     results: list[dict] = []
@@ -126,10 +147,10 @@ def run_batch(options: BatchOptions, reporter: Reporter, table_stream: TextIO | 
             executor = f"local process pool ({workers} worker{'s' if workers > 1 else ''})"
             _run_locally(todo, workers, finished)
     except BaseException:   # cancelled: still say what finished (the next run resumes from there)
-        write_report(BatchReport(Path(options.manifest).absolute(), f"{executor}, interrupted", results,
+        write_report(BatchReport(listed_by, f"{executor}, interrupted", results,
                                  time.perf_counter() - started, report_path))
         raise
-    report = BatchReport(Path(options.manifest).absolute(), executor, results, time.perf_counter() - started,
+    report = BatchReport(listed_by, executor, results, time.perf_counter() - started,
                          report_path)
     _check_versions(report, reporter)
     write_report(report)

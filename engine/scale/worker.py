@@ -52,7 +52,8 @@ def warm_up() -> Path:
     """Once per process: import the heavy modules and resolve + verify the landmarker model."""
     global _MODEL_PATH, _WARMED
     if not _WARMED:
-        import mediapipe  # noqa: F401  (the import is most of a worker's start-up time)
+        # Once per worker, on purpose: the imports are most of a worker's start-up time.
+        import mediapipe  # noqa: F401
 
         import engine.pipeline  # noqa: F401
         from engine.track.model_bundle import resolve_model
@@ -98,7 +99,7 @@ def process_clip(job: ClipJob) -> dict:
     try:
         model = warm_up() if job.video is not None else None   # an ARKit CSV needs no tracker
         warm_up_s = round(time.perf_counter() - start, 3) if cold else 0.0
-        from engine.pipeline import run
+        from engine.pipeline import run   # loaded by warm_up for a video clip; an ARKit clip loads it here
 
         take = run(job.run_options(overwrite=job.overwrite, model_path=model), reporter)
         meta = finished_take(take) or {}

@@ -30,7 +30,7 @@ import engine
 from engine.errors import BadInput, NoFaceFound
 from engine.hashing import file_sha256
 from engine.rig.arkit import ARKIT_NAMES
-from engine.rig.faceboard import RIG_GENERATIONS
+from engine.config.rigs import RIG_GENERATIONS, check_rig
 from engine.solve.calibration import NEUTRAL_WINDOW_S
 from engine.solve.landmark_space import neutral_reference
 from engine.solve.resting import EXPRESSION_CHANNELS, RestingModel, load_resting_model
@@ -89,8 +89,7 @@ def build_profile(track: FaceTrack, rom_track: FaceTrack | None = None, *, name:
     the capture with a face (a neutral capture is a still, or a few seconds at rest). Frames where an
     expression shows (a blink) are left out. NoFaceFound without any face; BadInput for no face near
     `time`, a capture that is not at rest (naming the active channels), or one that does not rest steadily."""
-    if rig not in RIG_GENERATIONS:
-        raise BadInput(f"unknown rig {rig!r}", f"use one of: {', '.join(RIG_GENERATIONS)}")
+    check_rig(rig)
     if not track.detected.any():
         raise NoFaceFound(f"no face found in any of the {len(track)} frames of the neutral capture",
                           "the actor's face must be visible, lit, frontal and at least ~80 px wide")

@@ -10,8 +10,13 @@ from engine.solve.calibration import Neutral, apply_neutral, choose_neutral, est
 from engine.solve.channels import load_channels
 from engine.solve.filters import zero_phase_lowpass
 from engine.solve.gaps import Gap, fill_gaps
-from engine.solve.head_pose import pose_to_components
+from engine.track.head_pose import pose_to_components
 from engine.track.facetrack import FaceTrack
+from engine.solve.actor import load_profile
+from engine.solve.calibration import activity
+from engine.solve.landmark_space import CALM_SHARE, build_space
+from engine.solve.landmark_regressor import load_regressor
+from engine.solve.landmark_fit import fit_weights, load_basis
 
 
 @dataclass
@@ -24,6 +29,7 @@ class SolvedTake:
     neutral_frames: np.ndarray   # indices of the frames the neutral came from
     gaps: list[Gap] = field(default_factory=list)
     sources: dict = field(default_factory=dict)   # what the curves were solved from (for take.json)
+    eyes: np.ndarray | None = None   # (N, 6) eye angles (radians) where the source measures them
 
 
 def solve(track: FaceTrack, options: SolveOptions) -> SolvedTake:
@@ -46,11 +52,21 @@ def solve(track: FaceTrack, options: SolveOptions) -> SolvedTake:
                       {"landmarks": used_landmarks, "neutral": neutral.to_json(track.times)})
 
 
+def solve_calibrated(track: FaceTrack, options: SolveOptions) -> SolvedTake:
+    """A track whose scores are already the actor's own (an iPhone's ARKit): nothing subtracted, no gap to
+    fill (every sample is measured), no dead zone; the optional smoothing over scores and angles is all."""
+    cutoff = options.smoothing_cutoff_hz
+    arkit = np.clip(zero_phase_lowpass(track.arkit, track.times, cutoff), 0.0, 1.0)
+    pose = zero_phase_lowpass(pose_to_components(track.head_pose), track.times, cutoff)
+    eyes = zero_phase_lowpass(track.eyes, track.times, cutoff) if track.eyes is not None else None
+    return SolvedTake(track.times, arkit, pose, track.detected.copy(), np.zeros(arkit.shape[1]), np.zeros(0, int),
+                      [], {"neutral": {"source": "none: the scores are calibrated by the device"}}, eyes)
+
+
 def load_actor(options: SolveOptions):
     """The actor profile named by the options (engine.solve.actor), or None."""
     if options.actor is None:
         return None
-    from engine.solve.actor import load_profile
 
     return load_profile(options.actor)
 
@@ -96,9 +112,6 @@ def landmark_features(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarr
     """The clip's landmark space (engine.solve.landmark_space) restricted to `landmarks`, and their
     displacements, relative to `reference` (an actor profile's neutral shape) or to the shape of the
     `neutral_frames`. Only those landmarks are held in memory."""
-    from engine.solve.calibration import activity
-    from engine.solve.landmark_space import CALM_SHARE, build_space
-
     act = activity(np.where(track.detected[:, None], np.nan_to_num(track.arkit), np.inf))
     calm = np.flatnonzero(act <= np.quantile(act[track.detected], CALM_SHARE))
     space = build_space(track.landmarks(), track.image_size, neutral_frames, calm, keep=landmarks,
@@ -129,13 +142,10 @@ def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral: Neutral, option
         return None
     frames, reference = chosen
     if options.landmark_basis:
-        from engine.solve.landmark_fit import fit_weights, load_basis
-
         basis = load_basis(str(options.landmark_basis))
         space, disp = landmark_features(track, mp, frames, basis.landmarks, reference)
         return fit_weights(disp, basis, prior=np.clip(mp, 0, 1), prior_weight=load_channels().prior_weight,
                            noise=space.noise)
-    from engine.solve.landmark_regressor import load_regressor
 
     regressor = load_regressor()
     if regressor is None:
@@ -159,6 +169,7 @@ def resample_take(take: SolvedTake, fps: float) -> SolvedTake:
     """The take on a uniform grid at `fps` (used by --fps-out); detection is taken from the nearest frame."""
     new_times = np.arange(0.0, take.times[-1] + 1e-9, 1.0 / fps)
     nearest = np.clip(np.searchsorted(take.times, new_times), 0, len(take.times) - 1)
+    eyes = resample(take.times, take.eyes, new_times) if take.eyes is not None else None
     return SolvedTake(new_times, np.clip(resample(take.times, take.arkit, new_times), 0, 1),
                       resample(take.times, take.head_pose, new_times), take.detected[nearest],
-                      take.neutral, take.neutral_frames, take.gaps, take.sources)
+                      take.neutral, take.neutral_frames, take.gaps, take.sources, eyes)

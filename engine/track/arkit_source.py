@@ -6,12 +6,12 @@ read_arkit_csv: header-driven, any column order, timecode / time / frame column 
 source yields what the rest of the engine needs from a track: sample times, the 52 scores and the head
 angles (plus the eyes' for arkit.csv). Apple's scores are already calibrated per face, so there is no
 neutral to subtract and no gap to fill; the engine's optional smoothing is all the solve does
-(`smoothed`), and the scores then go through the same retarget and take writer as a video's
-(engine.pipeline.run_arkit).
+(engine.solve.solver.solve_calibrated), and the scores then go through the same retarget and take writer
+as a video's (engine.pipeline).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +19,8 @@ import numpy as np
 from engine.errors import BadInput
 from engine.export.livelink import EYE_NAMES, HEAD_NAMES, read_arkit_csv
 from engine.hashing import file_sha256
-from engine.rig.arkit import ARKIT_NAMES
-from engine.solve.filters import zero_phase_lowpass
-from engine.solve.head_pose import HEAD_POSE_COLUMNS
-from engine.solve.solver import SolvedTake
+from engine.track.facetrack import FaceTrack, SourceTrack
+from engine.track.head_pose import angles_to_matrices
 
 MIN_FRAMES = 2
 CSV_HINT = ("give the iPhone's Live Link Face CSV, or a CSV whose header names the 52 ARKit blendshapes "
@@ -64,18 +62,13 @@ def read_arkit_track(path: str | Path, fps: float | None = None) -> ArkitTrack:
                       record)
 
 
-def smoothed(track: ArkitTrack, cutoff_hz: float) -> ArkitTrack:
-    """The engine's optional smoothing (SolveOptions.smoothing_cutoff_hz, 0 = off) over scores and angles;
-    nothing else: the device has calibrated the scores already."""
-    return replace(track, arkit=np.clip(zero_phase_lowpass(track.arkit, track.times, cutoff_hz), 0.0, 1.0),
-                   head=zero_phase_lowpass(track.head, track.times, cutoff_hz),
-                   eyes=zero_phase_lowpass(track.eyes, track.times, cutoff_hz))
-
-
-def as_solved(track: ArkitTrack) -> SolvedTake:
-    """The track in the solve stage's form: every frame 'detected', no neutral, no gaps, no translation."""
-    n = len(track.times)
-    pose = np.zeros((n, len(HEAD_POSE_COLUMNS)))
-    pose[:, 3:6] = np.rad2deg(track.head)
-    return SolvedTake(track.times, track.arkit, pose, np.ones(n, bool), np.zeros(len(ARKIT_NAMES)),
-                      np.zeros(0, int), [], {"neutral": {"source": "none: ARKit scores are calibrated by the device"}})
+def arkit_source(path: str | Path, fps: float | None = None) -> SourceTrack:
+    """The recording as a track source: every sample 'detected', the head's angles as transforms (no
+    translation), the eyes' angles carried for arkit.csv, no landmarks."""
+    take = read_arkit_track(path, fps)
+    n = len(take.times)
+    track = FaceTrack(times=take.times, detected=np.ones(n, bool), arkit=take.arkit,
+                      head_pose=angles_to_matrices(take.head, n), confidence=np.ones(n), eyes=take.eyes)
+    return SourceTrack("arkit", track, take.record["fps"], {"arkit": take.record},
+                       {"source": "arkit", "head": take.record["head"], "eyes": take.record["eyes"]},
+                       calibrated=True, files_absent={"landmarks": "an ARKit recording has no image landmarks"})

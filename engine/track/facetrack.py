@@ -1,7 +1,9 @@
-"""FaceTrack: what the tracker saw, per frame. Frames without a face are kept as gaps, never dropped."""
+"""FaceTrack: what the tracker saw, per frame. Frames without a face are kept as gaps, never dropped.
+SourceTrack: a FaceTrack as any track source yields it (a video's tracking, an ARKit recording, a FLAME
+sequence), with what the take records about that source."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,8 @@ class FaceTrack:
     confidence: np.ndarray     # (N,) 0..1 (0 where no face)
     landmarks_path: Path | None = None   # (N, 478, 3) image-normalized landmarks, .npy on disk
     image_size: tuple[int, int] | None = None   # (width, height) of the tracked frames: landmarks -> pixels
+    eyes: np.ndarray | None = None       # (N, 6) left then right eye yaw, pitch, roll (radians), where the
+                                         # source measures them (an ARKit recording); arkit.csv carries them
 
     def __post_init__(self) -> None:
         n = len(self.times)
@@ -44,6 +48,21 @@ class FaceTrack:
         missing = np.concatenate([[False], ~self.detected, [False]])
         edges = np.flatnonzero(np.diff(missing.astype(np.int8)))
         return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+@dataclass
+class SourceTrack:
+    """What the pipeline takes from any source: the track, and what take.json says of its source."""
+
+    kind: str                    # take.json "kind": video | arkit | flame_params
+    track: FaceTrack
+    fps: float | None            # the source's own frame rate (None: unknown)
+    inputs: dict                 # take.json "inputs": the files the take was made from
+    tracking: dict               # take.json "tracking": what the source measured or assumed
+    # The scores are already the actor's own (an iPhone calibrates ARKit per face): the solve subtracts no
+    # neutral and only smooths.
+    calibrated: bool = False
+    files_absent: dict = field(default_factory=dict)   # take files this source cannot give, and why
 
 
 class LandmarkSink:

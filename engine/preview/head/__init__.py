@@ -14,24 +14,24 @@ from pathlib import Path
 
 from engine.errors import BadInput, ModelMissing
 from engine.preview.head.model import HeadModel
+from engine.preview.head.canonical import load_canonical_mesh
+from engine.preview.head.procedural import build_procedural_head
+from engine.track.model_bundle import resolve_model
+from engine.preview.head.procedural import (build_procedural_head, mean_face_from_landmarks,
+                                            triangles_from_tesselation)
+from engine.preview.head.ict import load_ict_head
 
 log = logging.getLogger("faceretarget.preview")
 
 
 def builtin_head(model_path: Path | None = None) -> HeadModel:
     """The canonical-mesh head from the Face Landmarker bundle (raises ModelMissing without one)."""
-    from engine.preview.head.canonical import load_canonical_mesh
-    from engine.preview.head.procedural import build_procedural_head
-    from engine.track.model_bundle import resolve_model
-
     vertices, triangles = load_canonical_mesh(resolve_model(model_path, allow_download=False))
     return build_procedural_head(vertices, triangles, name="canonical")
 
 
 def load_head(head_model: Path | None, take=None) -> HeadModel:
     if head_model is not None:
-        from engine.preview.head.ict import load_ict_head
-
         return load_ict_head(head_model)
     recorded = (take.meta.get("options", {}).get("model_path") if take is not None else None)
     try:
@@ -43,8 +43,6 @@ def load_head(head_model: Path | None, take=None) -> HeadModel:
             except (ModelMissing, OSError, KeyError, ValueError):
                 pass
         log.info("canonical face mesh unavailable (%s); building the head from the take's landmarks", exc)
-    from engine.preview.head.procedural import (build_procedural_head, mean_face_from_landmarks,
-                                                triangles_from_tesselation)
 
     if take is not None and take.landmarks is not None:
         video = take.meta.get("inputs", {}).get("video", {})

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from engine.preview.head.model import HeadModel
+from engine.errors import EngineError
 
 log = logging.getLogger("faceretarget.preview")
 
@@ -62,7 +63,7 @@ void main() {
 
 
 def rotation_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
-    """R = Ry(yaw) Rx(pitch) Rz(roll) (intrinsic Y-X-Z, as engine.solve.head_pose reads them)."""
+    """R = Ry(yaw) Rx(pitch) Rz(roll) (intrinsic Y-X-Z, as engine.track.head_pose reads them)."""
     y, p, r = (math.radians(float(a)) if np.isfinite(a) else 0.0 for a in (yaw_deg, pitch_deg, roll_deg))
     cy, sy, cp, sp, cr, sr = math.cos(y), math.sin(y), math.cos(p), math.sin(p), math.cos(r), math.sin(r)
     ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
@@ -94,8 +95,6 @@ class HeadRenderer:
                 self.backend = "gl"
             except Exception as exc:  # no EGL / no libGL / no moderngl: say why, then fall back
                 if backend == "gl":
-                    from engine.errors import EngineError
-
                     raise EngineError(f"OpenGL (EGL) rendering is not available: {exc}",
                                       "install moderngl (pip) and Debian's libegl1 libegl-mesa0 libgl1-mesa-dri, "
                                       "or use --head-renderer soft") from exc

@@ -1,10 +1,10 @@
-"""Head pose from MediaPipe's facial transformation matrix: translation (cm) and yaw/pitch/roll."""
+"""Head pose: MediaPipe's facial transformation matrix <-> translation (cm) and yaw/pitch/roll."""
 from __future__ import annotations
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-HEAD_POSE_COLUMNS = ["tx_cm", "ty_cm", "tz_cm", "yaw_deg", "pitch_deg", "roll_deg"]
+from engine.export.take import HEAD_POSE_COLUMNS  # noqa: F401  (the order pose_to_components returns)
 
 
 def pose_to_components(matrices: np.ndarray) -> np.ndarray:
@@ -19,4 +19,13 @@ def pose_to_components(matrices: np.ndarray) -> np.ndarray:
         angles = Rotation.from_matrix(rot / scale).as_euler("YXZ", degrees=True)
         out[valid, :3] = matrices[valid, :3, 3]
         out[valid, 3:] = np.unwrap(angles, period=360.0, axis=0)
+    return out
+
+
+def angles_to_matrices(angles: np.ndarray | None, count: int) -> np.ndarray:
+    """(N, 4, 4) head transforms from (N, 3) yaw, pitch, roll in radians, the convention pose_to_components
+    reads back (identity rotations when a source has no head pose; no translation)."""
+    out = np.tile(np.eye(4), (count, 1, 1))
+    if angles is not None:
+        out[:, :3, :3] = Rotation.from_euler("YXZ", angles).as_matrix()
     return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.config import AudioOptions, RunOptions
+from engine.arguments import add_overwrite_option, add_progress_option, add_rig_option
+from engine.config import LIP_CORRECTION_MODES, AudioOptions
 
 DEFAULTS = AudioOptions()
 
@@ -16,29 +17,26 @@ def add_speech_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--language", default=DEFAULTS.language,
                         help="en: pocketsphinx; zh: Mandarin (pinyin alignment with a transcript, loudness "
                              "track without); anything else: loudness/spectral mouth track (default: %(default)s)")
+    parser.add_argument("--recognizer", choices=["words", "phones"], default=DEFAULTS.recognizer,
+                        help="without a transcript: recognise words then align them, or phones only "
+                             "(default: %(default)s)")
 
 
 def register(subparsers) -> None:
-    from engine.cli import add_progress_option
-
     parser = subparsers.add_parser("lipsync", help="speech audio to a mouth-only take folder")
     parser.add_argument("--audio", type=Path, required=True,
                         help="speech recording: wav, flac, mp3, m4a, ... or a video with sound")
     parser.add_argument("--out", type=Path, required=True, help="take folder to write (must not exist)")
     add_speech_options(parser)
     parser.add_argument("--fps", type=float, default=DEFAULTS.fps, help="curve rate (default: %(default)s)")
-    parser.add_argument("--recognizer", choices=["words", "phones"], default=DEFAULTS.recognizer,
-                        help="without a transcript: recognise words then align them, or phones only "
-                             "(default: %(default)s)")
-    parser.add_argument("--rig", choices=["mh4", "legacy"], default=RunOptions().rig,
-                        help="MetaHuman rig generation (default: %(default)s)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing take folder")
+    add_rig_option(parser)
+    add_overwrite_option(parser)
     add_progress_option(parser)
     parser.set_defaults(handler=command_lipsync)
 
 
 def command_lipsync(args: argparse.Namespace, reporter) -> None:
-    from engine.audio.take import lipsync_take
+    from engine.audio.take import lipsync_take   # here, not above: pocketsphinx and SciPy load only for a run
 
     options = AudioOptions(audio=args.audio, transcript=args.transcript, language=args.language, fps=args.fps,
                            recognizer=args.recognizer)
@@ -48,8 +46,6 @@ def command_lipsync(args: argparse.Namespace, reporter) -> None:
 
 def add_run_audio_options(parser: argparse.ArgumentParser) -> None:
     """`run --audio A [--transcript T] [--lip-correction MODE] [--audio-offset S]`."""
-    from engine.config import LIP_CORRECTION_MODES
-
     parser.add_argument("--audio", type=Path, default=DEFAULTS.audio,
                         help="speech recording for mouth correction (wav, flac, mp3, m4a, ...)")
     add_speech_options(parser)
@@ -58,9 +54,6 @@ def add_run_audio_options(parser: argparse.ArgumentParser) -> None:
                              "without --audio a mode other than off uses the video's own sound track)")
     parser.add_argument("--audio-offset", type=float, default=DEFAULTS.audio_offset,
                         help="seconds the sound lags the picture; negative if it leads (default: %(default)s)")
-    parser.add_argument("--recognizer", choices=["words", "phones"], default=DEFAULTS.recognizer,
-                        help="without a transcript: recognise words then align them, or phones only "
-                             "(default: %(default)s)")
 
 
 def audio_options_from(args: argparse.Namespace) -> AudioOptions:

@@ -11,25 +11,21 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from engine.config import RunOptions
+from engine.arguments import add_model_option, add_overwrite_option, add_progress_option, add_rig_option
 from engine.errors import BadInput
 from engine.protocol import JsonLinesReporter, Reporter
 from engine.rig.arkit import ARKIT_NAMES
-from engine.rig.faceboard import RIG_GENERATIONS
-from engine.solve.resting import EXPRESSION_CHANNELS
+from engine.solve.resting import EXPRESSION_CHANNELS, load_resting_model
 
 SUMMARY_CHANNELS = 5        # how many resting biases / weakest reaches the summary names
 MIN_REACH = 0.05            # a range-of-motion clip that moves a channel less than this above neutral: warned
 
 
 def register(subparsers) -> None:
-    from engine.cli import add_progress_option
-
     p = subparsers.add_parser("calibrate", help="make an actor profile from a neutral capture (run --actor)",
                               description="An actor profile from a capture of the actor's face at rest: a still "
                                           "image or a few seconds of video, relaxed, looking into the camera.")
@@ -38,12 +34,11 @@ def register(subparsers) -> None:
                    help="seconds: take the rest frames around this moment (default: the whole capture)")
     p.add_argument("--range", dest="rom", type=Path, default=None,
                    help="a range-of-motion clip: each channel's full expression is measured from it")
-    p.add_argument("--rig", choices=list(RIG_GENERATIONS), default=RunOptions().rig,
-                   help="MetaHuman rig generation the profile is for (default: %(default)s)")
+    add_rig_option(p, what="MetaHuman rig generation the profile is for")
     p.add_argument("--name", default=None, help="the actor's name (default: the profile file's name)")
     p.add_argument("--out", type=Path, required=True, help="the actor profile (.json) to write")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing profile")
-    p.add_argument("--model", type=Path, default=None, help="path to face_landmarker.task")
+    add_overwrite_option(p, "profile")
+    add_model_option(p)
     add_progress_option(p)
     p.set_defaults(handler=command_calibrate)
 
@@ -53,6 +48,8 @@ def command_calibrate(args: argparse.Namespace, reporter: Reporter) -> None:
     check_profile_output(out, args.overwrite)
     if args.time is not None and not (math.isfinite(args.time) and args.time >= 0):
         raise BadInput(f"--time {args.time} must be a time in seconds from the start of the capture")
+    from engine.solve.capture import calibrate_video   # here, not above: MediaPipe loads only for a run
+
     profile = calibrate_video(args.video, out, reporter, rig=args.rig, name=args.name or out.stem,
                               time=args.time, rom=args.rom, model=args.model)
     small = small_ranges(profile)
@@ -65,25 +62,6 @@ def command_calibrate(args: argparse.Namespace, reporter: Reporter) -> None:
         reporter.result(str(out.absolute()), {"name": profile.name, "rig": profile.rig,
                                               "frames": profile.source["neutral_frames"]["count"],
                                               "range_of_motion": profile.ranges is not None})
-
-
-def calibrate_video(video: Path, out: Path, reporter: Reporter, *, rig: str, name: str, time: float | None = None,
-                    rom: Path | None = None, model: Path | None = None):
-    """Track the neutral capture (and the range-of-motion clip), build the actor profile, write it to `out`."""
-    from engine.media.video import probe
-    from engine.solve.actor import build_profile, capture_source, save_profile
-
-    info = probe(video)                            # a corrupt file fails before any tracking
-    rom_info = probe(rom) if rom is not None else None
-    with tempfile.TemporaryDirectory(prefix="faceretarget-calibrate-") as tmp:
-        track = track_capture(info, Path(tmp) / "neutral.npy", reporter, "track", model)
-        rom_track = (track_capture(rom_info, Path(tmp) / "range.npy", reporter, "track_range", model)
-                     if rom_info is not None else None)
-        reporter.progress("profile", 0, 1)
-        profile = build_profile(track, rom_track, name=name, rig=rig, time=time, source=capture_source(video, rom))
-    save_profile(profile, out)
-    reporter.progress("profile", 1, 1)
-    return profile
 
 
 def check_profile_output(out: Path, overwrite: bool) -> None:
@@ -99,31 +77,6 @@ def check_profile_output(out: Path, overwrite: bool) -> None:
                        "choose a folder you can write to") from exc
 
 
-class _StageReporter(Reporter):
-    """Passes a stage's events on under another stage name (two clips are tracked, each its own stage)."""
-
-    def __init__(self, inner: Reporter, stage: str):
-        super().__init__()
-        self.inner, self.stage = inner, stage
-        self.warnings = inner.warnings
-
-    def progress(self, stage: str, done: int, total: int | None) -> None:
-        self.inner.progress(self.stage, done, total)
-
-    def warning(self, code: str, message: str, **details) -> None:
-        self.inner.warning(code, message, **details)
-
-
-def track_capture(info, landmarks_path: Path, reporter: Reporter, stage: str, model: Path | None):
-    from engine.track.landmarker import TrackerOptions
-    from engine.track.run_tracker import track_video
-
-    track = track_video(info, landmarks_path, _StageReporter(reporter, stage), TrackerOptions(model_path=model))
-    if len(track) == 0:
-        raise BadInput(f"no frame could be decoded from {info.path.name}", "the file is corrupt; re-export it")
-    return track
-
-
 def small_ranges(profile) -> list[str]:
     """Expression channels the range-of-motion clip moves less than MIN_REACH above the neutral."""
     if profile.ranges is None:
@@ -133,8 +86,6 @@ def small_ranges(profile) -> list[str]:
 
 
 def profile_summary(profile, out: Path) -> str:
-    from engine.solve.resting import load_resting_model
-
     level = load_resting_model().level
     frames = profile.source["neutral_frames"]
     spans = ", ".join(f"{a:.2f}-{b:.2f} s" if b > a else f"{a:.2f} s" for a, b in frames["time_ranges"][:4])

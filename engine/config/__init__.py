@@ -1,12 +1,17 @@
-"""Options of an engine run: the single source of every default (CLI and callers read them from here)."""
+"""Options of an engine run: the single source of every default (CLI and callers read them from here).
+
+The options of the other commands sit beside this module (batch, blendshapes, learned, live, preview);
+nothing here imports a stage package, so every floor of the engine may read its defaults.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from engine.blendshapes.options import FlameRunOptions
-from engine.models.options import LearnedOptions
-from engine.preview.options import PreviewOptions
+from engine.config.blendshapes import FlameRunOptions
+from engine.config.learned import LearnedOptions
+from engine.config.preview import PreviewOptions
+from engine.config.rigs import DEFAULT_RIG, RIG_GENERATIONS, check_rig  # noqa: F401  (read here by the engine)
 
 
 @dataclass
@@ -60,7 +65,7 @@ class RunOptions:
                                                # the video (engine/track/arkit_source)
     arkit_fps: float | None = None             # its frame rate: what timecode frames / a frame column count, or
                                                # the rows of a file without a time column; None: from the file
-    rig: str = "mh4"
+    rig: str = DEFAULT_RIG
     fps_out: float | None = None               # None: keep the video's own frame times
     progress: str = "human"                    # "human" (stderr bar) or "json" (stdout events)
     overwrite: bool = False

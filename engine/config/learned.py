@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from engine.config.rigs import DEFAULT_RIG
+
 MODEL_KINDS = ("video", "audio")
 DEVICES = ("auto", "cpu", "cuda")
 BACKBONES = ("tiny", "resnet18", "resnet34", "resnet50")
@@ -55,7 +57,7 @@ class TrainOptions:
     kind: str = "video"
     data: Path | None = None           # folder of take folders and/or 174-column text files with media
     out: Path | None = None            # checkpoint file to write
-    rig: str = "mh4"
+    rig: str = DEFAULT_RIG
     device: str = "auto"
     overwrite: bool = False
     val_fraction: float = 0.2          # share of clips held out for validation (split by clip, never by frame)

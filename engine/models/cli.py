@@ -1,7 +1,9 @@
-"""CLI of the learned backends (torch is imported only when a command runs):
+"""CLI of what a studio learns from its own recordings (torch is imported only when training runs):
 
     faceretarget-engine train video|audio --data DIR --out CKPT [--device auto|cpu|cuda] ...
     faceretarget-engine run --video V --out TAKE --video-model CKPT --audio-model CKPT ...
+    faceretarget-engine fit-mapping --arkit take.csv --faceboard curves.csv --out mapping.json
+        (a linear ARKit -> face-board mapping, engine.rig.fit_mapping; `run --mapping mapping.json`)
 """
 from __future__ import annotations
 
@@ -9,9 +11,14 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.errors import BadInput
-from engine.models.options import (BACKBONES, DEVICES, MODEL_KINDS, TEMPORAL_MODELS, AudioModelConfig,
+from engine.arguments import add_progress_option, add_rig_option
+from engine.config.learned import (BACKBONES, DEVICES, MODEL_KINDS, TEMPORAL_MODELS, AudioModelConfig,
                                    LearnedOptions, TrainOptions, VideoModelConfig)
+from engine.errors import BadInput
+from engine.export.livelink import read_livelink_csv
+from engine.export.take import read_curves_csv
+from engine.protocol import JsonLinesReporter
+from engine.rig.fit_mapping import FitOptions, error_table, fit
 
 TRAIN = TrainOptions()
 VIDEO = VideoModelConfig()
@@ -20,8 +27,11 @@ LEARNED = LearnedOptions()
 
 
 def register(subparsers) -> None:
-    from engine.cli import add_progress_option
+    register_train(subparsers)
+    register_fit_mapping(subparsers)
 
+
+def register_train(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a video or audio -> face-board model on your own takes",
                               description="Train a learned backend on take folders (engine or Maya exports) "
                                           "and/or 174-column curve files with their media. See "
@@ -31,7 +41,7 @@ def register(subparsers) -> None:
     p.add_argument("--data", type=Path, required=True, help="folder of take folders / curve files with media")
     p.add_argument("--out", type=Path, required=True, help="checkpoint file to write (e.g. video_model.pt)")
     p.add_argument("--device", default=TRAIN.device, help="auto | cpu | cuda (default: %(default)s)")
-    p.add_argument("--rig", choices=["mh4", "legacy"], default=TRAIN.rig, help="rig generation (default: %(default)s)")
+    add_rig_option(p, TRAIN.rig)
     p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint file")
     p.add_argument("--max-steps", type=int, default=TRAIN.max_steps, help="default: %(default)s")
     p.add_argument("--batch-size", type=int, default=TRAIN.batch_size, help="default: %(default)s")
@@ -103,11 +113,10 @@ def _json_arg(value: str | None) -> dict | None:
 
 
 def command_train(args: argparse.Namespace, reporter) -> None:
+    # here, not above: torch loads only when training starts
     from engine.models.train import train
 
     import sys
-
-    from engine.protocol import JsonLinesReporter
 
     summary = train(train_options_from(args), reporter)
     if isinstance(reporter, JsonLinesReporter):
@@ -143,3 +152,44 @@ def learned_options_from(args: argparse.Namespace) -> LearnedOptions:
     return LearnedOptions(video_model=args.video_model, audio_model=args.audio_model,
                           video_groups=args.video_model_groups, audio_groups=args.audio_model_groups,
                           emotion=args.emotion, device=args.device)
+
+
+def register_fit_mapping(subparsers) -> None:
+    d = FitOptions()
+    p = subparsers.add_parser("fit-mapping", help="learn an ARKit -> face-board mapping from paired recordings")
+    p.add_argument("--arkit", type=Path, required=True, help="Live Link Face CSV (or a take's arkit.csv)")
+    p.add_argument("--faceboard", type=Path, required=True, help="face-board curves CSV: time,CTRL_*... (any rate)")
+    p.add_argument("--out", type=Path, required=True, help="mapping JSON to write (use with run --mapping)")
+    add_rig_option(p, d.rig)
+    p.add_argument("--ridge", type=float, default=d.ridge, help="regularisation (default: %(default)s)")
+    p.add_argument("--bound", type=float, default=d.bound, help="largest |weight| (default: %(default)s)")
+    p.add_argument("--holdout", type=float, default=d.holdout, help="held-out share at the end (default: %(default)s)")
+    p.add_argument("--offset", type=float, default=d.offset, help="seconds the face-board file starts after the ARKit one")
+    p.add_argument("--no-features", action="store_true", help="ARKit-52 inputs only (no derived features)")
+    add_progress_option(p)
+    p.set_defaults(handler=command_fit_mapping)
+
+
+def command_fit_mapping(args, reporter) -> None:
+    for path in (args.arkit, args.faceboard):
+        if not Path(path).is_file():
+            raise BadInput(f"file not found: {path}")
+    if not 0 <= args.holdout < 0.9:
+        raise BadInput(f"--holdout {args.holdout} must be in [0, 0.9)")
+    try:
+        take = read_livelink_csv(args.arkit)
+    except (ValueError, KeyError) as exc:
+        raise BadInput(f"{args.arkit} is not a Live Link Face CSV: {exc}", "export it from the Live Link Face app") from None
+    try:
+        fb_times, fb_names, fb_values = read_curves_csv(args.faceboard)
+    except (ValueError, OSError) as exc:
+        raise BadInput(f"cannot read {args.faceboard}: {exc}", "the file needs `time,CTRL_...` columns") from None
+    options = FitOptions(rig=args.rig, ridge=args.ridge, bound=args.bound, holdout=args.holdout, offset=args.offset,
+                         features=not args.no_features)
+    reporter.progress("fit", 0, 1)
+    mapping = fit(take.times, take.arkit(), fb_times, fb_names, fb_values, options)
+    reporter.progress("fit", 1, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(mapping.to_json(), indent=1))
+    print(error_table(mapping))
+    reporter.result(str(args.out), {"held_out_mae": mapping.report["held_out_mae"]})

@@ -1,0 +1,144 @@
+"""The engine's one path: a track source (engine.pipeline.sources) -> validate -> solve -> retarget ->
+(lip correction, learned models) -> export, as one take folder (engine.export.take)."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from engine.audio.correction import apply_correction, prepare_audio
+from engine.audio.take import AUDIO_TAKE_FILES
+from engine.config import RunOptions, check_rig
+from engine.errors import BadInput
+from engine.export.take import TAKE_FILES, TakeWriter, file_sha256, take_record, write_take_files
+from engine.models.apply import apply_learned, validate_learned
+from engine.pipeline.sources import pick_source
+from engine.preview.preview import add_preview_to_take
+from engine.protocol import Reporter
+from engine.rig.arkit import ARKIT_NAMES
+from engine.rig.retarget import RigCurves, retarget
+from engine.solve.actor import PROFILE_FORMAT, load_profile
+from engine.solve.solver import SolvedTake, landmarks_usable, resample_take, solve, solve_calibrated
+from engine.track.facetrack import FaceTrack, SourceTrack
+
+
+class StageTimer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - start, 4)
+
+
+def validate(options: RunOptions, source=None) -> None:
+    """Every check that needs no work, before any: the source's own, then the rig, rate, mapping, learned
+    models and actor profile (a bad profile, or one made for the other rig, fails before tracking)."""
+    if options.out is None:
+        raise BadInput("--out is needed")
+    (source or pick_source(options)).check(options)
+    check_rig(options.rig)
+    if options.fps_out is not None and not 1 <= options.fps_out <= 1000:
+        raise BadInput(f"--fps-out {options.fps_out} is out of range", "use a rate such as 24, 30 or 60")
+    if options.mapping not in (None, "pose") and not Path(options.mapping).is_file():
+        raise BadInput(f"--mapping {options.mapping}: file not found",
+                       "give a fit-mapping JSON, a full-face rules JSON, or 'pose'")
+    if options.learned.active:   # engine/models: checkpoints exist, group specs parse
+        validate_learned(options.learned, options.rig)
+    if options.solve.actor is not None:
+        if options.solve.neutral_time is not None:
+            raise BadInput("--actor and --neutral-time both name the actor's neutral",
+                           "give one: the profile from `calibrate`, or a moment of rest in this clip")
+        load_profile(options.solve.actor, options.rig)
+
+
+def run(options: RunOptions, reporter: Reporter) -> Path:
+    """Write the take folder of options' source (--video, --arkit or --flame-params) at options.out."""
+    source = pick_source(options)
+    validate(options, source)
+    timer = StageTimer()
+    with TakeWriter(options.out, options.overwrite) as writer:
+        speech_audio = None
+        if source.takes_audio:
+            with timer.stage("audio"):   # before tracking, so that bad audio fails fast
+                speech_audio = prepare_audio(options, reporter)
+        got = source.read(options, writer.path, reporter, timer)
+        source_solved, solved, curves = solve_and_retarget(got, options, reporter, timer)
+        lipsync = None
+        if speech_audio is not None:
+            with timer.stage("lip_correction"):
+                lipsync = apply_correction(speech_audio, options, solved, curves, writer.path, reporter,
+                                           got.track.confidence)
+        learned = None
+        if options.learned.active and source.has_video:   # learned predictions replace/blend per control group
+            with timer.stage("learned"):
+                curves, learned = apply_learned(curves, solved.times, got.track, source_solved, options, reporter)
+        rig_fps = options.fps_out or got.fps
+        with timer.stage("export"):
+            files = write_take_files(writer.path, solved.times, curves, solved.arkit, solved.head_pose,
+                                     solved.detected, rig_fps, solved.eyes)
+        reporter.progress("export", 1, 1)
+        if "landmarks" not in got.files_absent:
+            files["landmarks"] = TAKE_FILES["landmarks"]
+        if lipsync is not None:
+            files.update(AUDIO_TAKE_FILES)
+        meta = take_record(kind=got.kind, rig=options.rig, times=solved.times, fps=options.fps_out or got.fps,
+                           source_fps=got.fps, source_frame_count=len(got.track), fps_out=options.fps_out,
+                           rig_fps=rig_fps, inputs=got.inputs, options=options.to_json(), actor=actor_record(options),
+                           tracking={**got.tracking, **solve_record(got.track, solved)}, timings=timer.timings,
+                           warnings=reporter.warnings, files=files, files_absent=got.files_absent,
+                           lipsync=lipsync, learned=learned, engine_extra=source.engine_info())
+        if options.preview and source.has_video:   # preview.mp4 goes into the take before it is committed
+            with timer.stage("preview"):
+                add_preview_to_take(writer.path, meta, options.preview_options, reporter)
+        return writer.commit(meta)
+
+
+def solve_and_retarget(source: SourceTrack, options: RunOptions, reporter: Reporter, timer: StageTimer):
+    """The solve and rig stages: (solved at the track's own frame times, solved at the output times,
+    rig curves at the output times). The first is what the learned video model reads."""
+    track = source.track
+    with timer.stage("solve"):
+        source_solved = solve_calibrated(track, options.solve) if source.calibrated else solve(track, options.solve)
+        solved = resample_take(source_solved, options.fps_out) if options.fps_out else source_solved
+    if landmarks_usable(track, options.solve) and not source_solved.sources.get("landmarks"):
+        reporter.warning("no_rest", "the clip holds no resting moment and no actor profile was given: cheek "
+                         "puff, cheek squint, sneer, jaw forward, lips together and lip roll come from MediaPipe "
+                         "alone (which barely moves them)",
+                         hint="make a profile once per actor (`faceretarget-engine calibrate`) and pass --actor")
+    reporter.progress("solve", 1, 1)
+    return source_solved, solved, rig_stage(solved, options, reporter, timer)
+
+
+def rig_stage(solved: SolvedTake, options: RunOptions, reporter: Reporter, timer: StageTimer) -> RigCurves:
+    """ARKit -> raw curves -> face board (engine.rig.retarget) at the solved take's times."""
+    with timer.stage("rig"):
+        curves = retarget(solved.arkit, options.rig, solved.times, options.mapping)
+    reporter.progress("rig", 1, 1)
+    return curves
+
+
+def solve_record(track: FaceTrack, solved: SolvedTake) -> dict:
+    """take.json's "tracking" fields every source has: how much was found and which neutral was used."""
+    neutral = solved.sources.get("neutral", {})
+    return {"detected_share": round(track.detected_share, 4),
+            "neutral_frames": [float(track.times[i]) for i in solved.neutral_frames[:50]],
+            "neutral_scores": dict(zip(ARKIT_NAMES, np.round(solved.neutral, 4).tolist())),
+            "neutral_source": neutral.get("source"),
+            "neutral_lowered_to_clip_rest": neutral.get("lowered_to_clip_rest", []),
+            "gaps": [g.to_json() for g in solved.gaps]}
+
+
+def actor_record(options: RunOptions) -> dict | None:
+    """take.json's record of the actor profile the solve used (None: the population resting model)."""
+    if options.solve.actor is None:
+        return None
+    path = Path(options.solve.actor)
+    return {"path": str(path.absolute()), "sha256": file_sha256(path), "name": load_profile(path).name,
+            "format": PROFILE_FORMAT}
