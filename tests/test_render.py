@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from engine.render.ict import RENDERED_CHANNELS, IctHead, clamp_arkit, ict_shape_name
+from engine.render.ict import RENDERED_CHANNELS, IctHead, clamp_arkit
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
+from engine.rig.ict import ict_names
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +26,9 @@ def renderer(head):
 
 
 def test_arkit_names_map_onto_ict_shapes(head):
-    assert ict_shape_name("browInnerUp") == ["browInnerUp_L", "browInnerUp_R"]
-    assert ict_shape_name("cheekPuff") == ["cheekPuff_L", "cheekPuff_R"]
-    assert ict_shape_name("eyeBlinkLeft") == ["eyeBlink_L"] and ict_shape_name("jawLeft") == ["jawLeft"]
+    assert ict_names("browInnerUp") == ["browInnerUp_L", "browInnerUp_R"]
+    assert ict_names("cheekPuff") == ["cheekPuff_L", "cheekPuff_R"]
+    assert ict_names("eyeBlinkLeft") == ["eyeBlink_L"] and ict_names("jawLeft") == ["jawLeft"]
     m = head.arkit_matrix
     assert len(RENDERED_CHANNELS) == 51 and "tongueOut" not in RENDERED_CHANNELS
     assert all(m[ARKIT_INDEX[n]].sum() >= 1 for n in RENDERED_CHANNELS)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.render.ict import EYE_SOCKETS, HIDDEN_MATERIALS, LANDMARK_FILE, MOUTH_SOCKET, IctHead
+from engine.render.ict import EYE_SOCKETS, MOUTH_SOCKET, IctHead
+from engine.rig.ict import OVERLAY_MATERIALS, read_landmark_placement
 
 # MediaPipe face-mesh contours (FACEMESH_LIPS / FACEMESH_*EYEBROW), as polygons.
 LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
@@ -192,7 +193,8 @@ class HeadRenderer:
     # --- set up -------------------------------------------------------------------------------------
     def _build_static(self) -> None:
         head = self.head
-        keep = ~np.isin(head.triangle_material, [head.materials.index(m) for m in HIDDEN_MATERIALS])
+        # the overlays are transparent in a real-time eye shader (Unreal Digital Human style): not drawn
+        keep = ~np.isin(head.triangle_material, [head.materials.index(m) for m in OVERLAY_MATERIALS])
         tris = head.triangles[keep]
         self._used = np.unique(tris)
         remap = np.full(len(head.neutral), -1, np.int64)
@@ -230,10 +232,10 @@ class HeadRenderer:
             srad = np.linalg.norm(rel - np.outer(along, axis), axis=1) / rad.max()
             front = (along > -0.05) & (srad < 1.0)
             iris_r[sidx[front]] = srad[front]
-        landmark_file = head.folder / LANDMARK_FILE
-        if landmark_file.is_file():
-            lm = np.load(landmark_file)
-            pts = (lm["mp_barycentric"][:, :, None] * v[lm["mp_tri_vertices"]]).sum(axis=1)
+        placement = read_landmark_placement(head.folder)
+        if placement is not None:
+            tri_vertices, barycentric = placement
+            pts = (barycentric[:, :, None] * v[tri_vertices]).sum(axis=1)
             face = np.arange(n) < 9409
             for polygon, code in ((LIPS_OUTER, 1), (BROW_RIGHT, 2), (BROW_LEFT, 2)):
                 poly = pts[list(polygon)]
