@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.render.ict import IctHead
-from engine.render.renderer import Camera, HeadRenderer, Look
-from engine.render.sequences import HeadMotion, expressions, rest, singles, speech, weak
 from engine.track.facetrack import FaceTrack, LandmarkSink
 from engine.track.landmarker import FaceTracker, TrackerOptions
+from engine_dev.render.ict_head import IctHead
+from engine_dev.render.renderer import Camera, HeadRenderer, Look
+from engine_dev.render.sequences import HeadMotion, expressions, rest, singles, speech, weak
 
 SCRIPTS = {"singles": singles, "expressions": expressions, "speech": speech, "weak": weak, "rest": rest}
 IDENTITY_MODES = 30           # identity PCA modes used for random identities

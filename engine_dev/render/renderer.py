@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.render.ict import EYE_SOCKETS, MOUTH_SOCKET, IctHead
 from engine.rig.ict import OVERLAY_MATERIALS, read_landmark_placement
+from engine_dev.render.ict_head import EYE_SOCKETS, MOUTH_SOCKET, IctHead
 
 # MediaPipe face-mesh contours (FACEMESH_LIPS / FACEMESH_*EYEBROW), as polygons.
 LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
