@@ -3,7 +3,7 @@
 Nothing here is reachable from a `faceretarget-engine` command, and `engine` never imports this package
 (engine_dev may import engine, not the other way round). What is here:
 
-  render/                      the rendered ICT-FaceKit ground truth: the head (ict_head.py), its renderer,
+  render/                      the rendered ICT-FaceKit ground truth: the head (ict_head.py), TruthRenderer,
                                weight scripts, render-and-track, scores (bench/rendered_truth.py, tools)
   mediapipe_golden.py          a reader of MediaPipe's golden text protos (tests)
   mediapipe_blendshape_model.py  MediaPipe's blendshape model run directly on landmarks (tests)

@@ -34,7 +34,7 @@ def script(fps):
 def rendered(shared_data, tmp_path_factory):
     pytest.importorskip("moderngl")
     from engine_dev.render.ict_head import IctHead
-    from engine_dev.render.renderer import Camera, HeadRenderer, Look
+    from engine_dev.render.renderer import Camera, Look, TruthRenderer
     from engine_dev.render.sequences import HeadMotion
     from engine_dev.render.truth import ClipSpec, render_and_track
     import engine_dev.render.truth as truth
@@ -45,7 +45,7 @@ def rendered(shared_data, tmp_path_factory):
                     scripts=("test",), seed=7)
     truth.SCRIPTS["test"] = lambda rng, fps: script(fps)
     try:
-        renderer = HeadRenderer(head, spec.camera)
+        renderer = TruthRenderer(head, spec.camera)
     except Exception as exc:
         pytest.skip(f"no headless OpenGL: {exc}")
     folder = tmp_path_factory.mktemp("quality")

@@ -15,10 +15,10 @@ def head(shared_data):
 @pytest.fixture(scope="module")
 def renderer(head):
     pytest.importorskip("moderngl")
-    from engine_dev.render.renderer import Camera, HeadRenderer
+    from engine_dev.render.renderer import Camera, TruthRenderer
 
     try:
-        r = HeadRenderer(head, Camera(256, 256))
+        r = TruthRenderer(head, Camera(256, 256))
     except Exception as exc:  # no EGL on this machine
         pytest.skip(f"no headless OpenGL: {exc}")
     yield r

@@ -163,8 +163,10 @@ void main() { frag = vec4(mix(bottom, top, v_y), 1.0); }
 
 
 @dataclass
-class HeadRenderer:
-    """Render the ICT head to RGB uint8 images. Use as a context manager (releases the GL context)."""
+class TruthRenderer:
+    """Render the ICT head's vertices to RGB uint8 ground-truth frames for the tracker (skin tones, irises,
+    lightings, a fixed camera). Not the preview's HeadRenderer (engine.preview.head.render), which draws
+    any HeadModel for a person to look at. Use as a context manager (releases the GL context)."""
     head: IctHead
     camera: Camera = field(default_factory=Camera)
     samples: int = 0             # MSAA costs ~4x on a software rasteriser; MediaPipe does not need it
@@ -339,7 +341,7 @@ class HeadRenderer:
             self._ctx.release()
             self._ctx = None
 
-    def __enter__(self) -> "HeadRenderer":
+    def __enter__(self) -> "TruthRenderer":
         return self
 
     def __exit__(self, *exc) -> None:
