@@ -30,8 +30,8 @@ from engine.config.blendshapes import InspectOptions  # noqa: E402
 from engine.blendshapes.readers import ict_expression_shapes, load_model  # noqa: E402
 from engine.blendshapes.render import contact_sheet  # noqa: E402
 from engine.blendshapes.rig import BlendshapeRig  # noqa: E402
-from engine.blendshapes.synthetic import remesh, toy_flame_arrays, transformed  # noqa: E402
 from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
+from engine_dev.synthetic_rigs import remesh, toy_flame_arrays, transformed  # noqa: E402
 
 EYE_AND_FACE = ["M_Face", "M_ScleraLeft", "M_ScleraRight", "M_IrisLeft", "M_IrisRight"]
 

@@ -49,14 +49,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.audio.evaluate import (Scores, festival_available, festival_synthesize, read_pocketsphinx_json,  # noqa: E402
-                                   read_textgrid_phones, rhubarb_frame_classes, score_classes, score_take,
-                                   truth_classes, utterance_frames)
 from engine.audio.io import load_audio  # noqa: E402
 from engine.audio.lipsync import analyse_speech, animate_speech  # noqa: E402
 from engine.audio.recognize import TimedPhone, warm_up  # noqa: E402
 from engine.audio.visemes import mouth_classes, normalize_phone, take_mouth_classes, viseme_table  # noqa: E402
 from engine.config import AudioOptions  # noqa: E402
+from engine_dev.lipsync_evaluate import (Scores, festival_available, festival_synthesize,  # noqa: E402
+                                         read_pocketsphinx_json, read_textgrid_phones, rhubarb_frame_classes,
+                                         score_classes, score_take, truth_classes, utterance_frames)
 
 SENTENCES = [
     "Peter bought a big blue map of the old moon.",

@@ -31,11 +31,11 @@ sys.path.insert(0, str(REPO))
 from engine.config import RunOptions  # noqa: E402
 from engine.export.livelink import LiveLinkTake, read_livelink_csv  # noqa: E402
 from engine.config.live import LiveOptions  # noqa: E402
-from engine.live.receiver import LoopbackReceiver  # noqa: E402
 from engine.live.stream import stream  # noqa: E402
 from engine.pipeline import run  # noqa: E402
 from engine.protocol import Reporter  # noqa: E402
 from engine.rig.arkit import ARKIT_INDEX  # noqa: E402
+from engine_dev.livelink_receiver import LoopbackReceiver  # noqa: E402
 
 DEFAULT_CLIPS = ["driving_d0", "driving_d12", "driving_d11", "driving_d3", "driving_d13"]
 

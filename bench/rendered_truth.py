@@ -32,14 +32,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.config import SolveOptions  # noqa: E402
-from engine.render.ict import RENDERED_CHANNELS, IctHead  # noqa: E402
-from engine.render.metrics import GROUPS, WEAK_CHANNELS, channel_scores, correlation, group_of, rest_frames  # noqa: E402
-from engine.render.renderer import Camera, HeadRenderer, Look  # noqa: E402
-from engine.render.sequences import HeadMotion  # noqa: E402
-from engine.render.truth import ClipSpec, RenderedClip, load_clip, render_and_track, save_clip  # noqa: E402
 from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
 from engine.rig.retarget import retarget  # noqa: E402
 from engine.solve.solver import solve  # noqa: E402
+from engine_dev.render.ict_head import RENDERED_CHANNELS, IctHead  # noqa: E402
+from engine_dev.render.metrics import (GROUPS, WEAK_CHANNELS, channel_scores, correlation, group_of,  # noqa: E402
+                                        rest_frames)
+from engine_dev.render.renderer import Camera, Look, TruthRenderer  # noqa: E402
+from engine_dev.render.sequences import HeadMotion  # noqa: E402
+from engine_dev.render.truth import ClipSpec, RenderedClip, load_clip, render_and_track, save_clip  # noqa: E402
 
 NATURAL = ("singles", "expressions", "speech")
 TARGETED_SCRIPT = "weak"     # the script that marks a weak-channel clip (bench tables, training tool)
@@ -150,7 +151,7 @@ def get_clips(specs, head: IctHead, cache: Path, log) -> list[RenderedClip]:
             path = cache / f"{spec.name}.npz"
             clip = load_clip(spec, path)
             if clip is None:
-                renderer = renderer or HeadRenderer(head)
+                renderer = renderer or TruthRenderer(head)
                 start = time.perf_counter()
                 clip = render_and_track(spec, head, cache, renderer,
                                         progress=lambda n: n % 300 == 0 and log(f"  {spec.name}: {n} frames"))

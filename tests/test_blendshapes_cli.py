@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from engine.blendshapes.readers import load_model, write_obj
-from engine.blendshapes.synthetic import (flame_target_rig, remesh, toy_flame_arrays, toy_flame_landmarks,
-                                          write_flame_pickle)
 from engine.cli import main
 from engine.errors import EXIT_BAD_INPUT
 from engine.export.livelink import read_livelink_csv
 from engine.export.take import TAKE_KEYS
 from engine.rig.arkit import ARKIT_NAMES
+from engine_dev.synthetic_rigs import (flame_target_rig, remesh, toy_flame_arrays, toy_flame_landmarks,
+                                       write_flame_pickle)
 
 
 @pytest.fixture(scope="module")

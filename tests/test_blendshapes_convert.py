@@ -15,9 +15,9 @@ from engine.blendshapes.flame import FlameParams, _model_from_arrays, evaluate_p
 from engine.config.blendshapes import ConvertOptions, CorrespondenceOptions
 from engine.blendshapes.readers import load_model
 from engine.blendshapes.rig import BlendshapeRig, LandmarkSet
-from engine.blendshapes.synthetic import (flame_target_rig, remesh, toy_flame_arrays, toy_flame_landmarks,
-                                          transformed)
 from engine.errors import BadInput
+from engine_dev.synthetic_rigs import (flame_target_rig, remesh, toy_flame_arrays, toy_flame_landmarks,
+                                       transformed)
 
 
 def toy_model(rings=8, segments=12, shape_count=10):

@@ -9,8 +9,8 @@ from engine.blendshapes.flame import (FlameFrames, evaluate_points, load_flame_m
                                       split_plain)
 from engine.blendshapes.rig import rodrigues
 from engine.blendshapes.safe_pickle import safe_load, safe_load_npy
-from engine.blendshapes.synthetic import toy_flame_arrays, toy_flame_landmarks, write_flame_pickle
 from engine.errors import BadInput
+from engine_dev.synthetic_rigs import toy_flame_arrays, toy_flame_landmarks, write_flame_pickle
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ def test_ict_sheet_shows_all_53_expression_shapes(shared_data, tmp_path):
 
 
 def test_flame_sheet_shows_components_at_plus_minus_sigma(tmp_path):
-    from engine.blendshapes.synthetic import toy_flame_arrays, write_flame_pickle
+    from engine_dev.synthetic_rigs import toy_flame_arrays, write_flame_pickle
 
     write_flame_pickle(tmp_path / "m.pkl", toy_flame_arrays(rings=10, segments=14))
     model = load_model(f"flame:{tmp_path / 'm.pkl'}")

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from tests.audio_helpers import festival_or_skip, syllables, write_audio
-from engine.audio.evaluate import (festival_synthesize, read_pocketsphinx_json, score_take, speech_phones)
 from engine.audio.io import SAMPLE_RATE, load_audio
 from engine.audio.lipsync import NoSpeechFound, analyse_speech, animate_speech
 from engine.audio.recognize import AlignmentFailed, RecognizerOptions, align
@@ -18,6 +17,7 @@ from engine.config import AudioOptions
 from engine.export.take import TAKE_KEYS, read_curves_csv
 from engine.protocol import Reporter
 from engine.rig.faceboard import load_faceboard
+from engine_dev.lipsync_evaluate import (festival_synthesize, read_pocketsphinx_json, score_take, speech_phones)
 
 SENTENCES = ["Bob made a pumpkin pie for his mother.", "Five fine women moved over the frozen river.",
              "Would you like some more soup before you go?"]

@@ -33,7 +33,6 @@ from engine.config import RunOptions, SolveOptions
 from engine.errors import BadInput
 from engine.export.livelink import VALUE_NAMES, LiveLinkTake, decode_packet, read_livelink_csv
 from engine.config.live import LiveOptions
-from engine.live.receiver import LoopbackReceiver
 from engine.live.sender import LiveLinkSender, frame_time, parse_address
 from engine.live.solver import ARKIT_COLUMNS, EYE_COLUMNS, HEAD_COLUMNS, OnlineSolver, RunningNeutral, eye_rotations
 from engine.live.sources import Captured, LatestFrame, rate_fraction
@@ -47,6 +46,7 @@ from engine.solve.calibration import population_neutral
 from engine.solve.resting import load_resting_model
 from engine.solve.gaps import EASE_S
 from engine.track.landmarker import FrameResult
+from engine_dev.livelink_receiver import LoopbackReceiver
 
 REPO = Path(__file__).resolve().parents[1]
 CLIP = "driving_d0"             # 3.1 s, 25 fps, 78 frames

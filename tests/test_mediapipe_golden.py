@@ -15,8 +15,8 @@ import pytest
 from engine.errors import ModelMissing
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
 from engine.track.arkit_scores import MEDIAPIPE_BLENDSHAPE_NAMES, mediapipe_to_arkit, mediapipe_vector_to_arkit
-from engine.track.blendshape_model import LANDMARK_SUBSET, BlendshapeModel
-from engine.track.golden import read_classifications, read_landmarks
+from engine_dev.mediapipe_blendshape_model import LANDMARK_SUBSET, BlendshapeModel
+from engine_dev.mediapipe_golden import read_classifications, read_landmarks
 
 # face_blendshapes_graph_test.cc: `constexpr float kSimilarityThreshold = 0.1;`, used as
 # Approximately(EqualsProto(expected), kSimilarityThreshold), i.e. |score - expected| <= 0.1 per category

@@ -282,6 +282,7 @@ def test_ict_head_from_shared_data(shared_data):
 
     head = load_ict_head(shared_data / "ict-facekit" / "ict_facekit_light_expr.npz")
     assert "tongueOut" not in head.channels and head.channels.count("browInnerUp") == 2
+    assert {"jawLeft", "jawRight", "mouthLeft", "mouthRight"} <= set(head.channels)   # directions, not sides
     jaw = np.zeros(52, np.float32)
     jaw[ARKIT.index("jawOpen")] = 1.0
     renderer = HeadRenderer(head, (160, 200), "auto")

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from engine.config import SolveOptions
-from engine.render.metrics import channel_scores, correlation, rest_frames
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
 from engine.solve.solver import solve
+from engine_dev.render.metrics import channel_scores, correlation, rest_frames
 
 pytestmark = pytest.mark.shared
 
 
 def script(fps):
-    from engine.render.sequences import Builder, pose
+    from engine_dev.render.sequences import Builder, pose
 
     b = Builder(fps).hold(1.0)
     for target in (pose(mouthSmile_LR=0.9, cheekSquint_LR=0.7, eyeSquint_LR=0.4),
@@ -33,11 +33,11 @@ def script(fps):
 @pytest.fixture(scope="module")
 def rendered(shared_data, tmp_path_factory):
     pytest.importorskip("moderngl")
-    from engine.render.ict import IctHead
-    from engine.render.renderer import Camera, HeadRenderer, Look
-    from engine.render.sequences import HeadMotion
-    from engine.render.truth import ClipSpec, render_and_track
-    import engine.render.truth as truth
+    from engine_dev.render.ict_head import IctHead
+    from engine_dev.render.renderer import Camera, Look, TruthRenderer
+    from engine_dev.render.sequences import HeadMotion
+    from engine_dev.render.truth import ClipSpec, render_and_track
+    import engine_dev.render.truth as truth
 
     head = IctHead.load(shared_data / "ict-facekit")
     spec = ClipSpec("quality", identity_seed=7, look=Look("medium", "brown", "left_key"),
@@ -45,7 +45,7 @@ def rendered(shared_data, tmp_path_factory):
                     scripts=("test",), seed=7)
     truth.SCRIPTS["test"] = lambda rng, fps: script(fps)
     try:
-        renderer = HeadRenderer(head, spec.camera)
+        renderer = TruthRenderer(head, spec.camera)
     except Exception as exc:
         pytest.skip(f"no headless OpenGL: {exc}")
     folder = tmp_path_factory.mktemp("quality")

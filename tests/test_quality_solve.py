@@ -91,7 +91,7 @@ def test_the_landmark_network_learns_what_a_linear_map_cannot_and_runs_in_numpy(
     with torch and run with numpy fits it; the best linear map cannot."""
     pytest.importorskip("torch")
     from engine.solve.landmark_regressor import inputs
-    from engine.solve.landmark_training import NetworkOptions, train_network
+    from engine_dev.landmark_training import NetworkOptions, train_network
 
     rng = np.random.default_rng(0)
     disp = rng.normal(0.0, 1.0, (3000, 2, 3))
@@ -118,7 +118,7 @@ def test_network_with_head_angles_discounts_a_pose_dependent_displacement(tmp_pa
     the head's angles as inputs the network tells the two apart, and the flag survives save and load."""
     pytest.importorskip("torch")
     from engine.solve.landmark_regressor import inputs, load_regressor
-    from engine.solve.landmark_training import NetworkOptions, train_network
+    from engine_dev.landmark_training import NetworkOptions, train_network
 
     rng = np.random.default_rng(1)
     n = 3000

@@ -1,9 +1,10 @@
-"""The ICT head renderer (engine/render): ARKit -> ICT shape mapping, irises, expressions that show."""
+"""The ICT head renderer (engine_dev/render): ARKit -> ICT shape mapping, irises, expressions that show."""
 import numpy as np
 import pytest
 
-from engine.render.ict import RENDERED_CHANNELS, IctHead, clamp_arkit, ict_shape_name
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
+from engine.rig.ict import ict_names
+from engine_dev.render.ict_head import RENDERED_CHANNELS, IctHead, clamp_arkit
 
 
 @pytest.fixture(scope="module")
@@ -14,10 +15,10 @@ def head(shared_data):
 @pytest.fixture(scope="module")
 def renderer(head):
     pytest.importorskip("moderngl")
-    from engine.render.renderer import Camera, HeadRenderer
+    from engine_dev.render.renderer import Camera, TruthRenderer
 
     try:
-        r = HeadRenderer(head, Camera(256, 256))
+        r = TruthRenderer(head, Camera(256, 256))
     except Exception as exc:  # no EGL on this machine
         pytest.skip(f"no headless OpenGL: {exc}")
     yield r
@@ -25,9 +26,9 @@ def renderer(head):
 
 
 def test_arkit_names_map_onto_ict_shapes(head):
-    assert ict_shape_name("browInnerUp") == ["browInnerUp_L", "browInnerUp_R"]
-    assert ict_shape_name("cheekPuff") == ["cheekPuff_L", "cheekPuff_R"]
-    assert ict_shape_name("eyeBlinkLeft") == ["eyeBlink_L"] and ict_shape_name("jawLeft") == ["jawLeft"]
+    assert ict_names("browInnerUp") == ["browInnerUp_L", "browInnerUp_R"]
+    assert ict_names("cheekPuff") == ["cheekPuff_L", "cheekPuff_R"]
+    assert ict_names("eyeBlinkLeft") == ["eyeBlink_L"] and ict_names("jawLeft") == ["jawLeft"]
     m = head.arkit_matrix
     assert len(RENDERED_CHANNELS) == 51 and "tongueOut" not in RENDERED_CHANNELS
     assert all(m[ARKIT_INDEX[n]].sum() >= 1 for n in RENDERED_CHANNELS)
@@ -45,7 +46,7 @@ def test_mouth_close_never_exceeds_jaw_open():
 
 
 def test_render_shows_a_face_with_dark_irises_and_expressions(head, renderer):
-    from engine.render.renderer import Look
+    from engine_dev.render.renderer import Look
 
     rest = renderer.render(head.vertices(np.zeros(52)), look=Look())
     assert rest.shape == (256, 256, 3) and rest.dtype == np.uint8
@@ -65,7 +66,7 @@ def test_render_shows_a_face_with_dark_irises_and_expressions(head, renderer):
 
 
 def test_weak_channel_script_holds_each_weak_channel_for_many_frames_and_rests_between():
-    from engine.render.sequences import weak
+    from engine_dev.render.sequences import weak
 
     w = weak(np.random.default_rng(3), fps=25.0)
     assert np.all(w[:, ARKIT_INDEX["mouthClose"]] <= w[:, ARKIT_INDEX["jawOpen"]] + 1e-12)

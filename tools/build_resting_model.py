@@ -33,14 +33,14 @@ sys.path.insert(0, str(REPO))
 
 from engine.media.video import probe  # noqa: E402
 from engine.protocol import Reporter  # noqa: E402
-from engine.render.ict import IctHead  # noqa: E402
-from engine.render.renderer import IRIS_COLOURS, LIGHTINGS, SKIN_TONES, Camera, Look  # noqa: E402
-from engine.render.sequences import HeadMotion  # noqa: E402
-from engine.render.truth import ClipSpec, load_clip, render_and_track, save_clip  # noqa: E402
 from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
 from engine.solve.resting import CAPTURE_MARGIN, MODEL_FILE  # noqa: E402
 from engine.track.landmarker import TrackerOptions  # noqa: E402
 from engine.track.run_tracker import track_video  # noqa: E402
+from engine_dev.render.ict_head import IctHead  # noqa: E402
+from engine_dev.render.renderer import IRIS_COLOURS, LIGHTINGS, SKIN_TONES, Camera, Look  # noqa: E402
+from engine_dev.render.sequences import HeadMotion  # noqa: E402
+from engine_dev.render.truth import ClipSpec, load_clip, render_and_track, save_clip  # noqa: E402
 
 RENDERED_IDENTITIES = 40
 FIRST_SEED = 300

@@ -19,9 +19,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.render.ict import IctHead  # noqa: E402
 from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
 from engine.solve.landmark_space import LEFT_EYE_OUTER, RIGHT_EYE_OUTER, RIGID, head_frame  # noqa: E402
+from engine_dev.render.ict_head import IctHead  # noqa: E402
 
 OUT = REPO / "engine" / "solve" / "data" / "landmark_basis.json"
 IRIS_RIGHT, IRIS_LEFT = 468, 473     # MediaPipe iris centres: subject's right eye, subject's left eye

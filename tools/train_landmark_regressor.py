@@ -6,7 +6,7 @@
 Only the dev split (identities 101-138) is used, each clip also mirrored left-right (landmarks and
 channels swapped: twice the data, and both sides learn alike); the test split's identities stay unseen. Features are
 computed by the engine's own solve code (engine.solve.solver.landmark_features). The network
-(engine.solve.landmark_training) is cross-validated over FOLDS groups of clips (a clip and its mirror always
+(engine_dev.landmark_training) is cross-validated over FOLDS groups of clips (a clip and its mirror always
 in the same group); then, per channel, the source (MediaPipe's calibrated score, the landmark network, or
 an even mix), MediaPipe's gain and the dead zone are chosen by the cross-validated predictions on the
 natural clips (singles, expressions, speech; not the targeted weak-channel clips): among the
@@ -31,16 +31,16 @@ sys.path.insert(0, str(REPO / "bench"))
 from rendered_truth import DEV_CLIPS, TARGETED_SCRIPT, default_cache  # noqa: E402
 
 from engine.config import SolveOptions  # noqa: E402
-from engine.render.ict import UNRENDERED  # noqa: E402
-from engine.render.metrics import correlation, rest_frames  # noqa: E402
-from engine.render.truth import load_clip  # noqa: E402
 from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
 from engine.solve.calibration import apply_neutral, estimate_neutral, rescale  # noqa: E402
 from engine.solve.filters import zero_phase_lowpass  # noqa: E402
 from engine.solve.landmark_fit import load_basis  # noqa: E402
 from engine.solve.landmark_regressor import DEFAULT_REGRESSOR, inputs  # noqa: E402
-from engine.solve.landmark_training import NetworkOptions, train_network  # noqa: E402
 from engine.solve.solver import head_angles, landmark_features  # noqa: E402
+from engine_dev.landmark_training import NetworkOptions, train_network  # noqa: E402
+from engine_dev.render.ict_head import UNRENDERED  # noqa: E402
+from engine_dev.render.metrics import correlation, rest_frames  # noqa: E402
+from engine_dev.render.truth import load_clip  # noqa: E402
 
 TABLE = REPO / "engine" / "solve" / "data" / "channels.json"
 CV_CACHE = default_cache() / "landmark_cv.npz"     # the last full run's cross-validated predictions (--reuse-cv)
@@ -90,7 +90,7 @@ MAX_GAIN = 1.5    # range normalisation learnt on renders is trusted only this f
 def mirror_landmarks() -> np.ndarray:
     """For each of the 478 landmarks, its left-right mirror partner (from the ICT placement of MediaPipe's
     landmarks: the landmark nearest the x-mirrored position; the iris points pair 468-472 with 473-477)."""
-    from engine.render.ict import default_ict_dir
+    from engine_dev.render.ict_head import default_ict_dir
 
     neutral = np.load(default_ict_dir() / "ict_mediapipe468_landmark_model.npz")["neutral"]
     flipped = neutral * np.array([-1.0, 1.0, 1.0])

@@ -15,12 +15,10 @@ import numpy as np
 from engine.errors import BadInput
 from engine.blendshapes.flame import FlameModel, load_flame_landmarks, load_flame_model
 from engine.blendshapes.rig import BlendshapeRig, LandmarkSet
+from engine.rig.ict import OVERLAY_MATERIALS, read_expressions, read_landmark_placement
 
 KINDS = ("flame", "arkit", "ict", "npz", "obj")
 NEUTRAL_NAMES = ("neutral", "base", "default", "basis", "neutral_pose")
-# ICT-FaceKit groups drawn as transparent overlays in a real renderer: hidden on the contact sheet.
-ICT_OVERLAYS = ("M_EyeOcclusion", "M_LacrimalFluid", "M_EyeBlend")
-ICT_LANDMARKS = "ict_mediapipe468_landmark_model.npz"
 ICT_INDICES = "vertex_indices.json"
 
 
@@ -182,22 +180,17 @@ def write_npz_rig(path: str | Path, rig: BlendshapeRig) -> None:
 
 def read_ict(path: Path) -> BlendshapeRig:
     """ICT-FaceKit Light packed as npz (neutral, triangles, materials, expression deltas named `_L/_R`)."""
-    with _open_npz(path) as data:
-        for key in ("neutral", "triangles", "expression_names", "expression_deltas"):
-            if key not in data.files:
-                raise BadInput(f"{path.name} is not an ICT-FaceKit npz: no {key}",
-                               "expected ict_facekit_light_expr.npz")
-        names = [str(n) for n in data["expression_names"]]
-        groups = data["triangle_material"] if "triangle_material" in data.files else None
-        materials = [str(m) for m in data["materials"]] if "materials" in data.files else []
-        rig = BlendshapeRig("ict-facekit", data["neutral"], data["triangles"], names, data["expression_deltas"],
-                            face_groups=groups, group_names=materials, hidden_groups=ICT_OVERLAYS, units="cm",
-                            source=str(path))
+    data = read_expressions(path)
+    # The overlays (transparent in a real renderer) are hidden on the contact sheet.
+    rig = BlendshapeRig("ict-facekit", data.neutral, data.triangles, data.expression_names, data.expression_deltas,
+                        face_groups=data.triangle_material, group_names=data.materials,
+                        hidden_groups=OVERLAY_MATERIALS, units="cm", source=str(path))
     folder = path.parent
-    if (folder / ICT_LANDMARKS).is_file():
-        with np.load(folder / ICT_LANDMARKS, allow_pickle=False) as lm:
-            rig.landmarks["mediapipe468"] = LandmarkSet([f"mp{i:03d}" for i in range(len(lm["mp_tri_vertices"]))],
-                                                        lm["mp_tri_vertices"], lm["mp_barycentric"])
+    placement = read_landmark_placement(folder)
+    if placement is not None:
+        tri_vertices, barycentric = placement
+        rig.landmarks["mediapipe468"] = LandmarkSet([f"mp{i:03d}" for i in range(len(tri_vertices))],
+                                                    tri_vertices, barycentric)
     if (folder / ICT_INDICES).is_file():
         ids = json.loads((folder / ICT_INDICES).read_text()).get("idx_to_landmark_verts", [])
         if len(ids) == 68:

@@ -24,6 +24,7 @@ import numpy as np
 
 from engine.errors import BadInput
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
+from engine.rig.ict import ict_names
 from engine.solve.landmark_space import RIGID, head_frame
 
 DEFAULT_BASIS = Path(__file__).resolve().parent / "data" / "landmark_basis.json"
@@ -60,8 +61,6 @@ def load_basis(path: str | None = None) -> LandmarkBasis:
 def basis_from_landmark_model(path: Path) -> LandmarkBasis:
     """An npz with `neutral` (468, 3), `expression_names`, `expression_deltas` (K, 468, 3), names in ARKit
     style with `_L`/`_R` sides (ICT-FaceKit's convention; browInnerUp/cheekPuff may be split)."""
-    from engine.render.ict import ict_shape_name
-
     d = np.load(path)
     names = [str(n) for n in d["expression_names"]]
     neutral = np.asarray(d["neutral"], float)
@@ -76,7 +75,7 @@ def basis_from_landmark_model(path: Path) -> LandmarkBasis:
     deltas = np.zeros((len(ARKIT_NAMES), 468, 3))
     index = {n: i for i, n in enumerate(names)}
     for a, name in enumerate(ARKIT_NAMES):
-        for shape in ict_shape_name(name):
+        for shape in ict_names(name):
             if shape in index:
                 deltas[a] += deltas_in[index[shape], :468] @ rot_scale
             elif name in index:

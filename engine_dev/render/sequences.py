@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.render.ict import RENDERED_CHANNELS, clamp_arkit
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
+from engine_dev.render.ict_head import RENDERED_CHANNELS, clamp_arkit
 
 N = len(ARKIT_NAMES)
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.render.ict import EYE_SOCKETS, HIDDEN_MATERIALS, LANDMARK_FILE, MOUTH_SOCKET, IctHead
+from engine.rig.ict import OVERLAY_MATERIALS, read_landmark_placement
+from engine_dev.render.ict_head import EYE_SOCKETS, MOUTH_SOCKET, IctHead
 
 # MediaPipe face-mesh contours (FACEMESH_LIPS / FACEMESH_*EYEBROW), as polygons.
 LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
@@ -162,8 +163,10 @@ void main() { frag = vec4(mix(bottom, top, v_y), 1.0); }
 
 
 @dataclass
-class HeadRenderer:
-    """Render the ICT head to RGB uint8 images. Use as a context manager (releases the GL context)."""
+class TruthRenderer:
+    """Render the ICT head's vertices to RGB uint8 ground-truth frames for the tracker (skin tones, irises,
+    lightings, a fixed camera). Not the preview's HeadRenderer (engine.preview.head.render), which draws
+    any HeadModel for a person to look at. Use as a context manager (releases the GL context)."""
     head: IctHead
     camera: Camera = field(default_factory=Camera)
     samples: int = 0             # MSAA costs ~4x on a software rasteriser; MediaPipe does not need it
@@ -192,7 +195,8 @@ class HeadRenderer:
     # --- set up -------------------------------------------------------------------------------------
     def _build_static(self) -> None:
         head = self.head
-        keep = ~np.isin(head.triangle_material, [head.materials.index(m) for m in HIDDEN_MATERIALS])
+        # the overlays are transparent in a real-time eye shader (Unreal Digital Human style): not drawn
+        keep = ~np.isin(head.triangle_material, [head.materials.index(m) for m in OVERLAY_MATERIALS])
         tris = head.triangles[keep]
         self._used = np.unique(tris)
         remap = np.full(len(head.neutral), -1, np.int64)
@@ -230,10 +234,10 @@ class HeadRenderer:
             srad = np.linalg.norm(rel - np.outer(along, axis), axis=1) / rad.max()
             front = (along > -0.05) & (srad < 1.0)
             iris_r[sidx[front]] = srad[front]
-        landmark_file = head.folder / LANDMARK_FILE
-        if landmark_file.is_file():
-            lm = np.load(landmark_file)
-            pts = (lm["mp_barycentric"][:, :, None] * v[lm["mp_tri_vertices"]]).sum(axis=1)
+        placement = read_landmark_placement(head.folder)
+        if placement is not None:
+            tri_vertices, barycentric = placement
+            pts = (barycentric[:, :, None] * v[tri_vertices]).sum(axis=1)
             face = np.arange(n) < 9409
             for polygon, code in ((LIPS_OUTER, 1), (BROW_RIGHT, 2), (BROW_LEFT, 2)):
                 poly = pts[list(polygon)]
@@ -337,7 +341,7 @@ class HeadRenderer:
             self._ctx.release()
             self._ctx = None
 
-    def __enter__(self) -> "HeadRenderer":
+    def __enter__(self) -> "TruthRenderer":
         return self
 
     def __exit__(self, *exc) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.render.ict import IctHead
-from engine.render.renderer import Camera, HeadRenderer, Look
-from engine.render.sequences import HeadMotion, expressions, rest, singles, speech, weak
 from engine.track.facetrack import FaceTrack, LandmarkSink
 from engine.track.landmarker import FaceTracker, TrackerOptions
+from engine_dev.render.ict_head import IctHead
+from engine_dev.render.renderer import Camera, Look, TruthRenderer
+from engine_dev.render.sequences import HeadMotion, expressions, rest, singles, speech, weak
 
 SCRIPTS = {"singles": singles, "expressions": expressions, "speech": speech, "weak": weak, "rest": rest}
 IDENTITY_MODES = 30           # identity PCA modes used for random identities
@@ -65,7 +65,7 @@ class RenderedClip:
         return self.track.times
 
 
-def render_frames(spec: ClipSpec, head: IctHead, renderer: HeadRenderer):
+def render_frames(spec: ClipSpec, head: IctHead, renderer: TruthRenderer):
     """Yield (time, truth weights, head angles, RGB image) for every frame of the clip."""
     weights = clip_weights(spec)
     times = np.arange(len(weights)) / spec.fps
@@ -76,13 +76,13 @@ def render_frames(spec: ClipSpec, head: IctHead, renderer: HeadRenderer):
         yield float(t), weights[i], angles[i], image
 
 
-def render_and_track(spec: ClipSpec, head: IctHead, workdir: Path, renderer: HeadRenderer | None = None,
+def render_and_track(spec: ClipSpec, head: IctHead, workdir: Path, renderer: TruthRenderer | None = None,
                      tracker_options: TrackerOptions | None = None, progress=None) -> RenderedClip:
     """Render the clip and track every frame; landmarks go to workdir/<name>.landmarks.npy."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     own = renderer is None
-    renderer = renderer or HeadRenderer(head, spec.camera)
+    renderer = renderer or TruthRenderer(head, spec.camera)
     times, truth, angles, detected, scores, poses, confidence = [], [], [], [], [], [], []
     sink = LandmarkSink(workdir / f"{spec.name}.landmarks.npy")
     try:

@@ -1,9 +1,9 @@
-"""The ICT-FaceKit Light head as ARKit-52 blendshapes (data read from a user-supplied folder).
+"""The ICT-FaceKit Light head as ARKit-52 blendshapes, with its identity PCA (data read from a folder).
 
-ICT splits two ARKit shapes per side (browInnerUp_L/_R, cheekPuff_L/_R) and names sides `_L`/`_R`
-(the subject's left is +X, the face looks down +Z, Y is up, centimetres). `arkit_to_ict` maps ARKit
-weights onto ICT's 53 ARKit-style shapes; ICT has no tongueOut. Like ARKit, ICT's mouthClose is a
-corrective meant to be used with jawOpen, so weights are kept at mouthClose <= jawOpen.
+The expression npz is read, and ARKit names mapped onto ICT's, by engine.rig.ict (the subject's left is
++X, the face looks down +Z, Y is up, centimetres). `IctHead.arkit_matrix` maps ARKit weights onto ICT's
+53 ARKit-style shapes; ICT has no tongueOut. Like ARKit, ICT's mouthClose is a corrective meant to be
+used with jawOpen, so weights are kept at mouthClose <= jawOpen.
 """
 from __future__ import annotations
 
@@ -16,32 +16,17 @@ import numpy as np
 
 from engine.errors import BadInput
 from engine.rig.arkit import ARKIT_INDEX, ARKIT_NAMES
+from engine.rig.ict import EXPR_FILE, IctExpressions, ict_names, read_expressions
 
-EXPR_FILE = "ict_facekit_light_expr.npz"
 IDENTITY_FILE = "ict_facekit_light_identity.npz"
-LANDMARK_FILE = "ict_mediapipe468_landmark_model.npz"
 ENV_VAR = "FACERETARGET_ICT"
 
 # ARKit channels the ICT head cannot show.
 UNRENDERED = ("tongueOut",)
 RENDERED_CHANNELS = tuple(n for n in ARKIT_NAMES if n not in UNRENDERED)
 
-# Geometry that is transparent in a real-time eye shader (Unreal Digital Human style): not drawn.
-HIDDEN_MATERIALS = ("M_EyeBlend", "M_EyeOcclusion", "M_LacrimalFluid")
 MOUTH_SOCKET = (11248, 13294)      # vertex range [start, end) of the mouth socket (ICT README)
 EYE_SOCKETS = (13294, 14062)
-
-
-def ict_shape_name(arkit_name: str) -> list[str]:
-    """ICT shape names that one ARKit channel drives."""
-    if arkit_name in ("browInnerUp", "cheekPuff"):
-        return [arkit_name + "_L", arkit_name + "_R"]
-    if arkit_name in ("jawLeft", "jawRight", "mouthLeft", "mouthRight"):   # directions, not sides
-        return [arkit_name]
-    for side, suffix in (("Left", "_L"), ("Right", "_R")):
-        if arkit_name.endswith(side):
-            return [arkit_name[: -len(side)] + suffix]
-    return [arkit_name]
 
 
 def default_ict_dir() -> Path:
@@ -76,32 +61,32 @@ class IctHead:
         return cls(folder)
 
     @cached_property
-    def _expr(self):
-        return np.load(self.folder / EXPR_FILE)
+    def _expr(self) -> IctExpressions:
+        return read_expressions(self.folder / EXPR_FILE, require_materials=True)
 
     @cached_property
     def neutral(self) -> np.ndarray:
-        return self._expr["neutral"].astype(np.float32)
+        return self._expr.neutral.astype(np.float32)
 
     @cached_property
     def triangles(self) -> np.ndarray:
-        return self._expr["triangles"].astype(np.int32)
+        return self._expr.triangles.astype(np.int32)
 
-    @cached_property
+    @property
     def triangle_material(self) -> np.ndarray:
-        return self._expr["triangle_material"]
+        return self._expr.triangle_material
 
-    @cached_property
+    @property
     def materials(self) -> list[str]:
-        return [str(m) for m in self._expr["materials"]]
+        return self._expr.materials
 
-    @cached_property
+    @property
     def expression_names(self) -> list[str]:
-        return [str(n) for n in self._expr["expression_names"]]
+        return self._expr.expression_names
 
     @cached_property
     def expression_deltas(self) -> np.ndarray:
-        return self._expr["expression_deltas"].astype(np.float32)
+        return self._expr.expression_deltas.astype(np.float32)
 
     @cached_property
     def identity_deltas(self) -> np.ndarray:
@@ -113,7 +98,7 @@ class IctHead:
         m = np.zeros((len(ARKIT_NAMES), len(self.expression_names)), np.float32)
         index = {n: i for i, n in enumerate(self.expression_names)}
         for a, name in enumerate(ARKIT_NAMES):
-            for shape in ict_shape_name(name):
+            for shape in ict_names(name):
                 if shape in index:
                     m[a, index[shape]] = 1.0
                 elif name not in UNRENDERED:
@@ -121,8 +106,7 @@ class IctHead:
         return m
 
     def material_vertices(self, name: str) -> np.ndarray:
-        m = self.materials.index(name)
-        return np.unique(self.triangles[self.triangle_material == m])
+        return self._expr.material_vertices(name)
 
     def identity_shape(self, coefficients: np.ndarray | None) -> np.ndarray:
         """Neutral vertices of an identity (coefficients in units of the PCA's sigma)."""
