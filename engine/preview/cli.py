@@ -11,9 +11,7 @@ import argparse
 from pathlib import Path
 
 from engine.arguments import add_progress_option
-from engine.preview.compare import CompareOptions
-from engine.preview.plot import PlotOptions
-from engine.config.preview import PreviewOptions
+from engine.config.preview import CompareOptions, PlotOptions, PreviewOptions
 
 DEFAULTS = PreviewOptions()
 COMPARE_DEFAULTS = CompareOptions()

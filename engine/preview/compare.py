@@ -14,23 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from engine.config.preview import CompareOptions
 from engine.errors import BadInput
 from engine.media.video import TruncatedVideo, iter_frames, probe, read_ahead
-from engine.preview.encode import VideoEncoder, check_encoder, source_audio
+from engine.preview.encode import AudioSource, VideoEncoder, check_encoder, source_audio
 from engine.protocol import Reporter
-from engine.preview.encode import AudioSource
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
-
-
-@dataclass
-class CompareOptions:
-    labels: tuple[str, str] = ("original", "render")
-    offset: float = 0.0           # seconds into the left video where the right one starts
-    height: int = 720
-    audio: str = "left"           # "left", "right" or "none"
-    codec: str = "libx264"
-    crf: int = 23
 
 
 def _even(x: float) -> int:

@@ -13,26 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.config.preview import PlotOptions
 from engine.errors import BadInput
 from engine.export.take import TAKE_FILES, read_curves_csv
 from engine.preview.take_data import ARKIT, load_take
 
-KEY_CHANNELS = ("CTRL_C_jaw.ty", "CTRL_L_eye_blink.ty", "CTRL_R_eye_blink.ty", "CTRL_L_mouth_cornerPull.ty",
-                "CTRL_R_mouth_cornerPull.ty", "CTRL_L_mouth_lipsTogetherU.ty")
 MAX_ROWS = 24
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-
-
-@dataclass
-class PlotOptions:
-    channels: tuple[str, ...] = KEY_CHANNELS
-    start: float | None = None
-    end: float | None = None
-    overlay: bool = False
-    dpi: int = 200
-    title: str | None = None
-    width_in: float = 7.0          # a two-column figure width
-    row_height_in: float = 1.1
 
 
 def _all_channels(take) -> dict[str, tuple[np.ndarray, np.ndarray]]:
