@@ -1,6 +1,13 @@
 """Throughput of the whole video path against MediaPipe's bare inference loop, and peak memory.
 
     python bench/throughput.py [--seconds 6] [--long-minutes 5] [--source CLIP]
+    python bench/throughput.py --whole-process [--pairs 3] [--durations 15,60] [--keep DIR]
+
+--whole-process: what a user waits for. `faceretarget-engine run` as a process against the plain loop a user
+would write instead (bench/bare_tracker.py: OpenCV decode + Face Landmarker, VIDEO mode, blendshapes and
+matrix on), each timed from outside with /usr/bin/time (wall seconds, peak RSS), start-up and model load
+included, run alternately (bare, engine, bare, engine, ...) so that machine drift cancels; the median of
+the pairs' ratios (bare time / engine time: above 1 the engine is faster) per size and length.
 
 For 480p, 720p and 1080p versions of one clip (made here from the generated demo sample, or --source):
   run fps    = frames / wall time of `pipeline.run` (decode, track, solve, retarget, export)
@@ -120,6 +127,41 @@ def peak_memory_mb(path: Path, workdir: Path) -> tuple[float, float]:
     return peak / 2**20, time.perf_counter() - start
 
 
+def timed_process(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one whole process, measured by /usr/bin/time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report.name, *command], cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{command[:3]} failed: {proc.stderr[-800:]}")
+        wall, peak_kb = report.read().split()[-2:]
+    return float(wall), float(peak_kb) / 1024
+
+
+def whole_process(args, frames, fps: float, workdir: Path) -> None:
+    """Engine `run` vs the bare loop as whole processes, alternated, per size and clip length."""
+    from engine.track.model_bundle import resolve_model
+
+    model = str(resolve_model(None))
+    bare = [sys.executable, str(REPO / "bench" / "bare_tracker.py")]
+    engine_run = [sys.executable, "-m", "engine", "run", "--overwrite", "--out", str(workdir / "take"), "--video"]
+    print(f"| input | clip | bare s | engine s | speed ratio (bare / engine), median of {args.pairs} pairs "
+          f"| bare peak MB | engine peak MB |")
+    print("|---|---|---|---|---|---|---|")
+    for seconds in args.durations:
+        for label, size in RESOLUTIONS.items():
+            clip = encode(workdir / f"{label}_{seconds:g}s.mp4", looped(frames, int(seconds * fps)), fps, size)
+            pairs = []
+            for _ in range(args.pairs):
+                pairs.append((timed_process([*bare, str(clip), model]), timed_process([*engine_run, str(clip)])))
+            bare_s = float(np.median([b[0] for b, _ in pairs]))
+            engine_s = float(np.median([e[0] for _, e in pairs]))
+            ratio = float(np.median([b[0] / e[0] for b, e in pairs]))
+            print(f"| {label} {size[0]}x{size[1]} | {seconds:g} s | {bare_s:.2f} | {engine_s:.2f} | {ratio:.2f} "
+                  f"(min {min(b[0] / e[0] for b, e in pairs):.2f}) | {max(b[1] for b, _ in pairs):.0f} "
+                  f"| {max(e[1] for _, e in pairs):.0f} |", flush=True)
+
+
 def looped(frames, count):
     for i in range(count):
         yield frames[i % len(frames)]
@@ -130,13 +172,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--long-minutes", type=float, default=5.0)
     parser.add_argument("--source", type=Path, default=None)
+    parser.add_argument("--whole-process", action="store_true",
+                        help="engine `run` vs the bare loop (bench/bare_tracker.py) as whole processes")
+    parser.add_argument("--pairs", type=int, default=3, help="--whole-process: alternated pairs per cell")
+    parser.add_argument("--durations", default="15,60", help="--whole-process: clip lengths in seconds")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the generated clips in this folder")
     args = parser.parse_args()
+    args.durations = [float(d) for d in args.durations.split(",")]
     with tempfile.TemporaryDirectory(prefix="fr-bench-") as tmp:
-        workdir = Path(tmp)
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         frames, fps = source_frames(args.source, args.seconds, workdir)
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
               f"Python {platform.python_version()}; clip: {len(frames)} frames at {fps:g} fps")
         print()
+        if args.whole_process:
+            whole_process(args, frames, fps, workdir)
+            return
         print(f"| input | frames | run fps | bare MediaPipe fps | ratio |")
         print(f"|---|---|---|---|---|")
         for label, size in RESOLUTIONS.items():

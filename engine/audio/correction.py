@@ -57,7 +57,7 @@ class PreparedAudio:
 
 
 def correction_mode(options: AudioOptions) -> str:
-    mode = options.lip_correction or ("auto" if options.audio else "off")
+    mode = options.correction
     if mode not in LIP_CORRECTION_MODES:
         raise BadInput(f"unknown --lip-correction {mode!r}", f"use one of: {', '.join(LIP_CORRECTION_MODES)}")
     return mode

@@ -53,6 +53,11 @@ class AudioOptions:
     recognizer: str = "words"                  # without a transcript: words (recognise words, then align them;
                                                # ~5x real time) or phones (phone LM only; ~20x, less accurate)
 
+    @property
+    def correction(self) -> str:
+        """The lip-correction mode in effect: the one asked for, else auto with --audio, else off."""
+        return self.lip_correction or ("auto" if self.audio else "off")
+
 
 LIP_CORRECTION_MODES = ("off", "blend", "replace", "auto")
 

@@ -159,8 +159,9 @@ def write_livelink_csv(path: str | Path, times: np.ndarray, arkit: np.ndarray, h
     timecodes = [format_timecode(t, timecode_fps) for t in start_timecode_s + np.asarray(times, np.float64)]
     with open(path, "w", newline="", encoding="utf-8") as handle:
         handle.write(",".join(CSV_HEADER) + "\n")
-        for timecode, row in zip(timecodes, values[:, _CSV_COLUMNS]):
-            handle.write(f"{timecode},{N_VALUES}," + ",".join(CSV_VALUE_FORMAT % v for v in row) + "\n")
+        row_format = ",".join([CSV_VALUE_FORMAT] * len(_CSV_COLUMNS))   # a row formatted in C, not per value
+        for timecode, row in zip(timecodes, values[:, _CSV_COLUMNS].tolist()):
+            handle.write(f"{timecode},{N_VALUES}," + row_format % tuple(row) + "\n")
 
 
 def format_timecode(seconds: float, fps: int) -> str:

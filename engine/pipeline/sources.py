@@ -6,7 +6,6 @@ from __future__ import annotations
 from importlib.metadata import version
 from pathlib import Path
 
-from engine.blendshapes.source import check_flame_options, flame_source
 from engine.config import RunOptions
 from engine.errors import BadInput, NoFaceFound
 from engine.export.take import TAKE_FILES, file_sha256
@@ -94,12 +93,17 @@ class FlameSource:
     def check(self, options: RunOptions) -> None:
         if options.video is not None:
             raise BadInput("give either --video or --flame-params, not both")
+        # here, not above: the FLAME reader and the rig conversion (SciPy) load only for a FLAME run
+        from engine.blendshapes.source import check_flame_options
+
         check_flame_options(options.flame)
 
     def read(self, options: RunOptions, folder: Path, reporter: Reporter, timer) -> SourceTrack:
         if options.audio.audio is not None or options.preview or options.learned.active:
             reporter.warning("flame_input_only", "with --flame-params, --audio, --preview and the learned models "
                              "are not applied (they need the video)")
+        from engine.blendshapes.source import flame_source   # loaded by check above
+
         with timer.stage("convert"):
             return flame_source(options.flame, reporter)
 

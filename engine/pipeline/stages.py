@@ -8,14 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.audio.correction import apply_correction, prepare_audio
-from engine.audio.take import AUDIO_TAKE_FILES
 from engine.config import RunOptions, check_rig
 from engine.errors import BadInput
 from engine.export.take import TAKE_FILES, TakeWriter, file_sha256, take_record, write_take_files
-from engine.models.apply import apply_learned, validate_learned
 from engine.pipeline.sources import pick_source
-from engine.preview.preview import add_preview_to_take
 from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_NAMES
 from engine.rig.retarget import RigCurves, retarget
@@ -50,6 +46,9 @@ def validate(options: RunOptions, source=None) -> None:
         raise BadInput(f"--mapping {options.mapping}: file not found",
                        "give a fit-mapping JSON, a full-face rules JSON, or 'pose'")
     if options.learned.active:   # engine/models: checkpoints exist, group specs parse
+        # here, not above: the learned backends load only for a run that asks for them
+        from engine.models.apply import validate_learned
+
         validate_learned(options.learned, options.rig)
     if options.solve.actor is not None:
         if options.solve.neutral_time is not None:
@@ -65,18 +64,25 @@ def run(options: RunOptions, reporter: Reporter) -> Path:
     timer = StageTimer()
     with TakeWriter(options.out, options.overwrite) as writer:
         speech_audio = None
-        if source.takes_audio:
+        if source.takes_audio and options.audio.correction != "off":
+            # here, not above: the speech stage (pocketsphinx, SciPy) loads only for a run with lip correction
+            from engine.audio.correction import prepare_audio
+
             with timer.stage("audio"):   # before tracking, so that bad audio fails fast
                 speech_audio = prepare_audio(options, reporter)
         got = source.read(options, writer.path, reporter, timer)
         source_solved, solved, curves = solve_and_retarget(got, options, reporter, timer)
         lipsync = None
         if speech_audio is not None:
+            from engine.audio.correction import apply_correction   # loaded with prepare_audio above
+
             with timer.stage("lip_correction"):
                 lipsync = apply_correction(speech_audio, options, solved, curves, writer.path, reporter,
                                            got.track.confidence)
         learned = None
         if options.learned.active and source.has_video:   # learned predictions replace/blend per control group
+            from engine.models.apply import apply_learned   # loaded by validate above
+
             with timer.stage("learned"):
                 curves, learned = apply_learned(curves, solved.times, got.track, source_solved, options, reporter)
         rig_fps = options.fps_out or got.fps
@@ -87,6 +93,8 @@ def run(options: RunOptions, reporter: Reporter) -> Path:
         if "landmarks" not in got.files_absent:
             files["landmarks"] = TAKE_FILES["landmarks"]
         if lipsync is not None:
+            from engine.audio.take import AUDIO_TAKE_FILES   # loaded with the correction above
+
             files.update(AUDIO_TAKE_FILES)
         meta = take_record(kind=got.kind, rig=options.rig, times=solved.times, fps=options.fps_out or got.fps,
                            source_fps=got.fps, source_frame_count=len(got.track), fps_out=options.fps_out,
@@ -95,6 +103,9 @@ def run(options: RunOptions, reporter: Reporter) -> Path:
                            warnings=reporter.warnings, files=files, files_absent=got.files_absent,
                            lipsync=lipsync, learned=learned, engine_extra=source.engine_info())
         if options.preview and source.has_video:   # preview.mp4 goes into the take before it is committed
+            # here, not above: OpenCV, the encoder and OpenGL load only for a run with --preview
+            from engine.preview.preview import add_preview_to_take
+
             with timer.stage("preview"):
                 add_preview_to_take(writer.path, meta, options.preview_options, reporter)
         return writer.commit(meta)
