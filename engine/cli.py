@@ -11,6 +11,7 @@ import threading
 import time
 import traceback
 
+from engine.arguments import PROGRESS_MODES, CommandLineError, CommandLineParser
 from engine.audio import cli as audio_cli
 from engine.blendshapes import cli as blendshapes_cli
 from engine.config import RunOptions
@@ -44,12 +45,21 @@ COMMAND_MODULES: tuple[str, ...] = tuple(module.__name__ for module in COMMANDS)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="faceretarget-engine",
-                                     description="Face video in, MetaHuman face-board take out.")
+    parser = CommandLineParser(prog="faceretarget-engine", description="Face video in, MetaHuman face-board take out.")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS:
         module.register(sub)
     return parser
+
+
+def requested_progress(argv: list[str]) -> str:
+    """The --progress mode a command line asks for, read without parsing it (which just failed)."""
+    for i, arg in enumerate(argv):
+        if arg == "--progress" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in PROGRESS_MODES else RunOptions().progress
+        if arg.startswith("--progress="):
+            return arg.split("=", 1)[1] if arg.split("=", 1)[1] in PROGRESS_MODES else RunOptions().progress
+    return RunOptions().progress
 
 
 def _raise_cancelled(signum, frame) -> None:
@@ -113,7 +123,15 @@ def watch_stdin(fd: int | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except CommandLineError as exc:   # one line and exit 2, like any bad input (a JSON event if asked)
+        make_reporter(requested_progress(argv)).error(exc.message, exc.hint)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        make_reporter(requested_progress(argv)).error("cancelled", "")
+        return Cancelled.exit_code
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
     progress = getattr(args, "progress", RunOptions().progress)
     reporter = make_reporter(progress)

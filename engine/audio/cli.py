@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.arguments import add_overwrite_option, add_progress_option, add_rig_option
+from engine.arguments import OFFSET, RATE, add_overwrite_option, add_progress_option, add_rig_option
 from engine.config import LIP_CORRECTION_MODES, AudioOptions
 
 DEFAULTS = AudioOptions()
@@ -28,7 +28,7 @@ def register(subparsers) -> None:
                         help="speech recording: wav, flac, mp3, m4a, ... or a video with sound")
     parser.add_argument("--out", type=Path, required=True, help="take folder to write (must not exist)")
     add_speech_options(parser)
-    parser.add_argument("--fps", type=float, default=DEFAULTS.fps, help="curve rate (default: %(default)s)")
+    parser.add_argument("--fps", type=RATE, default=DEFAULTS.fps, help="curve rate (default: %(default)s)")
     add_rig_option(parser)
     add_overwrite_option(parser)
     add_progress_option(parser)
@@ -52,7 +52,7 @@ def add_run_audio_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lip-correction", choices=LIP_CORRECTION_MODES, default=DEFAULTS.lip_correction,
                         help="how the audio's mouth enters the take (default: auto with --audio, else off; "
                              "without --audio a mode other than off uses the video's own sound track)")
-    parser.add_argument("--audio-offset", type=float, default=DEFAULTS.audio_offset,
+    parser.add_argument("--audio-offset", type=OFFSET, default=DEFAULTS.audio_offset,
                         help="seconds the sound lags the picture; negative if it leads (default: %(default)s)")
 
 

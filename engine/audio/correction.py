@@ -109,6 +109,10 @@ def apply_correction(prepared: PreparedAudio, options: RunOptions, solved, curve
     board = load_faceboard(rig)
     fb_audio, ak_audio = animate_speech(prepared.speech, audio_times, rig)
     covered = (audio_times >= 0) & (audio_times <= prepared.audio.duration)
+    if not covered.any():
+        raise BadInput(f"--audio-offset {audio_options.audio_offset:g}: the audio ({prepared.audio.duration:.1f} s) "
+                       f"and the video ({float(times[-1]) if len(times) else 0.0:.1f} s) do not overlap at all",
+                       "the offset is how many seconds the sound lags the picture; it is usually under a second")
     video_span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
     if abs(prepared.audio.duration - video_span) > LENGTH_MISMATCH_S:
         reporter.warning("audio_length", f"the audio lasts {prepared.audio.duration:.2f}s and the video "

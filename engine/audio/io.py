@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from engine.errors import BadInput
-from engine.media.files import check_input_file
+from engine.media.files import check_input_file, open_media
 
 SAMPLE_RATE = 16000
 # A recording whose loudest 10 ms frame stays below this level (dBFS) carries no usable speech.
@@ -56,7 +56,7 @@ def load_audio(path: str | Path, check_silence: bool = True) -> Audio:
 
 def _decode(path: Path) -> Audio:
     try:
-        container = av.open(str(path))
+        container = open_media(path)
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise BadInput(f"cannot read {path.name} as audio: {exc}",
                        "the file is corrupt or not a sound file; use wav, flac, mp3, m4a or a video") from exc

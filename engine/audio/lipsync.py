@@ -25,7 +25,7 @@ from engine.audio.io import Audio
 from engine.audio.mandarin import has_hanzi, pinyin_lexicon
 from engine.audio.recognize import (AlignmentFailed, RecognizerOptions, TimedPhone, align,
                                     pronunciation, recognize_phones, recognize_words)
-from engine.audio.text import letter_to_sound, normalize_words, read_transcript
+from engine.audio.text import check_transcript_length, letter_to_sound, normalize_words, read_transcript
 from engine.audio.vad import Segment, VadOptions, group_segments, speech_segments
 from engine.audio.visemes import normalize_phone, phone_class, phone_viseme, viseme_table
 from engine.config import AudioOptions
@@ -100,12 +100,14 @@ def analyse_speech(audio: Audio, options: AudioOptions, reporter: Reporter | Non
     reporter = reporter or Reporter()
     recognizer = recognizer or RecognizerOptions()
     started = time.perf_counter()
+    transcript = read_transcript(options.transcript)   # a bad transcript is refused even without speech
+    if transcript:
+        check_transcript_length(transcript, audio.duration)
     segments = speech_segments(audio, vad)
     if not segments:
         raise NoSpeechFound("no speech found in the audio",
                             "the recording holds only silence, steady noise or a tone; check the file")
     times, loud = loudness_track(audio)
-    transcript = read_transcript(options.transcript)
     language = (options.language or "en").lower()
     if language == "zh" and transcript and not has_hanzi(transcript):
         reporter.warning("transcript_not_chinese", "language zh but the transcript has no Chinese characters; "

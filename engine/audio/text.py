@@ -9,24 +9,56 @@ import re
 import unicodedata
 from pathlib import Path
 
+from engine.errors import BadInput
+
+TRANSCRIPT_SUFFIXES = (".txt", ".lab", ".json", ".srt", ".text")   # a --transcript ending so is a file
+MAX_TRANSCRIPT_BYTES = 1 << 20          # a whole feature film's dialogue is ~100 KB
+MAX_WORDS_PER_SECOND = 8.0              # fast speech is ~4-5; more text than this cannot be this audio's
+
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 _TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def read_transcript(value: str | Path | None) -> str | None:
-    """A transcript given as a file path or as the text itself; None/empty -> None."""
+    """A transcript given as a file path or as the text itself; None/empty text -> None. A value that names a
+    file (an existing one, or one line ending in .txt, .lab, ...) must be a readable, non-empty file."""
     if value is None:
         return None
     text = str(value)
     candidate = Path(text)
+    if looks_like_a_file(text):
+        if not candidate.is_file():
+            raise BadInput(f"transcript file not found: {text}",
+                           "give the transcript's path, or the text itself in quotes")
+        if candidate.stat().st_size > MAX_TRANSCRIPT_BYTES:
+            raise BadInput(f"transcript file {candidate.name} is {candidate.stat().st_size / 2**20:.1f} MB: "
+                           f"not a transcript", "give the text of this recording only")
+        text = candidate.read_text(encoding="utf-8", errors="replace").strip()
+        if not text:
+            raise BadInput(f"transcript file {candidate.name} is empty",
+                           "write the spoken words into it, or leave --transcript out to recognise them")
+        return text
+    return text.strip() or None
+
+
+def looks_like_a_file(text: str) -> bool:
+    if "\n" in text or len(text) > 4096:
+        return False
     try:
-        if len(text) < 4096 and candidate.is_file():
-            text = candidate.read_text(encoding="utf-8", errors="replace")
+        if Path(text).is_file():
+            return True
     except OSError:
-        pass
-    text = text.strip()
-    return text or None
+        return False
+    return text.lower().endswith(TRANSCRIPT_SUFFIXES)
+
+
+def check_transcript_length(text: str, seconds: float) -> None:
+    """Refuse a transcript far longer than the audio could hold (aligning it would take minutes and GBs)."""
+    words = len(text.split())
+    if words > MAX_WORDS_PER_SECOND * seconds + 20:
+        raise BadInput(f"the transcript has {words} words for {seconds:.1f} s of audio",
+                       "give the transcript of this recording only")
 
 
 def number_words(n: int) -> list[str]:

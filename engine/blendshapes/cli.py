@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.arguments import add_progress_option
+from engine.arguments import RATE, add_progress_option, number
 from engine.config.blendshapes import ConvertOptions, CorrespondenceOptions, FlameRunOptions, InspectOptions
 from engine.errors import BadInput
 from engine.protocol import Reporter
@@ -38,13 +38,13 @@ def register(subparsers) -> None:
     inspect = sub.add_parser("inspect", help="contact sheet: every shape rendered on its mesh, labelled")
     inspect.add_argument("rig", help="flame:MODEL.pkl | arkit:DIR_OR_NPZ | ict:ICT.npz")
     inspect.add_argument("--out", type=Path, required=True, help="PNG to write (a .json with the grid beside it)")
-    inspect.add_argument("--cell", type=int, default=INSPECT.cell, help="cell size in pixels (default: %(default)s)")
-    inspect.add_argument("--columns", type=int, default=INSPECT.columns, help="cells per row (default: about square)")
-    inspect.add_argument("--weight", type=float, default=INSPECT.weight,
+    inspect.add_argument("--cell", type=number(int, 32, 2048), default=INSPECT.cell, help="cell size in pixels (default: %(default)s)")
+    inspect.add_argument("--columns", type=number(int, 1, 64), default=INSPECT.columns, help="cells per row (default: about square)")
+    inspect.add_argument("--weight", type=number(float, 0, 10), default=INSPECT.weight,
                          help="blendshape rigs: each shape at this weight (default: %(default)s)")
-    inspect.add_argument("--sigma", type=float, default=INSPECT.sigma,
+    inspect.add_argument("--sigma", type=number(float, 0, 10), default=INSPECT.sigma,
                          help="FLAME: components at -/+ this many standard deviations (default: %(default)s)")
-    inspect.add_argument("--components", type=int, default=INSPECT.components,
+    inspect.add_argument("--components", type=number(int, 1, 1000), default=INSPECT.components,
                          help="FLAME: the first N expression components (default: all)")
     inspect.add_argument("--shapes", default=None, help="comma-separated shape names (default: every shape; "
                          "ICT: its 53 expression shapes)")
@@ -80,19 +80,19 @@ def add_pair_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-landmarks", type=Path, default=None, help="landmarks of the target mesh")
     parser.add_argument("--landmark-set", default=CORRESPOND.landmark_set,
                         help="landmark set that pairs the meshes (default: the first both have)")
-    parser.add_argument("--max-points", type=int, default=CORRESPOND.max_points,
+    parser.add_argument("--max-points", type=number(int, 10, 1_000_000), default=CORRESPOND.max_points,
                         help="corresponding points sampled (default: %(default)s)")
-    parser.add_argument("--tps-smoothing", type=float, default=CORRESPOND.tps_smoothing,
+    parser.add_argument("--tps-smoothing", type=number(float, 0, 1000), default=CORRESPOND.tps_smoothing,
                         help="warp smoothing, 0 = interpolate landmarks exactly (default: %(default)s)")
 
 
 def add_convert_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
-    parser.add_argument(f"--{prefix}smoothness", type=float, default=CONVERT.smoothness,
+    parser.add_argument(f"--{prefix}smoothness", type=number(float, 0, 1e6), default=CONVERT.smoothness,
                         help="temporal smoothness of the weights, 0 = off, 0.1-1 removes jitter "
                              "(default: %(default)s)")
-    parser.add_argument(f"--{prefix}fps", type=float, default=CONVERT.fps,
+    parser.add_argument(f"--{prefix}fps", type=RATE, default=CONVERT.fps,
                         help="frame rate of parameter files without times (default: %(default)s)")
-    parser.add_argument(f"--{prefix}expression-count", type=int, default=CONVERT.expression_count,
+    parser.add_argument(f"--{prefix}expression-count", type=number(int, 1, 1000), default=CONVERT.expression_count,
                         help="use only the first N FLAME expression components")
     parser.add_argument(f"--{prefix}no-eyes", action="store_true", help="ignore FLAME eye rotations")
 

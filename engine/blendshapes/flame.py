@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import BadInput
+from engine.media.files import reading_input
 from engine.blendshapes.rig import BlendshapeRig, LandmarkSet, Skeleton, joint_transforms, rodrigues, skin
 from engine.blendshapes.safe_pickle import UnsafePickle, as_array, safe_load, safe_load_npy
 
@@ -386,19 +387,31 @@ def load_flame_params(path: str | Path, fps: float = 30.0) -> FlameParams:
     if not path.is_file():
         raise BadInput(f"FLAME parameter file not found: {path}")
     suffix = path.suffix.lower()
-    if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            doc = {k: data[k] for k in data.files}
-    elif suffix == ".npy":
-        doc = safe_load_npy(path)
-    elif suffix in (".pkl", ".pickle"):
-        if zipfile.is_zipfile(path):
-            raise BadInput(f"{path.name} is a zip archive (a torch.save file?), not a pickle",
-                           "save the tensors as numpy: np.savez(path, **{k: v.cpu().numpy() ...})")
-        doc = _load_pickle(path, "FLAME parameter file")
-    else:
-        raise BadInput(f"unsupported FLAME parameter file {path.name}", "use .npy, .npz or .pkl")
-    return params_from(doc, path.name, fps)
+    with reading_input(path, "FLAME parameter file", PLAIN_LAYOUT_HINT):
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                doc = {k: data[k] for k in data.files}
+        elif suffix == ".npy":
+            doc = safe_load_npy(path)
+        elif suffix in (".pkl", ".pickle"):
+            if zipfile.is_zipfile(path):
+                raise BadInput(f"{path.name} is a zip archive (a torch.save file?), not a pickle",
+                               "save the tensors as numpy: np.savez(path, **{k: v.cpu().numpy() ...})")
+            doc = _load_pickle(path, "FLAME parameter file")
+        else:
+            raise BadInput(f"unsupported FLAME parameter file {path.name}", "use .npy, .npz or .pkl")
+        params = params_from(doc, path.name, fps)
+    require_finite(params, path.name)
+    return params
+
+
+def require_finite(params: FlameParams, name: str) -> None:
+    """A tracker that lost the face may write NaN: refused here, before it becomes NaN curves."""
+    for field_name in ("expression", "jaw", "eyelids", "neck", "eyes", "global_rot", "shape", "times"):
+        values = getattr(params, field_name)
+        if values is not None and not np.isfinite(values).all():
+            raise BadInput(f"{name}: {field_name} holds non-finite values (NaN or infinity)",
+                           "drop or fill the frames where the tracker lost the face, then convert again")
 
 
 def params_from(doc, name: str = "parameters", fps: float = 30.0) -> FlameParams:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import BadInput
+from engine.media.files import reading_input
 from engine.blendshapes.flame import FlameModel, load_flame_landmarks, load_flame_model
 from engine.blendshapes.rig import BlendshapeRig, LandmarkSet
 from engine.rig.ict import OVERLAY_MATERIALS, read_expressions, read_landmark_placement
@@ -36,18 +37,20 @@ def load_model(spec: str | Path, landmarks: str | Path | None = None) -> FlameMo
     if not path.exists():
         raise BadInput(f"rig not found: {path}", "give kind:PATH, e.g. flame:generic_model.pkl, arkit:HEAD_DIR, "
                        "ict:ict_facekit_light_expr.npz")
-    if kind is None:
-        kind = _detect(path)
-    if kind == "flame":
-        return load_flame_model(path, landmarks=landmarks)
-    if kind in ("arkit", "obj", "npz"):
-        rig = read_obj_rig(path) if path.is_dir() else read_npz_rig(path)
-    elif kind == "ict":
-        rig = read_ict(path)
-    else:  # pragma: no cover - parse_spec limits kinds
-        raise BadInput(f"unknown rig kind {kind}")
+    with reading_input(path, "rig (flame:FILE.pkl, arkit:DIR_OR_NPZ, ict:FILE.npz)"):
+        if kind is None:
+            kind = _detect(path)
+        if kind == "flame":
+            return load_flame_model(path, landmarks=landmarks)
+        if kind in ("arkit", "obj", "npz"):
+            rig = read_obj_rig(path) if path.is_dir() else read_npz_rig(path)
+        elif kind == "ict":
+            rig = read_ict(path)
+        else:  # pragma: no cover - parse_spec limits kinds
+            raise BadInput(f"unknown rig kind {kind}")
     if landmarks is not None:
-        rig.landmarks.update(load_landmarks(landmarks, rig.vertex_count, rig.faces))
+        with reading_input(landmarks, "landmark file"):
+            rig.landmarks.update(load_landmarks(landmarks, rig.vertex_count, rig.faces))
     return rig
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import BadInput
+from engine.media.files import reading_input
 from engine.blendshapes.convert import Conversion, Converter, weights_for_source
 from engine.blendshapes.correspondence import Correspondence, correspond
 from engine.blendshapes.flame import FlameModel, load_flame_params
@@ -85,16 +86,19 @@ def read_source_weights(path: Path, setup: Setup, fps: float) -> tuple[np.ndarra
         except ValueError as exc:
             raise BadInput(str(exc)) from None
         return take.times, weights_for_source(take.arkit(), ARKIT_NAMES, names)
-    if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            values = data["weights"] if "weights" in data.files else data[data.files[0]]
-            given = [str(n) for n in data["names"]] if "names" in data.files else None
-            times = data["times"] if "times" in data.files else None
-    elif suffix == ".npy":
-        values, given, times = np.load(path, allow_pickle=False), None, None
-    else:
-        raise BadInput(f"unsupported weights file {path.name}", "use a Live Link CSV, .npy or .npz")
-    values = np.atleast_2d(np.asarray(values, np.float64))
+    with reading_input(path, "weights file (.npz with weights/names/times, or an (N, K) .npy)"):
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                values = data["weights"] if "weights" in data.files else data[data.files[0]]
+                given = [str(n) for n in data["names"]] if "names" in data.files else None
+                times = data["times"] if "times" in data.files else None
+        elif suffix == ".npy":
+            values, given, times = np.load(path, allow_pickle=False), None, None
+        else:
+            raise BadInput(f"unsupported weights file {path.name}", "use a Live Link CSV, .npy or .npz")
+        values = np.atleast_2d(np.asarray(values, np.float64))
+    if not np.isfinite(values).all():
+        raise BadInput(f"{path.name} holds non-finite weights (NaN or infinity)", "fix or re-export the file")
     if given is not None:
         values = weights_for_source(values, given, names)
     elif values.shape[1] == len(ARKIT_NAMES) and len(names) != len(ARKIT_NAMES):

@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from engine.arguments import add_overwrite_option, add_progress_option
+from engine.arguments import add_overwrite_option, add_progress_option, number
 from engine.config import RunOptions
 from engine.pipeline.cli import add_take_options, options_from
 from engine.protocol import Reporter
@@ -17,7 +17,7 @@ DEMO_NEUTRAL_S = 1.5    # the demo's neutral capture: the synthetic actor at res
 def register(subparsers) -> None:
     demo = subparsers.add_parser("demo", help="make a sample clip (no downloads) and retarget it")
     demo.add_argument("--out", type=Path, default=Path("demo_take"), help="take folder (replaced if it is a take)")
-    demo.add_argument("--seconds", type=float, default=8.0, help="length of the generated clip")
+    demo.add_argument("--seconds", type=number(float, 1, 600), default=8.0, help="length of the generated clip")
     add_overwrite_option(demo)
     add_progress_option(demo)
     add_take_options(demo)

@@ -8,10 +8,15 @@ take's name is always a whole take.
 """
 from __future__ import annotations
 
+import errno
+import glob
 import json
 import os
 import platform
 import shutil
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -103,39 +108,140 @@ def read_curves_csv(path: Path) -> tuple[np.ndarray, list[str], np.ndarray]:
     return table[:, 0], names, table[:, 1:]
 
 
+# A failed write for one of these reasons is the output location's fault, not the engine's: said in one line.
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.ENAMETOOLONG}
+
+
 class TakeWriter:
-    """Context manager: `with TakeWriter(out) as w: w.path / "faceboard.csv" ...; w.commit(meta)`."""
+    """Context manager: `with TakeWriter(out) as w: w.path / "faceboard.csv" ...; w.commit(meta)`.
+
+    One writer per take at a time: a lock file beside the take (`.NAME.lock`, held for the writer's life and
+    removed after) makes a second run with the same --out fail at once instead of replacing the first one's
+    take. --overwrite never leaves the user without a take: the old take is moved back if the new one cannot
+    be put in its place, and a take stranded by a killed run is restored by the next writer."""
 
     def __init__(self, out: Path, overwrite: bool = False):
         self.out = Path(out).absolute()
         self.overwrite = overwrite
         check_output_folder(self.out, overwrite)
         self.path = self.out.with_name(f".{self.out.name}.tmp-{os.getpid()}")
+        self._old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+        self._lock: OutputLock | None = None
         self._committed = False
 
     def __enter__(self) -> "TakeWriter":
-        if self.path.exists():
-            shutil.rmtree(self.path)
-        self.path.mkdir(parents=True)
+        self._lock = OutputLock(self.out.with_name(f".{self.out.name}.lock"))
+        try:
+            self._clear_leftovers()
+            self.path.mkdir(parents=True)
+        except BaseException:
+            self._lock.release()
+            raise
         return self
+
+    def _clear_leftovers(self) -> None:
+        """With the lock held no other writer is active: temporary folders of killed runs go, and a take a
+        killed --overwrite had moved aside comes back."""
+        for stale in self.out.parent.glob(f".{glob.escape(self.out.name)}.tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        for stranded in sorted(self.out.parent.glob(f".{glob.escape(self.out.name)}.old-*")):
+            if not self.out.exists():
+                os.replace(stranded, self.out)
+            else:
+                shutil.rmtree(stranded, ignore_errors=True)
+        check_output_folder(self.out, self.overwrite)   # again: a restored take may now be in the way
 
     def commit(self, meta: dict) -> Path:
         """Write take.json and move the folder into place."""
         meta = {"format": TAKE_FORMAT, **meta}
-        (self.path / "take.json").write_text(json.dumps(meta, indent=1, default=_json_default) + "\n")
-        if self.out.exists():
-            old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
-            os.replace(self.out, old)
-            os.replace(self.path, self.out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(self.path, self.out)
-        self._committed = True
+        text = json.dumps(meta, indent=1, default=_json_default, allow_nan=False)   # never bare NaN in JSON
+        (self.path / "take.json").write_text(text + "\n")
+        with signals_deferred():   # a cancel between the two renames would strand the old take
+            if self.out.exists():
+                os.replace(self.out, self._old)
+                try:
+                    os.replace(self.path, self.out)
+                except BaseException:
+                    os.replace(self._old, self.out)
+                    raise
+            else:
+                os.rename(self.path, self.out)
+            self._committed = True
+        shutil.rmtree(self._old, ignore_errors=True)
         return self.out
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if not self._committed:
             shutil.rmtree(self.path, ignore_errors=True)
+            if self._old.exists() and not self.out.exists():
+                os.replace(self._old, self.out)
+        if self._lock is not None:
+            self._lock.release()
+        if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
+            raise BadInput(f"cannot write the take at {self.out}: {exc.strerror}",
+                           "free some space, or choose a folder you can write to") from exc
+
+
+class OutputLock:
+    """An exclusive lock on a file that exists only while it is held (an advisory OS lock, released by the
+    OS if the process dies, so a killed run never blocks the next one)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle = None
+        for _ in range(10):
+            handle = open(path, "a+b")
+            if not _try_lock(handle):
+                handle.close()
+                raise BadInput(f"another run is writing {path.parent / path.name[1:-len('.lock')]}",
+                               "wait for it to finish, or choose another --out")
+            try:
+                same = os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+            except FileNotFoundError:
+                same = False
+            if same:     # (not a file its last holder had just removed)
+                self._handle = handle
+                return
+            handle.close()
+        raise BadInput(f"could not lock {path}", "try again")
+
+    def release(self) -> None:
+        if self._handle is None:
+            return
+        try:
+            self.path.unlink()
+        except OSError:
+            pass    # Windows cannot remove an open file; a lock file left there holds no lock
+        self._handle.close()
+        self._handle = None
+
+
+def _try_lock(handle) -> bool:
+    try:
+        if os.name == "nt":
+            import msvcrt   # Windows only
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl    # POSIX only
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def signals_deferred():
+    """Block SIGINT/SIGTERM in this thread for a few renames (POSIX); delivered when the block ends."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def check_output_folder(out: Path, overwrite: bool) -> None:
@@ -155,6 +261,9 @@ def check_output_folder(out: Path, overwrite: bool) -> None:
                        "choose a folder you can write to") from exc
     if not os.access(parent, os.W_OK):
         raise BadInput(f"cannot write in {parent}", "choose a folder you can write to")
+    if len(os.fsencode(f".{out.name}.tmp-{os.getpid()}")) > 255:
+        raise BadInput(f"the take's folder name is too long ({len(os.fsencode(out.name))} bytes): {out.name[:40]}...",
+                       "choose a shorter --out name")
 
 
 def _json_default(value):

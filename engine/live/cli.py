@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.arguments import add_progress_option
+from engine.arguments import RATE, SECONDS, add_progress_option, number
 from engine.config import SolveOptions
 from engine.errors import BadInput
 from engine.config.live import LiveOptions
@@ -22,7 +22,7 @@ def register(subparsers) -> None:
                     "Face source drives a MetaHuman without an iPhone. Prints the capture-to-send latency of "
                     "every frame. Stop with Ctrl+C.")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--camera", type=int, metavar="INDEX", help="OpenCV camera index (0 = the first camera)")
+    source.add_argument("--camera", type=number(int, 0, 64), metavar="INDEX", help="OpenCV camera index (0 = the first camera)")
     source.add_argument("--video", type=Path, metavar="FILE", help="stream a video file instead of a camera")
     parser.add_argument("--realtime", action="store_true",
                         help="with --video: play the file at its own frame times, like a camera (frames that "
@@ -32,22 +32,22 @@ def register(subparsers) -> None:
     parser.add_argument("--subject", default=DEFAULTS.subject, help="Live Link subject name (default: %(default)s)")
     parser.add_argument("--device-id", default=DEFAULTS.device_id,
                         help="device id in the packets (default: FaceRetarget-<host name>)")
-    parser.add_argument("--seconds", type=float, default=DEFAULTS.max_seconds,
+    parser.add_argument("--seconds", type=number(float, above=0), default=DEFAULTS.max_seconds,
                         help="stop after this many seconds of source time (default: until the end / Ctrl+C)")
-    parser.add_argument("--camera-fps", type=float, default=DEFAULTS.camera_fps,
+    parser.add_argument("--camera-fps", type=RATE, default=DEFAULTS.camera_fps,
                         help="ask the camera for this frame rate (default: the camera's own)")
-    parser.add_argument("--timecode-start", type=float, default=DEFAULTS.timecode_start_s, metavar="SECONDS",
+    parser.add_argument("--timecode-start", type=number(float, 0, 24 * 3600), default=DEFAULTS.timecode_start_s, metavar="SECONDS",
                         help="time of day (s since midnight) of the first frame's timecode (default: now)")
-    parser.add_argument("--neutral-time", type=float, default=SOLVE_DEFAULTS.neutral_time,
+    parser.add_argument("--neutral-time", type=SECONDS, default=SOLVE_DEFAULTS.neutral_time,
                         help="seconds into the stream where the actor's face is at rest (default: the actor "
                              "profile, else `run`'s population rule over the frames seen)")
     parser.add_argument("--actor", type=Path, default=SOLVE_DEFAULTS.actor,
                         help="actor profile from `calibrate`: its neutral from the first frame on")
-    parser.add_argument("--neutral-window", type=float, default=DEFAULTS.neutral_window_s,
+    parser.add_argument("--neutral-window", type=number(float, above=0, high=3600), default=DEFAULTS.neutral_window_s,
                         help="seconds of history the running neutral estimate looks at (default: %(default)s)")
-    parser.add_argument("--min-cutoff", type=float, default=SOLVE_DEFAULTS.one_euro_min_cutoff,
+    parser.add_argument("--min-cutoff", type=number(float, above=0, high=1000), default=SOLVE_DEFAULTS.one_euro_min_cutoff,
                         help="One-Euro filter minimum cutoff in Hz (default: %(default)s)")
-    parser.add_argument("--beta", type=float, default=SOLVE_DEFAULTS.one_euro_beta,
+    parser.add_argument("--beta", type=number(float, 0, 1000), default=SOLVE_DEFAULTS.one_euro_beta,
                         help="One-Euro filter speed coefficient (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no line per frame, only the summary")
     parser.add_argument("--model", type=Path, default=DEFAULTS.model_path, help="path to face_landmarker.task")

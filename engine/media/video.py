@@ -17,7 +17,7 @@ import av
 import numpy as np
 
 from engine.errors import BadInput
-from engine.media.files import check_input_file
+from engine.media.files import STILL_IMAGE_FORMATS, check_input_file, open_media
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class VideoInfo:
     fps: float            # average rate (informational; timestamps are the truth)
     duration: float | None
     frame_count: int | None   # container's estimate; None when unknown
+    still: bool = False       # a single picture (jpg, png, ...), not a recording
 
 
 @dataclass
@@ -42,7 +43,7 @@ def probe(path: Path) -> VideoInfo:
     """Open `path` and describe its first video stream, or raise BadInput with a clear reason."""
     path = check_input_file(path, "video")
     try:
-        with av.open(str(path)) as container:
+        with open_media(path) as container:
             if not container.streams.video:
                 raise BadInput(f"no video stream in {path.name}", "give a video file (mp4, mov, mkv, webm, avi)")
             stream = container.streams.video[0]
@@ -54,7 +55,8 @@ def probe(path: Path) -> VideoInfo:
             duration = float(stream.duration * stream.time_base) if stream.duration else (
                 container.duration / 1e6 if container.duration else None)
             fps = float(stream.average_rate) if stream.average_rate else 0.0
-            return VideoInfo(path, w, h, rotation, fps, duration, stream.frames or None)
+            still = container.format.name in STILL_IMAGE_FORMATS
+            return VideoInfo(path, w, h, rotation, fps, duration, stream.frames or None, still)
     except BadInput:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
@@ -87,7 +89,7 @@ def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
 
 def iter_frames(path: Path, max_width: int | None = None) -> Iterator[Frame]:
     """Decode `path` frame by frame in presentation order (no read-ahead thread)."""
-    with av.open(str(path)) as container:
+    with open_media(path) as container:
         stream = container.streams.video[0]
         # One decoding thread: decoding already runs beside the tracker (ReadAhead), and ffmpeg's own
         # frame threads would compete with MediaPipe for the two cores (measured: 1080p run 87 -> 99 fps).

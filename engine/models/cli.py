@@ -11,12 +11,15 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.arguments import add_progress_option, add_rig_option
+import numpy as np
+
+from engine.arguments import OFFSET, RATE, add_progress_option, add_rig_option, number
 from engine.config.learned import (BACKBONES, DEVICES, MODEL_KINDS, TEMPORAL_MODELS, AudioModelConfig,
                                    LearnedOptions, TrainOptions, VideoModelConfig)
 from engine.errors import BadInput
 from engine.export.livelink import read_livelink_csv
 from engine.export.take import read_curves_csv
+from engine.media.files import check_output_file, reading_input
 from engine.protocol import JsonLinesReporter
 from engine.rig.fit_mapping import FitOptions, error_table, fit
 
@@ -43,23 +46,23 @@ def register_train(subparsers) -> None:
     p.add_argument("--device", default=TRAIN.device, help="auto | cpu | cuda (default: %(default)s)")
     add_rig_option(p, TRAIN.rig)
     p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint file")
-    p.add_argument("--max-steps", type=int, default=TRAIN.max_steps, help="default: %(default)s")
-    p.add_argument("--batch-size", type=int, default=TRAIN.batch_size, help="default: %(default)s")
-    p.add_argument("--lr", type=float, default=TRAIN.learning_rate, help="default: %(default)s")
-    p.add_argument("--window", type=float, default=TRAIN.window_s, help="training window in seconds (default: %(default)s)")
-    p.add_argument("--eval-every", type=int, default=TRAIN.eval_every, help="default: %(default)s")
-    p.add_argument("--patience", type=int, default=TRAIN.patience,
+    p.add_argument("--max-steps", type=number(int, 1, 10_000_000), default=TRAIN.max_steps, help="default: %(default)s")
+    p.add_argument("--batch-size", type=number(int, 1, 4096), default=TRAIN.batch_size, help="default: %(default)s")
+    p.add_argument("--lr", type=number(float, above=0, high=10), default=TRAIN.learning_rate, help="default: %(default)s")
+    p.add_argument("--window", type=number(float, above=0, high=60), default=TRAIN.window_s, help="training window in seconds (default: %(default)s)")
+    p.add_argument("--eval-every", type=number(int, 1), default=TRAIN.eval_every, help="default: %(default)s")
+    p.add_argument("--patience", type=number(int, 0), default=TRAIN.patience,
                    help="validations without improvement before stopping (default: %(default)s)")
-    p.add_argument("--val-fraction", type=float, default=TRAIN.val_fraction, help="default: %(default)s")
-    p.add_argument("--seed", type=int, default=TRAIN.seed)
+    p.add_argument("--val-fraction", type=number(float, 0, 0.9), default=TRAIN.val_fraction, help="default: %(default)s")
+    p.add_argument("--seed", type=number(int), default=TRAIN.seed)
     p.add_argument("--cache", type=Path, default=TRAIN.cache_dir,
                    help="feature cache folder (default: DATA/.faceretarget-cache)")
-    p.add_argument("--threads", type=int, default=TRAIN.threads, help="torch CPU threads (default: torch's)")
-    p.add_argument("--hidden", type=int, default=None, help=f"model width (default: video {VIDEO.hidden}, audio {AUDIO.hidden})")
-    p.add_argument("--layers", type=int, default=None, help=f"temporal layers (default: video {VIDEO.layers}, audio {AUDIO.layers})")
+    p.add_argument("--threads", type=number(int, 1, 256), default=TRAIN.threads, help="torch CPU threads (default: torch's)")
+    p.add_argument("--hidden", type=number(int, 1, 4096), default=None, help=f"model width (default: video {VIDEO.hidden}, audio {AUDIO.hidden})")
+    p.add_argument("--layers", type=number(int, 1, 64), default=None, help=f"temporal layers (default: video {VIDEO.layers}, audio {AUDIO.layers})")
     v = p.add_argument_group("video model")
     v.add_argument("--temporal", choices=TEMPORAL_MODELS, default=VIDEO.temporal, help="default: %(default)s")
-    v.add_argument("--fps", type=float, default=VIDEO.fps, help="model rate of the video features (default: %(default)s)")
+    v.add_argument("--fps", type=RATE, default=VIDEO.fps, help="model rate of the video features (default: %(default)s)")
     v.add_argument("--no-landmarks", action="store_true", help="leave the landmark features out")
     v.add_argument("--no-scores", action="store_true", help="leave the ARKit score features out")
     v.add_argument("--backbone", choices=BACKBONES, default=VIDEO.backbone,
@@ -67,7 +70,7 @@ def register_train(subparsers) -> None:
     v.add_argument("--backbone-weights", default=VIDEO.backbone_weights,
                    help="local ImageNet state dict for the ResNet (torchvision's file; never downloaded)")
     v.add_argument("--freeze-backbone", action="store_true")
-    v.add_argument("--crop-size", type=int, default=VIDEO.crop_size, help="default: %(default)s")
+    v.add_argument("--crop-size", type=number(int, 16, 1024), default=VIDEO.crop_size, help="default: %(default)s")
     a = p.add_argument_group("audio model")
     a.add_argument("--encoder", default=AUDIO.encoder,
                    help="local wav2vec2 model folder (save_pretrained layout); nothing is downloaded")
@@ -161,10 +164,10 @@ def register_fit_mapping(subparsers) -> None:
     p.add_argument("--faceboard", type=Path, required=True, help="face-board curves CSV: time,CTRL_*... (any rate)")
     p.add_argument("--out", type=Path, required=True, help="mapping JSON to write (use with run --mapping)")
     add_rig_option(p, d.rig)
-    p.add_argument("--ridge", type=float, default=d.ridge, help="regularisation (default: %(default)s)")
-    p.add_argument("--bound", type=float, default=d.bound, help="largest |weight| (default: %(default)s)")
-    p.add_argument("--holdout", type=float, default=d.holdout, help="held-out share at the end (default: %(default)s)")
-    p.add_argument("--offset", type=float, default=d.offset, help="seconds the face-board file starts after the ARKit one")
+    p.add_argument("--ridge", type=number(float, 0), default=d.ridge, help="regularisation (default: %(default)s)")
+    p.add_argument("--bound", type=number(float, above=0), default=d.bound, help="largest |weight| (default: %(default)s)")
+    p.add_argument("--holdout", type=number(float, 0, 0.9), default=d.holdout, help="held-out share at the end (default: %(default)s)")
+    p.add_argument("--offset", type=OFFSET, default=d.offset, help="seconds the face-board file starts after the ARKit one")
     p.add_argument("--no-features", action="store_true", help="ARKit-52 inputs only (no derived features)")
     add_progress_option(p)
     p.set_defaults(handler=command_fit_mapping)
@@ -176,14 +179,15 @@ def command_fit_mapping(args, reporter) -> None:
             raise BadInput(f"file not found: {path}")
     if not 0 <= args.holdout < 0.9:
         raise BadInput(f"--holdout {args.holdout} must be in [0, 0.9)")
-    try:
+    check_output_file(args.out, (args.arkit, args.faceboard), "mapping JSON")
+    with reading_input(args.arkit, "Live Link Face CSV", "export it from the Live Link Face app"):
         take = read_livelink_csv(args.arkit)
-    except (ValueError, KeyError) as exc:
-        raise BadInput(f"{args.arkit} is not a Live Link Face CSV: {exc}", "export it from the Live Link Face app") from None
-    try:
+    with reading_input(args.faceboard, "face-board curves CSV", "the file needs `time,CTRL_...` columns"):
         fb_times, fb_names, fb_values = read_curves_csv(args.faceboard)
-    except (ValueError, OSError) as exc:
-        raise BadInput(f"cannot read {args.faceboard}: {exc}", "the file needs `time,CTRL_...` columns") from None
+    for path, values in ((args.arkit, take.arkit()), (args.faceboard, fb_values)):
+        if not np.isfinite(values).all():
+            raise BadInput(f"{Path(path).name} holds non-finite values (NaN or infinity)",
+                           "fill or drop the frames where tracking was lost, then fit again")
     options = FitOptions(rig=args.rig, ridge=args.ridge, bound=args.bound, holdout=args.holdout, offset=args.offset,
                          features=not args.no_features)
     reporter.progress("fit", 0, 1)

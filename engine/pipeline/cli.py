@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.arguments import add_model_option, add_overwrite_option, add_progress_option, add_rig_option
+from engine.arguments import (RATE, SECONDS, add_model_option, add_overwrite_option, add_progress_option,
+                              add_rig_option, number)
 from engine.audio.cli import add_run_audio_options, audio_options_from
 from engine.blendshapes.cli import add_flame_run_options, flame_run_options
 from engine.config import RunOptions, SolveOptions
@@ -28,7 +29,7 @@ def register(subparsers) -> None:
     source.add_argument("--arkit", type=Path, default=DEFAULTS.arkit,
                         help="instead of --video: an iPhone Live Link Face CSV or any CSV naming the 52 ARKit "
                              "blendshapes in its header (engine/track/arkit_source)")
-    source.add_argument("--arkit-fps", type=float, default=DEFAULTS.arkit_fps,
+    source.add_argument("--arkit-fps", type=RATE, default=DEFAULTS.arkit_fps,
                         help="with --arkit: the rate its timecode frames or frame column count at, or its rows when "
                              "it has no time column (default: read from the file)")
     add_overwrite_option(source)
@@ -49,16 +50,16 @@ def add_take_options(parser: argparse.ArgumentParser) -> None:
     rig.add_argument("--mapping", default=DEFAULTS.mapping,
                      help="ARKit -> face board: a fit-mapping JSON, a full-face rules JSON, or 'pose' for "
                           "Epic's mapping pose alone (default: mapping pose + the built-in full-face rules)")
-    rig.add_argument("--fps-out", type=float, default=DEFAULTS.fps_out,
+    rig.add_argument("--fps-out", type=RATE, default=DEFAULTS.fps_out,
                      help="resample curves to this uniform rate (default: the video's own frame times)")
     solve = parser.add_argument_group("solve (engine/solve)")
     solve.add_argument("--actor", type=Path, default=SOLVE_DEFAULTS.actor,
                        help="actor profile from `calibrate` (the actor's neutral; default: the population "
                             "resting model)")
-    solve.add_argument("--neutral-time", type=float, default=SOLVE_DEFAULTS.neutral_time,
+    solve.add_argument("--neutral-time", type=SECONDS, default=SOLVE_DEFAULTS.neutral_time,
                        help="seconds: a moment where the actor's face is at rest (default: the actor profile, else "
                             "the population resting model)")
-    solve.add_argument("--smoothing", type=float, default=SOLVE_DEFAULTS.smoothing_cutoff_hz,
+    solve.add_argument("--smoothing", type=number(float, 0, 1000), default=SOLVE_DEFAULTS.smoothing_cutoff_hz,
                        help="low-pass cutoff in Hz, 0 = off (default: %(default)s)")
     add_model_option(solve)
 

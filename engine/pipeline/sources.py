@@ -35,6 +35,9 @@ class VideoSource:
     def read(self, options: RunOptions, folder: Path, reporter: Reporter, timer) -> SourceTrack:
         with timer.stage("probe"):
             info = probe(options.video)
+        if info.still:
+            raise BadInput(f"{Path(options.video).name} is a still image, not a video",
+                           "give the recording; a still of the actor at rest belongs to `calibrate`")
         with timer.stage("track"):
             track = track_video(info, folder / TAKE_FILES["landmarks"], reporter,
                                 TrackerOptions(model_path=options.model_path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.arguments import add_progress_option
+from engine.arguments import OFFSET, SECONDS, add_progress_option, number, size
 from engine.config.preview import CompareOptions, PlotOptions, PreviewOptions
 
 DEFAULTS = PreviewOptions()
@@ -18,17 +18,9 @@ COMPARE_DEFAULTS = CompareOptions()
 PLOT_DEFAULTS = PlotOptions()
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(x) for x in text.lower().split("x"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from exc
-    return w, h
-
-
 def add_preview_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `preview` and `batch --preview`."""
-    parser.add_argument("--size", type=_size, default=(DEFAULTS.width, DEFAULTS.height),
+    parser.add_argument("--size", type=size, default=(DEFAULTS.width, DEFAULTS.height),
                         help=f"output size WIDTHxHEIGHT (default: {DEFAULTS.width}x{DEFAULTS.height})")
     parser.add_argument("--head-model", type=Path, default=DEFAULTS.head_model,
                         help="ICT-FaceKit head npz (ict_facekit_light_expr.npz); default: $FACERETARGET_HEAD_MODEL, "
@@ -36,7 +28,7 @@ def add_preview_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--head-renderer", choices=["auto", "gl", "soft"], default=DEFAULTS.head_renderer,
                         help="auto: OpenGL over EGL when available, else software (default: %(default)s)")
     parser.add_argument("--codec", default=DEFAULTS.codec, help="video encoder (default: %(default)s)")
-    parser.add_argument("--crf", type=int, default=DEFAULTS.crf, help="H.264 quality, lower is better "
+    parser.add_argument("--crf", type=number(int, 0, 51), default=DEFAULTS.crf, help="H.264 quality, lower is better "
                         "(default: %(default)s)")
     parser.add_argument("--no-audio", action="store_true", help="do not mux the take's audio")
 
@@ -62,9 +54,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, help="output MP4")
     p.add_argument("--labels", nargs=2, default=list(COMPARE_DEFAULTS.labels), metavar=("LEFT", "RIGHT"),
                    help="labels drawn on each side (default: %(default)s)")
-    p.add_argument("--offset", type=float, default=COMPARE_DEFAULTS.offset,
+    p.add_argument("--offset", type=OFFSET, default=COMPARE_DEFAULTS.offset,
                    help="seconds into the left video where the right one starts (default: %(default)s)")
-    p.add_argument("--height", type=int, default=COMPARE_DEFAULTS.height,
+    p.add_argument("--height", type=number(int, 16, 4320), default=COMPARE_DEFAULTS.height,
                    help="output height; both sides are scaled to it (default: %(default)s)")
     p.add_argument("--audio", choices=["left", "right", "none"], default=COMPARE_DEFAULTS.audio,
                    help="whose audio to keep (default: %(default)s; falls back to the other side)")
@@ -78,10 +70,10 @@ def register(subparsers) -> None:
                    help="comma-separated face-board attributes, ARKit names, raw curves or head-pose columns; "
                         "shell-style wildcards allowed, e.g. 'CTRL_*_eye_blink.ty' (default: key curves)")
     p.add_argument("--out", type=Path, default=Path("curves.png"), help="image file (.png, .pdf, .svg)")
-    p.add_argument("--start", type=float, default=None, help="first second to show")
-    p.add_argument("--end", type=float, default=None, help="last second to show")
+    p.add_argument("--start", type=SECONDS, default=None, help="first second to show")
+    p.add_argument("--end", type=SECONDS, default=None, help="last second to show")
     p.add_argument("--overlay", action="store_true", help="all channels in one axes instead of one per row")
-    p.add_argument("--dpi", type=int, default=PLOT_DEFAULTS.dpi, help="dots per inch (default: %(default)s)")
+    p.add_argument("--dpi", type=number(int, 10, 1200), default=PLOT_DEFAULTS.dpi, help="dots per inch (default: %(default)s)")
     p.add_argument("--title", default=None, help="figure title (default: the take's name)")
     add_progress_option(p)
     p.set_defaults(handler=command_plot)

@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.config.preview import CompareOptions
 from engine.errors import BadInput
+from engine.media.files import check_output_file
 from engine.media.video import TruncatedVideo, iter_frames, probe, read_ahead
 from engine.preview.encode import AudioSource, VideoEncoder, check_encoder, source_audio
 from engine.protocol import Reporter
@@ -46,6 +47,7 @@ def compare_videos(left: Path, right: Path, out: Path, options: CompareOptions |
                    reporter: Reporter | None = None) -> Path:
     options = options or CompareOptions()
     reporter = reporter or Reporter()
+    check_output_file(out, (left, right), "comparison video")
     if options.height < 64:
         raise BadInput(f"--height {options.height} is too small", "use e.g. 720")
     check_encoder(options.codec)

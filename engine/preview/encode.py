@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from engine.errors import EXIT_MODEL_MISSING, BadInput, EngineError
+from engine.media.files import open_media
 
 AAC_FRAME = 1024
 AUDIO_RATES = (48000, 44100, 32000, 24000, 22050, 16000)
@@ -53,7 +54,7 @@ class AudioSource:
 
     def __init__(self, path: Path, offset: float = 0.0):
         self.path = Path(path)
-        self.container = av.open(str(self.path))
+        self.container = open_media(self.path)
         self.stream = self.container.streams.audio[0]
         rate = self.stream.rate or 48000
         self.rate = rate if rate in AUDIO_RATES else 48000
@@ -70,7 +71,7 @@ class AudioSource:
     @staticmethod
     def start_time(path: Path) -> tuple[float | None, float | None]:
         """(first video frame time, first audio frame time) in seconds, from the container."""
-        with av.open(str(path)) as c:
+        with open_media(path) as c:
             def first(stream):
                 if stream is None:
                     return None
@@ -117,7 +118,7 @@ def source_audio(video: Path | None) -> AudioSource | None:
     if video is None or not Path(video).is_file():
         return None
     try:
-        with av.open(str(video)) as c:
+        with open_media(video) as c:
             if not c.streams.audio:
                 return None
         v0, a0 = AudioSource.start_time(video)

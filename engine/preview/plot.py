@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.config.preview import PlotOptions
 from engine.errors import BadInput
+from engine.media.files import check_output_file
 from engine.export.take import TAKE_FILES, read_curves_csv
 from engine.preview.take_data import ARKIT, load_take
 
@@ -57,6 +58,9 @@ def select_channels(available: list[str], patterns: tuple[str, ...]) -> list[str
     return chosen
 
 
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
+
 def plot_take(take_dir: Path, out: Path, options: PlotOptions | None = None) -> Path:
     import matplotlib
 
@@ -64,6 +68,9 @@ def plot_take(take_dir: Path, out: Path, options: PlotOptions | None = None) -> 
     import matplotlib.pyplot as plt
 
     options = options or PlotOptions()
+    check_output_file(out, (), "image")
+    if Path(out).suffix.lower() not in PLOT_SUFFIXES:
+        raise BadInput(f"--out {out}: the image type is named by its suffix", f"end it in {', '.join(PLOT_SUFFIXES)}")
     take = load_take(Path(take_dir))
     curves = _all_channels(take)
     names = select_channels(list(curves), options.channels)

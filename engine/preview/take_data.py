@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import BadInput
+from engine.media.files import reading_input
 from engine.export.livelink import read_livelink_csv
 from engine.export.take import TAKE_FILES, read_curves_csv
 from engine.rig.arkit import arkit_names
@@ -96,18 +97,23 @@ def load_take(folder: Path, meta: dict | None = None, video: Path | None = None)
         if not meta_path.is_file():
             raise BadInput(f"not a take folder (no take.json): {folder}",
                            "give a folder written by `faceretarget-engine run`")
-        meta = json.loads(meta_path.read_text())
-    files = {**TAKE_FILES, **meta.get("files", {})}
+        with reading_input(meta_path, "take.json", "the take is damaged; re-run the engine"):
+            meta = json.loads(meta_path.read_text())
+    with reading_input(folder / "take.json", "take.json", "the take is damaged; re-run the engine"):
+        files = {**TAKE_FILES, **meta.get("files", {})}
     for key in ("faceboard", "arkit", "head_pose"):
         if not (folder / files[key]).is_file():
             raise BadInput(f"the take is missing {files[key]}: {folder}", "re-run the engine on the video")
-    times, names, faceboard = read_curves_csv(folder / files["faceboard"])
-    livelink = read_livelink_csv(folder / files["arkit"])
-    arkit = livelink.arkit().astype(np.float32)
+    with reading_input(folder / files["faceboard"], "take file", "the take is damaged; re-run the engine"):
+        times, names, faceboard = read_curves_csv(folder / files["faceboard"])
+    with reading_input(folder / files["arkit"], "take file", "the take is damaged; re-run the engine"):
+        livelink = read_livelink_csv(folder / files["arkit"])
+        arkit = livelink.arkit().astype(np.float32)
     if len(arkit) != len(times):
         raise BadInput(f"{files['arkit']} and {files['faceboard']} have different row counts",
                        "the take is damaged; re-run the engine")
-    head_times, _, head = read_curves_csv(folder / files["head_pose"])
+    with reading_input(folder / files["head_pose"], "take file", "the take is damaged; re-run the engine"):
+        head_times, _, head = read_curves_csv(folder / files["head_pose"])
     landmarks = None
     if (folder / files["landmarks"]).is_file():
         landmarks = np.load(folder / files["landmarks"], mmap_mode="r")

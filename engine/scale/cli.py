@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.arguments import add_progress_option, add_rig_option
+from engine.arguments import add_progress_option, add_rig_option, number
 from engine.config.batch import MANIFEST_SUFFIXES, BatchOptions
 from engine.preview.cli import add_preview_options, preview_options_from
 from engine.protocol import Reporter
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULTS.out,
                         help="with videos: the folder their takes go into (one sub-folder per video)")
     add_rig_option(parser, what="with videos: the MetaHuman rig generation")
-    parser.add_argument("--workers", type=int, default=DEFAULTS.workers,
+    parser.add_argument("--workers", type=number(int, 1, 256), default=DEFAULTS.workers,
                         help="clips at a time (default: one per CPU; with --ray local: the CPUs Ray gets; "
                              "with a cluster address: at most this many tasks in flight)")
     parser.add_argument("--ray", default=DEFAULTS.ray, metavar="ADDRESS",

@@ -40,10 +40,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from engine.audio.text import TRANSCRIPT_SUFFIXES
 from engine.config import RunOptions, SolveOptions
 from engine.config.batch import VIDEO_SUFFIXES
 from engine.config.preview import PreviewOptions
 from engine.errors import BadInput
+from engine.media.files import reading_input
 from engine.pipeline import validate
 
 REQUIRED = ("output",)
@@ -81,7 +83,6 @@ _OPTION_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "preview": ("preview", _bool),
 }
 _AUDIO_OPTION_COLUMNS = {"language": _str, "lip_correction": _str, "audio_offset": _float, "blend_weight": _float}
-TRANSCRIPT_SUFFIXES = (".txt", ".lab", ".json", ".srt", ".text")
 
 
 def _has_audio_options() -> bool:
@@ -208,7 +209,8 @@ def _check_columns(names: list[str], where: str) -> None:
 
 
 def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
+    with reading_input(path, "manifest (UTF-8 CSV)", "save the manifest as UTF-8 text"), \
+            open(path, newline="", encoding="utf-8-sig") as handle:
         sample = handle.read(4096)
         handle.seek(0)
         delimiter = "\t" if path.suffix.lower() == ".tsv" or ("\t" in sample and "," not in sample) else ","

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.arguments import add_model_option, add_overwrite_option, add_progress_option, add_rig_option
+from engine.arguments import SECONDS, add_model_option, add_overwrite_option, add_progress_option, add_rig_option
 from engine.errors import BadInput
 from engine.protocol import JsonLinesReporter, Reporter
 from engine.rig.arkit import ARKIT_NAMES
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
                               description="An actor profile from a capture of the actor's face at rest: a still "
                                           "image or a few seconds of video, relaxed, looking into the camera.")
     p.add_argument("--video", type=Path, required=True, help="the neutral capture: a video or a still image")
-    p.add_argument("--time", type=float, default=None,
+    p.add_argument("--time", type=SECONDS, default=None,
                    help="seconds: take the rest frames around this moment (default: the whole capture)")
     p.add_argument("--range", dest="rom", type=Path, default=None,
                    help="a range-of-motion clip: each channel's full expression is measured from it")

@@ -3,6 +3,7 @@ SourceTrack: a FaceTrack as any track source yields it (a video's tracking, an A
 sequence), with what the take records about that source."""
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,16 +81,14 @@ class LandmarkSink:
         self.count += 1
 
     def finish(self) -> Path:
+        """The .npy: its header, then the raw frames copied by plain file writes (a full disk is an
+        OSError, where a memory-mapped write would end the process with a bus error)."""
         self._raw.close()
-        out = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32,
-                                        shape=(self.count, LANDMARK_COUNT, 3))
-        source = np.memmap(self._raw_path, dtype=np.float32, mode="r",
-                           shape=(self.count, LANDMARK_COUNT, 3)) if self.count else None
-        chunk = 2048
-        for start in range(0, self.count, chunk):
-            out[start:start + chunk] = source[start:start + chunk]
-        out.flush()
-        del out, source
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
+                  "shape": (self.count, LANDMARK_COUNT, 3)}
+        with open(self.path, "wb") as out, open(self._raw_path, "rb") as raw:
+            np.lib.format.write_array_header_1_0(out, header)
+            shutil.copyfileobj(raw, out, 1 << 20)
         self._raw_path.unlink()
         return self.path
 

@@ -1,0 +1,71 @@
+"""The bad-input corpus (tests/bad_inputs/corpus.py) through every command, each case as a subprocess:
+the documented exit code, a one-line error naming the problem (and a hint), no traceback, nothing written
+at the output or beside it, every input unchanged."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.bad_inputs.corpus import CASES, Case, make_corpus
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("bad_inputs")
+    make_corpus(folder)
+    return folder
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every entry of the folder (recursively) -> a hash of its content (regular files) or its kind."""
+    entries = {}
+    for path in sorted(folder.rglob("*")):
+        key = str(path.relative_to(folder))
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            entries[key] = "special"
+        elif path.is_dir():
+            entries[key] = "folder"
+        else:
+            entries[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return entries
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_a_bad_input_fails_cleanly(case: Case, corpus: Path):
+    before = snapshot(corpus)
+    proc = subprocess.run([sys.executable, "-m", "engine", *case.command(corpus)], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, stdin=subprocess.DEVNULL)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert proc.returncode == case.exit_code, (proc.returncode, proc.stderr[-1500:])
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert len(errors) == 1, proc.stderr[-1500:]
+    message = errors[0].lower()
+    assert all(word.lower() in message for word in case.words), errors[0]
+    assert any(line.startswith("hint: ") for line in proc.stderr.splitlines()), proc.stderr[-800:]
+    for name in case.outputs:
+        assert not (corpus / name).exists(), name
+    assert snapshot(corpus) == before, "the corpus folder changed (an output or leftover beside it, or an input)"
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.4, 0.8])
+def test_ctrl_c_while_the_engine_loads_is_a_clean_cancel(delay: float, corpus: Path):
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", "--video", str(corpus / "grey.mp4"), "--out",
+                             str(corpus / "out")], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    if "init_import_site" in stderr:   # interrupted inside Python's own start-up, before any engine code
+        return
+    # 130: our cancel; -SIGINT: interrupted before Python had started (nothing of ours ran)
+    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, stderr[-1500:])
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert not (corpus / "out").exists()
