@@ -26,6 +26,11 @@ class BadInput(EngineError):
     exit_code = EXIT_BAD_INPUT
 
 
+class MalformedInput(BadInput, ValueError):
+    """A file or datagram whose content is damaged or of another kind. Also a ValueError, so the low-level
+    parsers that promise ValueError (engine.export.livelink) keep their contract."""
+
+
 class NoFaceFound(EngineError):
     exit_code = EXIT_NO_FACE
 

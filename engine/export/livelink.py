@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import MalformedInput
 from engine.rig.arkit import ARKIT_NAMES, livelink_csv_order, livelink_names, livelink_udp_order
 
 VALUE_NAMES = tuple(livelink_udp_order())
@@ -100,11 +101,11 @@ def read_arkit_csv(path: str | Path, fps: float | None = None) -> LiveLinkTake:
     index = _header_index(header, path)
     missing = [name for name in ARKIT_NAMES if name.lower() not in index]
     if len(missing) == len(ARKIT_NAMES):
-        raise ValueError(f"{path}: no ARKit blendshape columns in the header ({_preview(header)}): expected the "
+        raise MalformedInput(f"{path}: no ARKit blendshape columns in the header ({_preview(header)}): expected the "
                          f"52 ARKit names, e.g. eyeBlinkLeft, jawOpen, mouthSmileLeft (Live Link Face: EyeBlinkLeft, "
                          "JawOpen, ...)")
     if missing:
-        raise ValueError(f"{path}: {len(ARKIT_NAMES) - len(missing)} of the 52 ARKit columns found, missing: "
+        raise MalformedInput(f"{path}: {len(ARKIT_NAMES) - len(missing)} of the 52 ARKit columns found, missing: "
                          f"{', '.join(missing)}")
     value_cols = [index.get(name.lower()) for name in VALUE_NAMES]
     time_name = next((name for name in ARKIT_TIME_COLUMNS if name.lower() in index), None)
@@ -114,7 +115,7 @@ def read_arkit_csv(path: str | Path, fps: float | None = None) -> LiveLinkTake:
     timecodes: list[str] = []
     if time_name is None:
         if fps is None:
-            raise ValueError(f"{path}: no time column ({', '.join(ARKIT_TIME_COLUMNS)}) and no frame rate given")
+            raise MalformedInput(f"{path}: no time column ({', '.join(ARKIT_TIME_COLUMNS)}) and no frame rate given")
         seconds = np.arange(len(rows)) / _positive_rate(fps)
     else:
         texts = [row[index[time_name.lower()]] for _, row in rows]
@@ -125,7 +126,7 @@ def read_arkit_csv(path: str | Path, fps: float | None = None) -> LiveLinkTake:
             seconds = _parse_column(texts, lines, time_name, path)
             if time_name != "time":
                 if fps is None:
-                    raise ValueError(f"{path}: column {time_name} holds frame numbers, and no frame rate was given")
+                    raise MalformedInput(f"{path}: column {time_name} holds frame numbers, and no frame rate was given")
                 seconds = seconds / _positive_rate(fps)
     _check_increasing(seconds, lines, path)
     if fps is None:   # a `time` column: the rows' own rate
@@ -144,7 +145,7 @@ def infer_timecode_fps(max_frame: int) -> int:
     for rate in TIMECODE_RATES:
         if max_frame < rate:
             return rate
-    raise ValueError(f"timecode frame number {max_frame} is too high for any timecode rate {TIMECODE_RATES}")
+    raise MalformedInput(f"timecode frame number {max_frame} is too high for any timecode rate {TIMECODE_RATES}")
 
 
 def write_livelink_csv(path: str | Path, times: np.ndarray, arkit: np.ndarray, head: np.ndarray | None = None,
@@ -171,9 +172,9 @@ def format_timecode(seconds: float, fps: int) -> str:
     hours wrap at midnight as a wall-clock timecode does (the reader unwraps them).
     """
     if not (np.isfinite(seconds) and seconds >= 0):
-        raise ValueError(f"cannot write a timecode for {seconds} s: times must be finite and not before 00:00")
+        raise MalformedInput(f"cannot write a timecode for {seconds} s: times must be finite and not before 00:00")
     if int(fps) != fps or fps <= 0:
-        raise ValueError(f"timecode rate must be a positive whole number of frames per second, not {fps}")
+        raise MalformedInput(f"timecode rate must be a positive whole number of frames per second, not {fps}")
     frames, thousandths = divmod(round(seconds * fps * 1000), 1000)
     whole_seconds, frame = divmod(frames, int(fps))
     minutes, second = divmod(whole_seconds, 60)
@@ -189,14 +190,14 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             header = [name.strip() for name in next(reader, [])]
             rows = [(reader.line_num, row) for row in reader if any(f.strip() for f in row)]
         except UnicodeDecodeError as exc:
-            raise ValueError(f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at offset "
+            raise MalformedInput(f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at offset "
                              f"{exc.start}): is it a CSV?") from None
         except csv.Error as exc:
-            raise ValueError(f"{path}: line {reader.line_num + 1}: not readable as CSV ({exc})") from None
+            raise MalformedInput(f"{path}: line {reader.line_num + 1}: not readable as CSV ({exc})") from None
     if not any(header):
-        raise ValueError(f"{path}: empty file, expected a CSV header naming the columns")
+        raise MalformedInput(f"{path}: empty file, expected a CSV header naming the columns")
     if not rows:
-        raise ValueError(f"{path}: no data rows after the header")
+        raise MalformedInput(f"{path}: no data rows after the header")
     return header, rows
 
 
@@ -205,7 +206,7 @@ def _columns(header: list[str], path) -> tuple[int, list[int]]:
     them is rejected with every missing name, so one look at the message tells what the file is."""
     missing = [name for name in ("Timecode", *VALUE_NAMES) if name not in header]
     if missing:
-        raise ValueError(f"{path}: not a Live Link Face CSV, missing column(s): {', '.join(missing)}")
+        raise MalformedInput(f"{path}: not a Live Link Face CSV, missing column(s): {', '.join(missing)}")
     return header.index("Timecode"), [header.index(name) for name in VALUE_NAMES]
 
 
@@ -217,7 +218,7 @@ def _header_index(header: list[str], path) -> dict[str, int]:
     for i, name in enumerate(header):
         key = name.lower()
         if key in index and key in wanted:
-            raise ValueError(f"{path}: column {name} appears twice in the header")
+            raise MalformedInput(f"{path}: column {name} appears twice in the header")
         index.setdefault(key, i)
     return index
 
@@ -229,7 +230,7 @@ def _preview(header: list[str], count: int = 6) -> str:
 
 def _positive_rate(fps: float) -> float:
     if not fps > 0:
-        raise ValueError(f"frame rate must be positive, not {fps:g}")
+        raise MalformedInput(f"frame rate must be positive, not {fps:g}")
     return float(fps)
 
 
@@ -246,10 +247,10 @@ def _parse_column(texts: list[str], lines: list[int], name: str, path) -> np.nda
     values = np.empty(len(texts))
     for i, (text, line) in enumerate(zip(texts, lines)):
         if not _is_number(text):
-            raise ValueError(f"{path}: line {line}: non-numeric value {text!r} in column {name}")
+            raise MalformedInput(f"{path}: line {line}: non-numeric value {text!r} in column {name}")
         values[i] = float(text)
         if not np.isfinite(values[i]):
-            raise ValueError(f"{path}: line {line}: value {text.strip()} in column {name} is not a finite number")
+            raise MalformedInput(f"{path}: line {line}: value {text.strip()} in column {name} is not a finite number")
     return values
 
 
@@ -257,14 +258,14 @@ def _check_increasing(seconds: np.ndarray, lines: list[int], path) -> None:
     steps = np.diff(seconds)
     if (steps <= 0).any():
         i = int(np.argmax(steps <= 0)) + 1
-        raise ValueError(f"{path}: line {lines[i]}: time {seconds[i] - seconds[0]:.6g} s does not come after the "
+        raise MalformedInput(f"{path}: line {lines[i]}: time {seconds[i] - seconds[0]:.6g} s does not come after the "
                          f"previous row's {seconds[i - 1] - seconds[0]:.6g} s: times must increase")
 
 
 def _check_row_lengths(rows: list[tuple[int, list[str]]], needed: int, path) -> None:
     for line, row in rows:
         if len(row) < needed:
-            raise ValueError(f"{path}: line {line} has {len(row)} fields, expected at least {needed}")
+            raise MalformedInput(f"{path}: line {line} has {len(row)} fields, expected at least {needed}")
 
 
 def _parse_timecodes(timecodes: list[str], lines: list[int], path) -> tuple[np.ndarray, np.ndarray]:
@@ -274,7 +275,7 @@ def _parse_timecodes(timecodes: list[str], lines: list[int], path) -> tuple[np.n
     for i, (text, line) in enumerate(zip(timecodes, lines)):
         match = _TIMECODE.match(text.strip())
         if not match:
-            raise ValueError(f"{path}: line {line}: timecode {text!r} is not HH:MM:SS:FF.fff")
+            raise MalformedInput(f"{path}: line {line}: timecode {text!r} is not HH:MM:SS:FF.fff")
         hours, minutes, seconds, frame = match.groups()
         whole_seconds[i] = int(hours) * 3600 + int(minutes) * 60 + int(seconds)
         frames[i] = float(frame)
@@ -283,9 +284,9 @@ def _parse_timecodes(timecodes: list[str], lines: list[int], path) -> tuple[np.n
 
 def _check_frames_below_rate(frames: np.ndarray, fps: float, path) -> None:
     if fps <= 0:
-        raise ValueError(f"timecode rate must be positive, not {fps:g}")
+        raise MalformedInput(f"timecode rate must be positive, not {fps:g}")
     if np.floor(frames.max()) >= fps:
-        raise ValueError(f"{path}: timecode frame number {int(frames.max())} does not exist at {fps:g} fps")
+        raise MalformedInput(f"{path}: timecode frame number {int(frames.max())} does not exist at {fps:g} fps")
 
 
 def _unwrap_midnight(seconds: np.ndarray) -> np.ndarray:
@@ -306,10 +307,10 @@ def _parse_values(rows: list[tuple[int, list[str]]], columns: list[int | None], 
             values[i, keys] = [float(row[c]) for _, c in present]
         except ValueError:
             name, text = next((VALUE_NAMES[k], row[c]) for k, c in present if not _is_number(row[c]))
-            raise ValueError(f"{path}: line {line}: non-numeric value {text!r} in column {name}") from None
+            raise MalformedInput(f"{path}: line {line}: non-numeric value {text!r} in column {name}") from None
         if finite and not np.isfinite(values[i, keys]).all():
             name, text = next((VALUE_NAMES[k], row[c]) for k, c in present if not np.isfinite(values[i, k]))
-            raise ValueError(f"{path}: line {line}: value {text.strip()} in column {name} is not a finite number")
+            raise MalformedInput(f"{path}: line {line}: value {text.strip()} in column {name} is not a finite number")
     return values
 
 
@@ -335,7 +336,7 @@ def _assemble_values(times, arkit, head, eyes) -> np.ndarray:
 def _checked(array, rows: int, cols: int, name: str) -> np.ndarray:
     array = np.asarray(array, np.float64)
     if array.shape != (rows, cols):
-        raise ValueError(f"{name} must have shape ({rows}, {cols}) to match the times, not {array.shape}")
+        raise MalformedInput(f"{name} must have shape ({rows}, {cols}) to match the times, not {array.shape}")
     return array
 
 
@@ -368,7 +369,7 @@ def encode_packet(packet: LiveLinkPacket) -> bytes:
     """The datagram the app would send for `packet`."""
     values = np.asarray(packet.values).reshape(-1)
     if values.size != N_VALUES:
-        raise ValueError(f"a packet carries {N_VALUES} values, not {values.size}")
+        raise MalformedInput(f"a packet carries {N_VALUES} values, not {values.size}")
     device, subject = packet.device_id.encode("utf-8"), packet.subject.encode("utf-8")
     return b"".join([
         _UINT8.pack(PACKET_VERSION), _INT32.pack(len(device)), device, _INT32.pack(len(subject)), subject,
@@ -382,12 +383,12 @@ def decode_packet(data: bytes) -> LiveLinkPacket:
     cursor = _Cursor(bytes(data), "datagram")
     (version,) = cursor.unpack(_UINT8, "packet version")
     if version != PACKET_VERSION:
-        raise ValueError(f"unsupported Live Link packet version {version}, expected {PACKET_VERSION}")
+        raise MalformedInput(f"unsupported Live Link packet version {version}, expected {PACKET_VERSION}")
     device_id = cursor.text("device id")
     subject = cursor.text("subject name")
     frame, subframe, rate_num, rate_den, count = cursor.unpack(_FRAME_TIME, "frame time")
     if count != N_VALUES:
-        raise ValueError(f"datagram has {count} values, expected {N_VALUES}")
+        raise MalformedInput(f"datagram has {count} values, expected {N_VALUES}")
     values = np.frombuffer(cursor.take(count * 4, "values"), _VALUES_DTYPE).astype(np.float32)
     cursor.expect_end()
     return LiveLinkPacket(device_id, subject, frame, subframe, rate_num, rate_den, values)
@@ -414,7 +415,7 @@ class _Cursor:
     def take(self, size: int, what: str) -> bytes:
         left = len(self.data) - self.pos
         if size > left:
-            raise ValueError(f"{self.kind} too short: {what} needs {size} bytes at offset {self.pos}, "
+            raise MalformedInput(f"{self.kind} too short: {what} needs {size} bytes at offset {self.pos}, "
                              f"only {left} left")
         self.pos += size
         return self.data[self.pos - size:self.pos]
@@ -425,13 +426,13 @@ class _Cursor:
     def text(self, what: str) -> str:
         (size,) = self.unpack(_INT32, f"{what} length")
         if size < 0:
-            raise ValueError(f"{self.kind} is damaged: negative {what} length {size}")
+            raise MalformedInput(f"{self.kind} is damaged: negative {what} length {size}")
         try:
             return self.take(size, what).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValueError(f"{self.kind} is damaged: {what} is not UTF-8 ({exc.reason})") from None
+            raise MalformedInput(f"{self.kind} is damaged: {what} is not UTF-8 ({exc.reason})") from None
 
     def expect_end(self) -> None:
         extra = len(self.data) - self.pos
         if extra:
-            raise ValueError(f"{self.kind} has {extra} unexpected bytes after its end at offset {self.pos}")
+            raise MalformedInput(f"{self.kind} has {extra} unexpected bytes after its end at offset {self.pos}")

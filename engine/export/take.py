@@ -26,6 +26,7 @@ from engine.errors import BadInput
 from engine.export.livelink import write_livelink_csv
 from engine.export.rigmapper import rigmapper_rate, write_rigmapper_csv
 from engine.hashing import file_sha256  # noqa: F401  (re-exported: takes record input hashes)
+from engine.media.files import reading_input
 
 TAKE_FORMAT = "faceretarget-take/1"
 TAKE_FILES = {
@@ -101,10 +102,15 @@ def take_record(*, kind: str, rig: str, times: np.ndarray, fps: float | None, so
 
 
 def read_curves_csv(path: Path) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """(times, names, values) of a curves CSV written by write_curves_csv."""
-    with open(path) as handle:
-        names = handle.readline().strip().split(",")[1:]
-    table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    """(times, names, values) of a curves CSV written by write_curves_csv (MalformedInput if it is not one)."""
+    with reading_input(path, "curves CSV (time,<names>)"):
+        with open(path, encoding="utf-8") as handle:
+            names = handle.readline().strip().split(",")[1:]
+        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+        if table.size == 0:
+            table = np.zeros((0, len(names) + 1))
+        if table.shape[1] != len(names) + 1:
+            raise ValueError(f"{table.shape[1]} columns in the rows, {len(names) + 1} in the header")
     return table[:, 0], names, table[:, 1:]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import av
 
-from engine.errors import BadInput
+from engine.errors import BadInput, MalformedInput
 
 # Container formats that hold a single picture, not a recording.
 STILL_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif")
@@ -48,7 +48,7 @@ def reading_input(path: str | Path, what: str, hint: str = "check the file; re-e
     try:
         yield
     except MALFORMED as exc:
-        raise BadInput(f"{Path(path).name} is not a valid {what}: {exc}", hint) from None
+        raise MalformedInput(f"{Path(path).name} is not a valid {what}: {exc}", hint) from None
 
 
 def check_output_file(out: str | Path, inputs: tuple = (), what: str = "output") -> Path:

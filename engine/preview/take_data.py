@@ -116,13 +116,16 @@ def load_take(folder: Path, meta: dict | None = None, video: Path | None = None)
         head_times, _, head = read_curves_csv(folder / files["head_pose"])
     landmarks = None
     if (folder / files["landmarks"]).is_file():
-        landmarks = np.load(folder / files["landmarks"], mmap_mode="r")
-    if video is None:
-        recorded = meta.get("inputs", {}).get("video", {}).get("path")
-        video = Path(recorded) if recorded else None
-    audio = files.get("audio")
-    audio_path = folder / audio if audio and (folder / audio).is_file() else None
-    fps = float(meta.get("fps") or (1.0 / np.median(np.diff(times)) if len(times) > 1 else 30.0))
-    return TakeData(folder=folder, meta=meta, rig=meta.get("rig", "mh4"), fps=fps, times=times,
+        with reading_input(folder / files["landmarks"], "landmark file", "the take is damaged; re-run the engine"):
+            landmarks = np.load(folder / files["landmarks"], mmap_mode="r", allow_pickle=False)
+    with reading_input(folder / "take.json", "take.json", "the take is damaged; re-run the engine"):
+        if video is None:
+            recorded = meta.get("inputs", {}).get("video", {}).get("path")
+            video = Path(recorded) if recorded else None
+        audio = files.get("audio")
+        audio_path = folder / audio if audio and (folder / audio).is_file() else None
+        fps = float(meta.get("fps") or (1.0 / np.median(np.diff(times)) if len(times) > 1 else 30.0))
+        rig = str(meta.get("rig", "mh4"))
+    return TakeData(folder=folder, meta=meta, rig=rig, fps=fps, times=times,
                     faceboard_names=names, faceboard=faceboard, arkit=arkit, head=head, landmarks=landmarks,
                     video=video, audio=audio_path)

@@ -81,19 +81,24 @@ def read_take_info(take_dir: str) -> TakeInfo:
             doc = json.load(handle)
     except ValueError as exc:
         raise TakeError("%s is not valid JSON: %s" % (path, exc)) from exc
+    if not isinstance(doc, dict):
+        raise TakeError("%s: not a take description (a JSON object was expected)" % path)
     fmt = str(doc.get("format", ""))
     if not fmt.startswith(defaults.TAKE_FORMAT_FAMILY):
         raise TakeError("%s: unknown take format %r (expected %s)" % (path, fmt, defaults.TAKE_FORMAT))
-    return TakeInfo(
-        folder=os.path.abspath(take_dir),
-        rig=str(doc.get("rig", "mh4")),
-        fps=float(doc.get("fps") or 0.0),
-        frame_count=int(doc.get("frame_count") or 0),
-        duration=float(doc.get("duration") or 0.0),
-        files=dict(doc.get("files") or {}),
-        warnings=list(doc.get("warnings") or []),
-        raw=doc,
-    )
+    try:
+        return TakeInfo(
+            folder=os.path.abspath(take_dir),
+            rig=str(doc.get("rig", "mh4")),
+            fps=float(doc.get("fps") or 0.0),
+            frame_count=int(doc.get("frame_count") or 0),
+            duration=float(doc.get("duration") or 0.0),
+            files=dict(doc.get("files") or {}),
+            warnings=list(doc.get("warnings") or []),
+            raw=doc,
+        )
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TakeError("%s is damaged: %s" % (path, exc)) from exc
 
 
 def read_curve_csv(path: str, time_column: str = "time") -> CurveTable:
