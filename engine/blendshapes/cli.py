@@ -17,6 +17,7 @@ from pathlib import Path
 from engine.arguments import RATE, add_progress_option, number
 from engine.config.blendshapes import ConvertOptions, CorrespondenceOptions, FlameRunOptions, InspectOptions
 from engine.errors import BadInput
+from engine.media.files import check_output_file
 from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_NAMES
 
@@ -138,6 +139,7 @@ def command_inspect(args, reporter: Reporter) -> None:
     from engine.blendshapes.readers import ict_expression_shapes, load_model, parse_spec
     from engine.blendshapes.render import contact_sheet
 
+    check_output_file(args.out, (), "contact sheet")
     model = load_model(args.rig)
     options = InspectOptions(cell=args.cell, columns=args.columns, weight=args.weight, sigma=args.sigma,
                              components=args.components, heat=not args.no_heat)
@@ -158,6 +160,7 @@ def command_correspond(args, reporter: Reporter) -> None:
     # here, not above: the mesh readers and SciPy load only when a blendshapes command runs
     from engine.blendshapes.tools import prepare
 
+    check_output_file(args.out, (), "correspondence file")
     setup = prepare(args.source, args.target, source_landmarks=args.source_landmarks,
                     target_landmarks=args.target_landmarks, save_correspondence=args.out,
                     correspond_options=correspond_options(args), reporter=reporter)
@@ -172,6 +175,7 @@ def command_convert(args, reporter: Reporter) -> None:
     from engine.blendshapes.tools import convert_file, flame_shape, prepare
     from engine.export.livelink import write_livelink_csv
 
+    check_output_file(args.out, (args.params,), "Live Link CSV")
     options = convert_options(args)
     shape = None
     if args.source.lower().startswith("flame:") or args.source.lower().endswith((".pkl", ".pickle")):

@@ -121,6 +121,7 @@ def command_train(args: argparse.Namespace, reporter) -> None:
 
     import sys
 
+    check_output_file(args.out, (), "checkpoint")
     summary = train(train_options_from(args), reporter)
     if isinstance(reporter, JsonLinesReporter):
         reporter.result(summary.pop("checkpoint"), {k: v for k, v in summary.items() if k != "table"})

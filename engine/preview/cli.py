@@ -12,6 +12,7 @@ from pathlib import Path
 
 from engine.arguments import OFFSET, SECONDS, add_progress_option, number, size
 from engine.config.preview import CompareOptions, PlotOptions, PreviewOptions
+from engine.media.files import check_output_file
 
 DEFAULTS = PreviewOptions()
 COMPARE_DEFAULTS = CompareOptions()
@@ -83,6 +84,8 @@ def command_preview(args: argparse.Namespace, reporter) -> None:
     # here, not above: OpenCV, the codecs and OpenGL load only when a preview is drawn
     from engine.preview.preview import render_preview
 
+    if args.out is not None:
+        check_output_file(args.out, (args.video,), "preview video")
     result = render_preview(args.take, args.out, preview_options_from(args, args.video), reporter)
     reporter.result(str(result.path), {"frames": result.frames, "seconds": round(result.seconds, 2),
                                        "fps": round(result.fps, 1), "head": result.head,
