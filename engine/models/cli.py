@@ -177,7 +177,7 @@ def register_fit_mapping(subparsers) -> None:
 def command_fit_mapping(args, reporter) -> None:
     for path in (args.arkit, args.faceboard):
         if not Path(path).is_file():
-            raise BadInput(f"file not found: {path}")
+            raise BadInput(f"file not found: {path}", "give the recording's Live Link CSV and its face-board CSV")
     if not 0 <= args.holdout < 0.9:
         raise BadInput(f"--holdout {args.holdout} must be in [0, 0.9)")
     check_output_file(args.out, (args.arkit, args.faceboard), "mapping JSON")

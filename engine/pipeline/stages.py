@@ -14,7 +14,7 @@ from engine.export.take import TAKE_FILES, TakeWriter, file_sha256, take_record,
 from engine.pipeline.sources import pick_source
 from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_NAMES
-from engine.rig.retarget import RigCurves, retarget
+from engine.rig.retarget import RigCurves, check_mapping, retarget
 from engine.solve.actor import PROFILE_FORMAT, load_profile
 from engine.solve.solver import SolvedTake, landmarks_usable, resample_take, solve, solve_calibrated
 from engine.track.facetrack import FaceTrack, SourceTrack
@@ -45,6 +45,7 @@ def validate(options: RunOptions, source=None) -> None:
     if options.mapping not in (None, "pose") and not Path(options.mapping).is_file():
         raise BadInput(f"--mapping {options.mapping}: file not found",
                        "give a fit-mapping JSON, a full-face rules JSON, or 'pose'")
+    check_mapping(options.mapping, options.rig)
     if options.learned.active:   # engine/models: checkpoints exist, group specs parse
         # here, not above: the learned backends load only for a run that asks for them
         from engine.models.apply import validate_learned

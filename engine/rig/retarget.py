@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.rig.arkit import ARKIT_NAMES, mapping_pose
+from engine.media.files import reading_input
 from engine.rig.faceboard import FaceBoard, load_faceboard
 from engine.rig.fit_mapping import is_fitted_mapping, load_fitted_mapping
 from engine.rig.fullface import apply_rules, load_mapping
@@ -49,6 +50,18 @@ def arkit_to_raw(arkit: np.ndarray, rig: str) -> np.ndarray:
 
 
 POSE_ONLY = "pose"          # `mapping` value: Epic's mapping pose alone (what Live Link gives)
+
+
+def check_mapping(mapping: str | Path | None, rig: str) -> None:
+    """Read a --mapping file once before any work: a damaged or foreign one is refused in one line."""
+    if mapping is None or str(mapping) == POSE_ONLY:
+        return
+    with reading_input(mapping, "mapping (a fit-mapping JSON or a full-face rules JSON)",
+                       "give a file written by `fit-mapping`, a full-face rules JSON, or 'pose'"):
+        if is_fitted_mapping(mapping):
+            load_fitted_mapping(mapping).apply(np.zeros((1, len(ARKIT_NAMES))), np.zeros(1), rig)
+        else:
+            load_mapping(str(mapping))
 
 
 def retarget(arkit: np.ndarray, rig: str, times: np.ndarray | None = None,

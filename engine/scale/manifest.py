@@ -35,6 +35,7 @@ reads it before tracking), because a missing, damaged or other-rig profile would
 from __future__ import annotations
 
 import csv
+import math
 import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -54,7 +55,10 @@ FILES = ("video", "arkit", "output", "audio", "transcript", "actor")
 
 
 def _float(text: Any) -> float:
-    return float(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
 
 
 def _str(text: Any) -> str:

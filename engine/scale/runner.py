@@ -32,6 +32,7 @@ import engine
 from engine.errors import EXIT_CLIPS_FAILED, BadInput, EngineError
 from engine.hashing import file_sha256
 from engine.protocol import Reporter
+from engine.media.files import check_output_file
 from engine.scale.manifest import ClipJob, jobs_from_videos, read_manifest
 from engine.config.batch import BatchOptions
 from engine.scale.worker import clip_result, finished_take, init_worker, process_clip
@@ -102,6 +103,8 @@ def run_batch(options: BatchOptions, reporter: Reporter, table_stream: TextIO | 
     if options.workers is not None and options.workers < 1:
         raise BadInput(f"--workers {options.workers} must be at least 1")
     jobs, listed_by = batch_jobs(options)
+    if options.report:
+        check_output_file(options.report, (listed_by,), "report")
     report_path = Path(options.report).absolute() if options.report else default_report_path(listed_by)
     started = time.perf_counter()
     total = len(jobs)

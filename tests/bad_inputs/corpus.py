@@ -109,6 +109,10 @@ def make_corpus(d: Path) -> None:
     _take(d / "take_bad_csv", faceboard="time,CTRL_C_jaw.ty\nnot,numbers\n")
     _take(d / "take_ok")
     (d / "plot_dir").mkdir(exist_ok=True)
+    (d / "mapping_bad.json").write_text("{\"kind\": ")
+    (d / "garbage.task").write_bytes(b"PK\x03\x04 not really a model bundle")
+    (d / "nan_smoothing.csv").write_text("video,output,smoothing\ngrey.mp4,t,nan\n")
+    (d / "binary.txt").write_bytes(bytes(range(256)) * 4)
 
 
 V = "{d}/grey.mp4"
@@ -215,6 +219,31 @@ CASES: tuple[Case, ...] = (
     Case("train-window-huge", ("train", "video", "--data", "{d}", "--out", "{d}/out.pt", "--window", "1000"),
          words=("out of range",), outputs=("out.pt",)),
     Case("live-timecode-nan", ("live", "--video", V, "--timecode-start", "nan"), words=("finite",), outputs=()),
+    # more of what a user could hand each command
+    Case("run-corrupt-mapping", ("run", "--video", V, "--out", "{d}/out", "--mapping", "{d}/mapping_bad.json"),
+         words=("mapping_bad.json",)),
+    Case("run-garbage-model", ("run", "--video", V, "--out", "{d}/out", "--model", "{d}/garbage.task"),
+         exit_code=4, words=("garbage.task",)),
+    Case("run-binary-transcript", ("run", "--video", V, "--out", "{d}/out", "--audio", "{d}/tone.wav",
+                                   "--transcript", "{d}/binary.txt"), exit_code=EXIT_NO_FACE, words=("no face",)),
+    Case("lipsync-audio-folder", ("lipsync", "--audio", "{d}/folder.mp4", "--out", "{d}/out"), words=("folder",)),
+    Case("calibrate-range-corrupt", ("calibrate", "--video", V, "--range", "{d}/random.mp4", "--out",
+                                     "{d}/out.json"), words=("random.mp4",), outputs=("out.json",)),
+    Case("live-corrupt-video", ("live", "--video", "{d}/random.mp4", "--livelink", "127.0.0.1:11111"),
+         words=("random.mp4",),
+         outputs=()),
+    Case("live-bad-address", ("live", "--video", V, "--livelink", "nohost:99999"), words=("99999",), outputs=()),
+    Case("batch-nan-smoothing", ("batch", "{d}/nan_smoothing.csv"), words=("smoothing",), outputs=()),
+    Case("batch-report-is-a-folder", ("batch", "{d}/nan_smoothing.csv", "--report", "{d}/plot_dir"),
+         words=("smoothing",), outputs=()),
+    Case("fit-mapping-arkit-folder", ("fit-mapping", "--arkit", "{d}/plot_dir", "--faceboard", "{d}/faceboard.csv",
+                                      "--out", "{d}/out.json"), words=("plot_dir",), outputs=("out.json",)),
+    Case("plot-unknown-channel", ("plot", "{d}/take_ok", "--channels", "CTRL_nothing.ty", "--out", "{d}/out.png"),
+         words=("CTRL_nothing.ty",), outputs=("out.png",)),
+    Case("compare-right-corrupt", ("compare", "--left", V, "--right", "{d}/random.mp4", "--out", "{d}/out.mp4"),
+         words=("random.mp4",), outputs=("out.mp4",)),
+    Case("preview-video-corrupt", ("preview", "{d}/take_ok", "--video", "{d}/random.mp4", "--out", "{d}/out.mp4"),
+         words=("random.mp4",), outputs=("out.mp4",)),
     Case("demo-seconds-zero", ("demo", "--seconds", "0", "--out", "{d}/out"), words=("out of range",)),
 )
 
