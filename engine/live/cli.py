@@ -22,7 +22,7 @@ def register(subparsers) -> None:
                     "Face source drives a MetaHuman without an iPhone. Prints the capture-to-send latency of "
                     "every frame. Stop with Ctrl+C.")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--camera", type=number(int, 0, 64), metavar="INDEX", help="OpenCV camera index (0 = the first camera)")
+    source.add_argument("--camera", type=number(int, 0), metavar="INDEX", help="OpenCV camera index (0 = the first camera)")
     source.add_argument("--video", type=Path, metavar="FILE", help="stream a video file instead of a camera")
     parser.add_argument("--realtime", action="store_true",
                         help="with --video: play the file at its own frame times, like a camera (frames that "

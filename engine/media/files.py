@@ -7,8 +7,6 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
-import av
-
 from engine.errors import BadInput, MalformedInput
 
 # Container formats that hold a single picture, not a recording.
@@ -32,6 +30,8 @@ def check_input_file(path: str | Path, kind: str) -> Path:
 def open_media(path: str | Path):
     """Open a media file for reading (PyAV). Container metadata that is not UTF-8 (a handler name written
     by a phone or an editor in another locale) is decoded leniently: it never makes a good file unreadable."""
+    import av   # here, not above: the checks in this module serve commands (and the Maya tests) without PyAV
+
     return av.open(str(path), metadata_errors="replace")
 
 
