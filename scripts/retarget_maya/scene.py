@@ -298,6 +298,10 @@ def transform_path(node: str) -> Optional[str]:
     return found[0] if found else None
 
 
+def selected_transforms() -> List[str]:
+    return [str(node) for node in cmds.ls(selection=True, type="transform", long=True) or []]
+
+
 def parent_of(node: str) -> Optional[str]:
     parents = cmds.listRelatives(node, parent=True, fullPath=True) or []
     return str(parents[0]) if parents else None
