@@ -90,6 +90,16 @@ def _free_chain(head: str) -> List[str]:
     return [node for node in chain[:-1] if not scene.keying_blocker(node, scene.ROTATE_CHANNELS)] + [head]
 
 
+@dataclass
+class _Motion:
+    """The take's head motion on the scene's frames: turns and moves away from the neutral, scene axes."""
+
+    frames: np.ndarray
+    turns: np.ndarray            # (F, 3, 3)
+    shifts: np.ndarray           # (F, 3) cm
+    neutral: headpose.NeutralPose
+
+
 def plan(info: takes.TakeInfo, rig: scene.SceneRig, options: HeadOptions, start: float, layered: bool
          ) -> Tuple[Optional[HeadKeys], str]:
     """(the head keys, "") or (None, the report line saying why the head is not keyed). Reads the scene
@@ -99,40 +109,45 @@ def plan(info: takes.TakeInfo, rig: scene.SceneRig, options: HeadOptions, start:
     target = find_target(rig, options.target)
     if not target.chain:
         return None, target.problem
+    motion, problem = _read_motion(info, options.strength, start)
+    if motion is None:
+        return None, problem
+    weights = dict(defaults.DEFAULT_HEAD_WEIGHTS) if options.weights is None else dict(options.weights)
+    shares = headpose.chain_shares([faceboard.short_name(node) for node in target.chain], weights)
+    builder = _RequestBuilder(motion.frames, layered)
+    for node, share in zip(target.chain, shares):
+        rest = scene.joint_rest(node, start)
+        builder.add(node, scene.ROTATE_CHANNELS,
+                    headpose.joint_rotations(rest, rotation.fraction_of(motion.turns, share)),
+                    rest.rotate, scene.radians_per_scene_angle_unit())
+    translation = _add_translation(builder, target.chain[0], motion.shifts, start) if options.translation else ""
+    return HeadKeys(target.chain, shares, options.strength, motion.neutral.source, builder.request(),
+                    translation), ""
+
+
+def _read_motion(info: takes.TakeInfo, strength: float, start: float) -> Tuple[Optional[_Motion], str]:
+    """head_pose.csv resampled to the scene's frames (time 0 on `start`, as the face board), relative to
+    the take's neutral; or None and why."""
     path = info.file("head_pose", defaults.HEAD_POSE_FILE)
     if path is None:
         return None, "The take has no head pose (%s): the head was not keyed." % defaults.HEAD_POSE_FILE
     track = headpose.read_head_track(path)
-    neutral_times = (info.raw.get("tracking") or {}).get("neutral_frames") or []
-    neutral = headpose.neutral_pose(track, neutral_times)
+    neutral = headpose.neutral_pose(track, (info.raw.get("tracking") or {}).get("neutral_frames") or [])
     if neutral is None:
         return None, "The take never saw the actor's face (no tracked head pose): the head was not keyed."
     frames, values = timebase.take_to_scene(track.times, track.values, scene.scene_fps(), start)
     axes = headpose.character_axes(scene.up_axis())
-    turns = headpose.world_turns(values[:, :3], neutral, axes, options.strength)
-    weights = dict(defaults.DEFAULT_HEAD_WEIGHTS) if options.weights is None else dict(options.weights)
-    shares = headpose.chain_shares([faceboard.short_name(node) for node in target.chain], weights)
-    builder = _RequestBuilder(frames, layered)
-    for node, share in zip(target.chain, shares):
-        rest = scene.joint_rest(node, start)
-        builder.add(node, scene.ROTATE_CHANNELS, headpose.joint_rotations(rest, rotation.fraction_of(turns, share)),
-                    rest.rotate, scene.radians_per_scene_angle_unit())
-    translation = ""
-    if options.translation:
-        translation = _add_translation(builder, target.chain[0], values[:, 3:], neutral, axes, options.strength,
-                                       start)
-    return HeadKeys(target.chain, shares, options.strength, neutral.source, builder.request(), translation), ""
+    return _Motion(frames, headpose.world_turns(values[:, :3], neutral, axes, strength),
+                   headpose.world_shifts(values[:, 3:], neutral, axes, strength), neutral), ""
 
 
-def _add_translation(builder: "_RequestBuilder", node: str, positions: np.ndarray, neutral: headpose.NeutralPose,
-                     axes: np.ndarray, strength: float, start: float) -> str:
+def _add_translation(builder: "_RequestBuilder", node: str, shifts: np.ndarray, start: float) -> str:
     """The head's move, on the top-most joint of the chain (the neck carries the head along); returns the
     report's sentence about it."""
     blocked = scene.keying_blocker(node, scene.TRANSLATE_CHANNELS)
     if blocked:
         return "Head position not keyed: %s is %s." % (headpose.leaf_name(node), blocked)
     rest = scene.joint_rest(node, start)
-    shifts = headpose.world_shifts(positions, neutral, axes, strength)
     builder.add(node, scene.TRANSLATE_CHANNELS, headpose.joint_translations(rest, shifts), rest.translate,
                 scene.centimetres_per_scene_unit())
     return "Head position keyed on %s." % headpose.leaf_name(node)
