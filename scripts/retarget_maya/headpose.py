@@ -72,7 +72,7 @@ def neutral_pose(track: HeadTrack, neutral_times: Sequence[float]) -> Optional[N
     source = "the take's %d neutral frame(s)" % len(rows)
     if not len(rows):
         rows = np.flatnonzero(track.detected)
-        source = "the median of its %d tracked frames (the take lists no neutral frames)" % len(rows)
+        source = "the median of its %d tracked frames: the take lists no tracked neutral frame" % len(rows)
     if not len(rows):
         return None
     return NeutralPose(np.median(track.angles[rows], axis=0), np.median(track.translation[rows], axis=0),
