@@ -165,3 +165,21 @@ def test_resample_to_uniform_rate():
     at60 = resample_take(solved, 60.0)
     assert np.allclose(np.diff(at60.times), 1 / 60)
     assert len(at60.times) == pytest.approx(2 * len(solved.times), abs=2)
+
+
+def test_head_pose_leaves_the_solve_filtered_like_the_curves():
+    """head_pose.csv is zero-phase filtered at the curves' cutoff by the solve, so the Maya side keys it as
+    it is (docs/maya.md, "Head motion") and never filters it a second time."""
+    from scipy.spatial.transform import Rotation
+
+    track = synthetic_track()
+    rng = np.random.default_rng(3)
+    slow = 10.0 * np.sin(2 * np.pi * 0.3 * track.times)
+    yaw = slow + rng.normal(0.0, 1.5, len(track.times))
+    track.head_pose[:, :3, :3] = Rotation.from_euler("YXZ", np.column_stack([yaw, 0 * yaw, 0 * yaw]),
+                                                     degrees=True).as_matrix()
+    solved = solve(track, SolveOptions())
+    filtered = zero_phase_lowpass(yaw[:, None], track.times, SolveOptions().smoothing_cutoff_hz)[:, 0]
+    np.testing.assert_allclose(solved.head_pose[:, 3], filtered, atol=1e-6)
+    # 8 Hz of the 15 Hz a 30 fps track holds pass: the jitter drops to about sqrt(8 / 15) of itself.
+    assert np.std(solved.head_pose[:, 3] - slow) < 0.8 * np.std(yaw - slow)

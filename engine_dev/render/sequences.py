@@ -313,3 +313,41 @@ class HeadMotion:
         w = 2 * np.pi / self.period_s
         return np.stack([self.yaw_deg * np.sin(w * times), self.pitch_deg * np.sin(0.73 * w * times + 0.5) * np.minimum(1, times),
                          self.roll_deg * np.sin(0.41 * w * times)], axis=1)
+
+
+@dataclass(frozen=True)
+class HeadPoses:
+    """Known head poses held still, for measuring the tracker's head angles where the truth does not move
+    (HeadMotion never holds): rest first, then each pose (yaw, pitch, roll in degrees, the renderer's
+    convention) reached by an eased move from the one before and held. Past the last pose it stays there."""
+    poses: tuple[tuple[float, float, float], ...]
+    rest_s: float = 0.8
+    move_s: float = 0.32
+    hold_s: float = 0.48
+
+    @property
+    def duration_s(self) -> float:
+        return self.rest_s + len(self.poses) * (self.move_s + self.hold_s)
+
+    def at(self, times: np.ndarray) -> np.ndarray:
+        """(N, 3) yaw, pitch, roll in degrees."""
+        times = np.asarray(times, float)
+        targets = np.vstack([np.zeros(3), np.asarray(self.poses, float)])
+        step = self.move_s + self.hold_s
+        index = np.clip(np.floor((times - self.rest_s) / step).astype(int), -1, len(self.poses) - 1)
+        into = times - self.rest_s - index * step
+        eased = 0.5 - 0.5 * np.cos(np.pi * np.clip(into / self.move_s, 0.0, 1.0))
+        before, after = targets[np.maximum(index, 0)], targets[index + 1]
+        return np.where((index < 0)[:, None], 0.0, before + eased[:, None] * (after - before))
+
+    def held(self, times: np.ndarray, settle_s: float = 0.16) -> np.ndarray:
+        """(N,) the pose each time holds still at, `settle_s` after it was reached (0: rest, k: poses[k-1]);
+        -1 while moving or settling."""
+        times = np.asarray(times, float)
+        step = self.move_s + self.hold_s
+        index = np.floor((times - self.rest_s) / step).astype(int)
+        into = times - self.rest_s - index * step
+        out = np.where(into >= self.move_s + settle_s, index + 1, -1)
+        out[times < self.rest_s] = 0
+        out[index >= len(self.poses)] = -1
+        return out

@@ -3,7 +3,8 @@
 Functions without UI (importing this package does not import maya or Qt; each function loads its module
 on first use):
 
-    apply_take(take_dir, rig=None, start_frame=None, mode="replace", ...) -> ApplyReport
+    apply_take(take_dir, rig=None, start_frame=None, mode="replace", head=True, ...) -> ApplyReport
+        (the face board, and the head's turn on the neck and head joints)
     export_take(rig=None, frame_range=None, out_dir=...) -> take folder
     inspect_arkit(take_dir, head_mesh) -> InspectReport
     find_rigs() -> [SceneRig]

@@ -33,7 +33,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 from . import defaults, engine_subprocess, protocol, takes
 
 CLIP_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "camera", "save_as",
-             "rig", "start_frame", "lip_correction", "smoothing_hz", "engine_python", "mode", "no_save")
+             "rig", "start_frame", "lip_correction", "smoothing_hz", "engine_python", "mode", "no_save",
+             "no_head", "head_target", "head_strength", "head_translation")
 PATH_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "save_as")
 
 
@@ -56,6 +57,10 @@ class Clip:
     engine_python: str = ""
     mode: str = defaults.DEFAULT_APPLY_MODE
     no_save: bool = False
+    no_head: bool = not defaults.DEFAULT_HEAD      # leave the rig's head still (face board only)
+    head_target: str = ""           # the transform to key the head's turn on; empty: the joint named "head"
+    head_strength: float = defaults.DEFAULT_HEAD_STRENGTH
+    head_translation: bool = defaults.DEFAULT_HEAD_TRANSLATION
 
     @property
     def name(self) -> str:
@@ -103,6 +108,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--smoothing", dest="smoothing_hz", type=float, default=defaults.DEFAULT_SMOOTHING_HZ)
     parser.add_argument("--engine-python", dest="engine_python",
                         help="the engine's python (default: $%s)" % defaults.ENGINE_PYTHON_ENV)
+    parser.add_argument("--no-head", dest="no_head", action="store_true",
+                        help="key the face board only, not the head's turn on the neck and head joints")
+    parser.add_argument("--head-target", dest="head_target",
+                        help="transform to key the head's turn on (default: the joint named %r)" % defaults.HEAD_JOINT)
+    parser.add_argument("--head-strength", dest="head_strength", type=float,
+                        help="share of the actor's head turn, 0-1 (default: %g)" % defaults.DEFAULT_HEAD_STRENGTH)
+    parser.add_argument("--head-translation", dest="head_translation", action="store_true",
+                        help="key the head's position too (on the top-most neck joint)")
     return parser.parse_args(list(argv))
 
 
@@ -155,6 +168,9 @@ def make_clip(values: Dict[str, Any]) -> Clip:
         raise ValueError("no video")
     values = dict(values)
     values.setdefault("out", values.get("take", ""))
+    strength = values.get("head_strength", defaults.DEFAULT_HEAD_STRENGTH)
+    if not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
+        raise ValueError("head_strength must be a number from 0 to 1, not %r" % (strength,))
     return Clip(**values)
 
 
@@ -188,7 +204,8 @@ def _process_clip(clip: Clip, entry: Sequence[str]) -> Tuple[Dict[str, str], str
     rig = scene.resolve_rig(clip.rig or None)
     take = clip.take or _run_engine(clip, entry, rig.generation)
     report = apply.apply_take(take, rig=rig, start_frame=clip.start_frame, mode=clip.mode,
-                              fit_playback_range=True)
+                              fit_playback_range=True, head=not clip.no_head, head_target=clip.head_target or None,
+                              head_strength=clip.head_strength, head_translation=clip.head_translation)
     log("  " + report.summary().replace("\n", "\n  "))
     outputs = {"take": take}
     # Saved before the playblast, which is the step most likely to fail on a render node.

@@ -41,6 +41,20 @@ AUDIO_NODE_NAME = "FaceRetarget_audio"
 IMAGE_PLANE_NAME = "FaceRetarget_video"
 IMAGE_PLANE_CAMERA = "persp"
 
+# --- head motion (head_pose.csv onto the rig's neck and head; docs/maya.md "Head motion") ---------------
+HEAD_POSE_FILE = "head_pose.csv"
+HEAD_DETECTED_COLUMN = "detected"
+HEAD_ANGLE_COLUMNS = ("yaw_deg", "pitch_deg", "roll_deg")        # camera frame, intrinsic YXZ (headpose.py)
+HEAD_TRANSLATION_COLUMNS = ("tx_cm", "ty_cm", "tz_cm")
+HEAD_POSE_COLUMNS = (HEAD_DETECTED_COLUMN,) + HEAD_TRANSLATION_COLUMNS + HEAD_ANGLE_COLUMNS
+DEFAULT_HEAD = True                           # key the head when a head joint is found
+DEFAULT_HEAD_STRENGTH = 1.0                   # share of the actor's head turn (0-1)
+DEFAULT_HEAD_TRANSLATION = False              # the head's position too (on the top-most neck joint)
+HEAD_JOINT = "head"                           # MetaHuman body skeleton and face-only rigs alike
+NECK_JOINTS = ("neck_02", "neck_01")          # the head's parent, then its parent, when named so
+# How the turn is spread from the neck up (normalised over the joints found; the head alone takes all).
+DEFAULT_HEAD_WEIGHTS = (("neck_01", 0.2), ("neck_02", 0.3), ("head", 0.5))
+
 # --- inspecting ARKit curves --------------------------------------------------------------------------
 ARKIT_BLENDSHAPE_NAME = "FaceRetarget_arkit"
 

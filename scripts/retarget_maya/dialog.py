@@ -62,6 +62,16 @@ class SceneBackend:
         from . import apply
         return apply.apply_take(take, rig, **options).summary()
 
+    def head_target(self, rig: Any, target: Optional[str]) -> Any:
+        """The neck and head joints the head's turn would be keyed on (head_motion.HeadTarget)."""
+        from . import head_motion
+        return head_motion.find_target(rig, target)
+
+    def selected_transform(self) -> str:
+        from . import scene
+        selected = scene.selected_transforms()
+        return selected[0] if selected else ""
+
 
 class RetargetDialog(QtWidgets.QDialog):
     """Parented to Maya's main window; one instance at a time (see ui.show_dialog)."""
@@ -82,6 +92,7 @@ class RetargetDialog(QtWidgets.QDialog):
         self._browse_buttons: Dict[QtWidgets.QLineEdit, QtWidgets.QPushButton] = {}
         self._source_paths = {kind: "" for kind in SOURCES}     # each source kind's file, kept when switching
         self._source_kind = SOURCE_VIDEO
+        self._head_wanted = defaults.DEFAULT_HEAD       # the artist's choice, kept while no head is found
         self._build()
         self.restore_settings()
         self.refresh_rigs()
@@ -103,6 +114,7 @@ class RetargetDialog(QtWidgets.QDialog):
         self.source_combo.currentIndexChanged.connect(self._source_changed)
 
         self.rig_combo = QtWidgets.QComboBox()
+        self.rig_combo.currentIndexChanged.connect(lambda _index: self.refresh_head())
         refresh = QtWidgets.QPushButton("Refresh")
         refresh.clicked.connect(self.refresh_rigs)
         rig_row = QtWidgets.QHBoxLayout()
@@ -139,6 +151,7 @@ class RetargetDialog(QtWidgets.QDialog):
         self.mode_combo.addItem("Replace keys in the range", "replace")
         self.mode_combo.addItem("New animation layer", "layer")
         form.addRow("Keys", self.mode_combo)
+        self._build_head_rows(form)
         self.audio_check = QtWidgets.QCheckBox("Import the audio for the time slider")
         self.image_plane_check = QtWidgets.QCheckBox("Image plane with the source video")
         form.addRow("", self.audio_check)
@@ -177,6 +190,34 @@ class RetargetDialog(QtWidgets.QDialog):
         layout.addWidget(self.log_view, 1)
         layout.addLayout(buttons)
         self.resize(640, 620)
+
+    def _build_head_rows(self, form: QtWidgets.QFormLayout) -> None:
+        """Head motion: on when a head joint is found, with the share of the actor's turn and, optionally,
+        another transform to key it on."""
+        self.head_check = QtWidgets.QCheckBox("Key the head's turn")
+        self.head_strength_spin = QtWidgets.QDoubleSpinBox()
+        self.head_strength_spin.setRange(0.0, 1.0)
+        self.head_strength_spin.setSingleStep(0.05)
+        self.head_strength_spin.setPrefix("strength ")
+        self.head_check.toggled.connect(self.head_strength_spin.setEnabled)
+        self.head_check.clicked.connect(self._head_chosen)          # the artist's own click, not refresh_head's
+        head_row = QtWidgets.QHBoxLayout()
+        head_row.addWidget(self.head_check)
+        head_row.addWidget(self.head_strength_spin)
+        form.addRow("Head", head_row)
+        self.head_target_edit = QtWidgets.QLineEdit()
+        self.head_target_edit.setPlaceholderText("automatic: the joint named %s (and the neck)" % defaults.HEAD_JOINT)
+        self.head_target_edit.editingFinished.connect(self.refresh_head)
+        self.head_pick_button = QtWidgets.QPushButton("Selected")
+        self.head_pick_button.setToolTip("Key the head's turn on the transform selected in the scene.")
+        self.head_pick_button.clicked.connect(self._pick_head_target)
+        target_row = QtWidgets.QHBoxLayout()
+        target_row.addWidget(self.head_target_edit, 1)
+        target_row.addWidget(self.head_pick_button)
+        form.addRow("Head target", target_row)
+        self.head_message = QtWidgets.QLabel()
+        self.head_message.setWordWrap(True)
+        form.addRow("", self.head_message)
 
     def _path_row(self, form: QtWidgets.QFormLayout, label: str, file_filter: Optional[str],
                   folder: bool = False, lead: Optional[QtWidgets.QWidget] = None) -> QtWidgets.QLineEdit:
@@ -265,6 +306,36 @@ class RetargetDialog(QtWidgets.QDialog):
             self.start_spin.setValue(int(round(self.backend.playback_start())))
         except Exception:
             pass
+        self.refresh_head()
+
+    def refresh_head(self) -> None:
+        """The head checkbox is on (as last chosen) when there is a head to key, off and greyed out when not,
+        and the line below says which joints turn, or why none."""
+        rig = self.selected_rig()
+        found = None
+        if rig is not None:
+            try:
+                found = self.backend.head_target(rig, self.head_target_edit.text().strip() or None)
+            except Exception as exc:  # the scene query must not keep the dialog from opening
+                self.head_message.setText("Could not look for the head: %s" % exc)
+        if found is not None:
+            self.head_message.setText(found.problem or "Turns %s." % ", ".join(
+                node.rsplit("|", 1)[-1] for node in found.chain))
+        usable = bool(found is not None and found.chain)
+        self.head_check.setEnabled(usable)
+        self.head_check.setChecked(usable and self._head_wanted)
+        self.head_strength_spin.setEnabled(self.head_check.isChecked())
+
+    def _head_chosen(self, checked: bool) -> None:
+        self._head_wanted = checked
+
+    def _pick_head_target(self) -> None:
+        selected = self.backend.selected_transform()
+        if selected:
+            self.head_target_edit.setText(selected)
+        else:
+            self.head_message.setText("Select the transform to key the head's turn on, then press Selected.")
+        self.refresh_head()
 
     def selected_rig(self) -> Any:
         return self.rig_combo.currentData() if self.rig_combo.count() else None
@@ -287,6 +358,8 @@ class RetargetDialog(QtWidgets.QDialog):
         self._select_data(self.mode_combo, s.text("mode", defaults.DEFAULT_APPLY_MODE))
         self.audio_check.setChecked(s.flag("import_audio", defaults.DEFAULT_IMPORT_AUDIO))
         self.image_plane_check.setChecked(s.flag("image_plane", defaults.DEFAULT_IMAGE_PLANE))
+        self._head_wanted = s.flag("head", defaults.DEFAULT_HEAD)
+        self.head_strength_spin.setValue(s.number("head_strength", defaults.DEFAULT_HEAD_STRENGTH) or 0.0)
         self.python_edit.setText(s.engine_python())
         if s.engine_python_overridden():
             self.python_edit.setEnabled(False)
@@ -314,6 +387,8 @@ class RetargetDialog(QtWidgets.QDialog):
         s.set("mode", self.mode_combo.currentData())
         s.set("import_audio", self.audio_check.isChecked())
         s.set("image_plane", self.image_plane_check.isChecked())
+        s.set("head", self._head_wanted)
+        s.set("head_strength", self.head_strength_spin.value())
         if not s.engine_python_overridden():
             s.set("engine_python", self.python_edit.text())
         s.sync()
@@ -431,7 +506,9 @@ class RetargetDialog(QtWidgets.QDialog):
         try:
             summary = self.backend.apply(
                 take, self.selected_rig(), start_frame=self.start_spin.value(), mode=self.mode_combo.currentData(),
-                import_audio=self.audio_check.isChecked(), image_plane=self.image_plane_check.isChecked())
+                import_audio=self.audio_check.isChecked(), image_plane=self.image_plane_check.isChecked(),
+                head=self.head_check.isChecked(), head_target=self.head_target_edit.text().strip() or None,
+                head_strength=self.head_strength_spin.value())
         except Exception as exc:  # shown to the artist; the scene is unchanged (one undo chunk)
             self.stage_label.setText("Applying the take failed.")
             self.show_error("Could not apply the take %s:\n%s" % (take, exc))

@@ -9,9 +9,10 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 from maya import cmds, mel
 
-from . import defaults, faceboard, timebase
+from . import defaults, faceboard, headpose, rotation, timebase
 
 INF = float("inf")
 
@@ -108,6 +109,14 @@ def scene_fps() -> float:
 
 def centimetres_per_scene_unit() -> float:
     return timebase.centimetres_per_unit(str(cmds.currentUnit(query=True, linear=True)))
+
+
+def radians_per_scene_angle_unit() -> float:
+    return timebase.radians_per_unit(str(cmds.currentUnit(query=True, angle=True)))
+
+
+def up_axis() -> str:
+    return str(cmds.upAxis(query=True, axis=True)).lower()
 
 
 def playback_start() -> float:
@@ -267,3 +276,67 @@ def is_layered(plug: str) -> bool:
 def root_layer() -> Optional[str]:
     root = cmds.animLayer(query=True, root=True)
     return str(root) if root else None
+
+
+# --- joints and transforms (head motion) ----------------------------------------------------------------
+
+ROTATE_CHANNELS = ("rotateX", "rotateY", "rotateZ")
+TRANSLATE_CHANNELS = ("translateX", "translateY", "translateZ")
+
+
+def joints_named(short_name: str) -> List[str]:
+    """Every joint called `short_name` in any namespace, as unique paths."""
+    return [str(node) for node in cmds.ls(short_name, recursive=True, type="joint", long=True) or []]
+
+
+def transform_path(node: str) -> Optional[str]:
+    """The unique path of a transform or joint called `node`; None when there is none (or it is no
+    transform: a shape, a set, ...). A name that several nodes share is an error that says so."""
+    found = [str(n) for n in cmds.ls(node, type="transform", long=True) or []]
+    if len(found) > 1:
+        raise ValueError("%d nodes are called %s; give its full path (%s)" % (len(found), node, ", ".join(found)))
+    return found[0] if found else None
+
+
+def selected_transforms() -> List[str]:
+    return [str(node) for node in cmds.ls(selection=True, type="transform", long=True) or []]
+
+
+def parent_of(node: str) -> Optional[str]:
+    parents = cmds.listRelatives(node, parent=True, fullPath=True) or []
+    return str(parents[0]) if parents else None
+
+
+def keying_blocker(node: str, channels: Sequence[str]) -> str:
+    """Why the channels cannot take keys: "" when they can, else e.g. "driven by MH:head_orientConstraint1"
+    (a face rig whose head follows the body's) or "locked (rotateX)". Curves and animation layers' blend
+    nodes are no obstacle: keys replace theirs."""
+    for channel in channels:
+        plug = "%s.%s" % (node, channel)
+        if cmds.getAttr(plug, lock=True):
+            return "locked (%s)" % channel
+        sources = cmds.listConnections(plug, source=True, destination=False, skipConversionNodes=True) or []
+        for source in sources:
+            if not str(cmds.nodeType(source)).startswith(("animCurve", "animBlendNode")):
+                return "driven by %s" % source
+    return ""
+
+
+def joint_rest(node: str, frame: float) -> headpose.JointRest:
+    """A joint's (or transform's) rotate order, joint orient, rotate and translate values and its parent's
+    world matrix, as the scene holds them at `frame` (radians, cm)."""
+    radians, centimetres = radians_per_scene_angle_unit(), centimetres_per_scene_unit()
+    order = rotation.ROTATE_ORDERS[int(cmds.getAttr(node + ".rotateOrder"))]
+    parent = cmds.getAttr(node + ".parentMatrix[0]", time=int(frame))
+    return headpose.JointRest(
+        node=node, rotate_order=order, joint_orient=_triple(node, "jointOrient", frame) * radians,
+        rotate=_triple(node, "rotate", frame) * radians, translate=_triple(node, "translate", frame) * centimetres,
+        parent_world=rotation.from_maya_matrix(parent))
+
+
+def _triple(node: str, attribute: str, frame: float) -> np.ndarray:
+    """A compound's three values in the UI unit at `frame`; zeros when the node has no such attribute
+    (a transform has no joint orient)."""
+    if not cmds.attributeQuery(attribute, node=node, exists=True):
+        return np.zeros(3)
+    return np.array(cmds.getAttr("%s.%s" % (node, attribute), time=int(frame))[0], dtype=float)

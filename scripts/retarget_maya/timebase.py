@@ -1,4 +1,4 @@
-"""Scene units and resampling: from the take's sample times (seconds) to the scene's frames.
+"""Scene units (time, length, angle) and resampling: from the take's sample times (seconds) to the scene's frames.
 
 Time in a take is seconds, never frames; this module is the one place that turns seconds into the
 scene's frames (at its time unit and start frame). Pure: numpy only, never imports maya. numpy ships
@@ -29,6 +29,10 @@ LINEAR_UNIT_CM = {"mm": 0.1, "millimeter": 0.1, "cm": 1.0, "centimeter": 1.0, "m
                   "foot": 30.48, "yd": 91.44, "yard": 91.44, "mi": 160934.4, "mile": 160934.4}
 
 
+# Maya's angular units in radians (the internal unit of angles; cmds reads and writes the UI unit).
+ANGLE_UNIT_RADIANS = {"deg": math.pi / 180.0, "degree": math.pi / 180.0, "rad": 1.0, "radian": 1.0}
+
+
 def fps_from_time_unit(unit: str) -> float:
     """Frames per second of a Maya time unit: "film" -> 24, "29.97df" -> 29.97..., "120fps" -> 120."""
     if unit in NAMED_TIME_UNITS:
@@ -45,6 +49,13 @@ def centimetres_per_unit(unit: str) -> float:
         return LINEAR_UNIT_CM[unit]
     except KeyError:
         raise ValueError("unknown Maya linear unit %r" % unit) from None
+
+
+def radians_per_unit(unit: str) -> float:
+    try:
+        return ANGLE_UNIT_RADIANS[unit]
+    except KeyError:
+        raise ValueError("unknown Maya angular unit %r" % unit) from None
 
 
 def clean_times(times: np.ndarray, values: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

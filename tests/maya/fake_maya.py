@@ -42,7 +42,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PLUGIN_DIR = os.path.join(REPO, "maya_module", "plug-ins")
 
 TIME_UNITS = ("game", "film", "pal", "ntsc", "show", "palf", "ntscf")
-ATTRIBUTE_ALIASES = {"tx": "translateX", "ty": "translateY", "tz": "translateZ", "w": "weight"}
+ATTRIBUTE_ALIASES = {"tx": "translateX", "ty": "translateY", "tz": "translateZ", "w": "weight",
+                     "rx": "rotateX", "ry": "rotateY", "rz": "rotateZ", "t": "translate", "r": "rotate",
+                     "ro": "rotateOrder", "jo": "jointOrient", "ra": "rotateAxis", "s": "scale"}
+# Attributes of the unit "angle": Maya keeps them in radians and cmds reads and writes them in the UI unit
+# (degrees unless `currentUnit -angle rad`); their curves are animCurveTA.
+ANGLE_ATTRIBUTES = tuple(base + axis for base in ("rotate", "jointOrient", "rotateAxis") for axis in "XYZ")
+COMPOUND_ATTRIBUTES = ("translate", "rotate", "jointOrient", "rotateAxis", "scale")
+ROTATE_ORDERS = ("xyz", "yzx", "zxy", "xzy", "yxz", "zyx")      # Maya's rotateOrder enum
 
 
 class MayaError(RuntimeError):
@@ -58,6 +65,8 @@ class Attr:
     value: float = 0.0
     limits: Tuple[float, float] = (-1.0, 1.0)
     limits_enabled: Tuple[bool, bool] = (False, False)
+    locked: bool = False
+    driver: Optional[str] = None            # a node (a constraint, ...) connected into it that is no curve
     curve: Optional[str] = None             # animCurve node driving the attribute (the base layer's)
     layers: Dict[str, Optional[str]] = field(default_factory=dict)   # layer -> its curve
     blend: Optional[str] = None             # animBlendNode when layers drive the attribute
@@ -119,6 +128,8 @@ class Scene:
         self.nodes: Dict[str, Node] = {}
         self.time_unit = "film"
         self.linear_unit = "cm"
+        self.angle_unit = "deg"
+        self.up_axis = "y"
         self.min_time, self.max_time = 1.0, 120.0
         self.current_time = 1.0
         self.batch = False
@@ -213,7 +224,8 @@ class Scene:
     # --- curves -------------------------------------------------------------------------------------
     def create_curve(self, plug: str, layer: Optional[str] = None) -> Node:
         node, attribute, attr = self.plug(plug)
-        curve_type = "animCurveTU" if node.type == "blendShape" else "animCurveTL"
+        curve_type = ("animCurveTU" if node.type == "blendShape" else
+                      "animCurveTA" if attribute in ANGLE_ATTRIBUTES else "animCurveTL")
         suffix = attribute.replace("[", "_").replace("]", "")
         curve = self.add_node("%s_%s%s" % (node.name.replace(":", "_"), suffix, "_" + layer if layer else ""),
                               curve_type)
@@ -284,7 +296,7 @@ def _curve_value(curve: Optional[Node], time: float, default: float) -> float:
     return float(np.interp(time, curve.times, curve.values))
 
 
-DAG_TYPES = ("transform", "mesh", "camera", "imagePlane")
+DAG_TYPES = ("transform", "joint", "mesh", "camera", "imagePlane")
 ROOT_LAYER = "BaseAnimation"
 SCENE = Scene()
 
@@ -399,7 +411,9 @@ def _matches(name: str, pattern: str, recursive: bool) -> bool:
 
 
 def _type_matches(node_type: str, wanted: str) -> bool:
-    return node_type == wanted or (wanted == "animCurve" and node_type.startswith("animCurve"))
+    # As in Maya, a joint is a kind of transform: `ls -type transform` lists joints too.
+    return (node_type == wanted or (wanted == "animCurve" and node_type.startswith("animCurve"))
+            or (wanted == "transform" and node_type == "joint"))
 
 
 @command
@@ -421,7 +435,10 @@ def nodeType(name: str) -> str:
 
 @command
 def attributeQuery(attribute: str, node: str = "", exists: bool = False, **_: Any) -> bool:
+    attribute = ATTRIBUTE_ALIASES.get(attribute, attribute)
     try:
+        if attribute in COMPOUND_ATTRIBUTES:
+            return attribute + "X" in _s().node(node).attrs
         _s().plug("%s.%s" % (node, attribute))
         return True
     except MayaError:
@@ -448,14 +465,24 @@ def transformLimits(node: str, query: bool = False, edit: bool = False, **flags:
 
 
 @command
-def currentUnit(query: bool = False, time: Any = None, linear: Any = None, **_: Any) -> Any:
+def currentUnit(query: bool = False, time: Any = None, linear: Any = None, angle: Any = None, **_: Any) -> Any:
     scene = _s()
     if query:
-        return scene.time_unit if time else scene.linear_unit
+        return scene.time_unit if time else scene.angle_unit if angle else scene.linear_unit
     if time:
         scene.time_unit = time
     if linear:
         scene.linear_unit = linear
+    if angle:
+        scene.angle_unit = angle
+    return None
+
+
+@command
+def upAxis(query: bool = False, axis: Any = None, **_: Any) -> Any:
+    if query:
+        return _s().up_axis
+    _s().up_axis = axis
     return None
 
 
@@ -591,7 +618,7 @@ def setKeyframe(plug: str, time: Any = None, value: Any = None, animLayer: Optio
         curve.data["layer"] = layer
     assert curve is not None
     frame = float(scene.current_time if time is None else time)
-    key_value = float(attr.value if value is None else value) * _ui_scale(node)
+    key_value = float(attr.value if value is None else value) * _ui_scale(node, attribute)
     restore = _curve_snapshot(curve)
     _set_curve_keys(curve, np.array([frame]), np.array([key_value]), keep_existing=True)
     after = _curve_snapshot(curve)
@@ -603,11 +630,15 @@ def setKeyframe(plug: str, time: Any = None, value: Any = None, animLayer: Optio
     return 1
 
 
-def _ui_scale(node: Node) -> float:
-    """Internal units (cm) per UI unit for translate channels."""
+def _ui_scale(node: Node, attribute: str) -> float:
+    """Internal units per UI unit: centimetres for translate channels, radians for angles, 1 otherwise."""
     if node.type == "blendShape":
         return 1.0
-    return {"cm": 1.0, "mm": 0.1, "m": 100.0}[_s().linear_unit]
+    if attribute in ANGLE_ATTRIBUTES:
+        return {"deg": np.pi / 180.0, "rad": 1.0}[_s().angle_unit]
+    if attribute.startswith("translate"):
+        return {"cm": 1.0, "mm": 0.1, "m": 100.0}[_s().linear_unit]
+    return 1.0
 
 
 @command
@@ -624,8 +655,8 @@ def keyframe(plug: str, query: bool = False, timeChange: bool = False, valueChan
     if timeChange:
         return curve.times.tolist()
     if valueChange:
-        node = scene.node(curve.output.split(".")[0]) if curve.output else None
-        scale = _ui_scale(node) if node is not None else 1.0
+        owner, _, attribute = (curve.output or "").partition(".")
+        scale = _ui_scale(scene.node(owner), attribute) if owner else 1.0
         return (curve.values / scale).tolist()
     return None
 
@@ -639,19 +670,105 @@ def listConnections(plug: str, source: bool = True, destination: bool = True, ty
         return None
     _, _, attr = scene.plug(plug)
     sources = [attr.blend] if attr.blend else ([attr.curve] if attr.curve else [])
+    if attr.driver:
+        sources.append(attr.driver)
     if type is not None:
         sources = [n for n in sources if _type_matches(scene.nodes[n].type, type)]
     return sources or None
 
 
 @command
-def getAttr(plug: str, time: Any = None, **_: Any) -> Any:
+def getAttr(plug: str, time: Any = None, lock: bool = False, **_: Any) -> Any:
+    """Values in the UI units; a compound (translate, rotate, jointOrient, ...) as [(x, y, z)]; an enum
+    (rotateOrder) as an int; a matrix (matrix, parentMatrix[0], worldMatrix[0]) as 16 numbers, row-vector
+    convention, evaluated at `time`."""
     scene = _s()
+    node_name, _, attribute = plug.rsplit("|", 1)[-1].partition(".")
+    at = scene.current_time if time is None else float(time)
+    base = ATTRIBUTE_ALIASES.get(attribute.split("[")[0], attribute.split("[")[0])
+    if base in MATRIX_ATTRIBUTES:
+        return MATRIX_ATTRIBUTES[base](scene, scene.node(node_name).name, at).ravel().tolist()
+    if base in COMPOUND_ATTRIBUTES:
+        node = scene.node(node_name)
+        if base + "X" not in node.attrs:
+            raise MayaError("No attribute %s on %s" % (base, node.name))
+        if lock:
+            return node.attrs[base + "X"].locked
+        return [tuple(_value_in_ui_unit(scene, node, base + axis, at) for axis in "XYZ")]
     node, attribute, attr = scene.plug(plug)
-    scale = _ui_scale(node) if attribute.startswith("translate") else 1.0
+    if lock:
+        return attr.locked
+    if attribute in ENUM_ATTRIBUTES:
+        return int(round(attr.value))
+    return _value_in_ui_unit(scene, node, attribute, at)
+
+
+ENUM_ATTRIBUTES = ("rotateOrder",)
+
+
+def _value_in_ui_unit(scene: Scene, node: Node, attribute: str, time: float) -> float:
+    return _internal_value(scene, node, attribute, time) / _ui_scale(node, attribute)
+
+
+def _internal_value(scene: Scene, node: Node, attribute: str, time: float, default: float = 0.0) -> float:
+    attr = node.attrs.get(attribute)
+    if attr is None:
+        return default
     if attr.curve is None and not any(attr.layers.values()):
-        return attr.value / scale
-    return scene.evaluate(plug, scene.current_time if time is None else float(time)) / scale
+        return attr.value
+    return scene.evaluate("%s.%s" % (node.name, attribute), time)
+
+
+# --- transforms and joints: their matrices as Maya composes them ---------------------------------------
+# Row vectors, as Maya's own matrices: a point p in the node's space is p @ matrix in its parent's space.
+# A transform (pivots at the origin) is [S][RA][R][T]; a joint is [S][RA][R][JO][T] (the inverse parent
+# scale is left out: the fake's joints have no scale). "xyz" turns about X first: [R] = Rx @ Ry @ Rz.
+
+def _row_rotation(axis: str, angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    if axis == "x":
+        return np.array([[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]])
+    if axis == "y":
+        return np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])
+    return np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _row_euler(angles: Tuple[float, float, float], order: str) -> np.ndarray:
+    matrix = np.eye(3)
+    for letter in order:
+        matrix = matrix @ _row_rotation(letter, angles["xyz".index(letter)])
+    return matrix
+
+
+def local_matrix(scene: Scene, name: str, time: float) -> np.ndarray:
+    node = scene.node(name)
+
+    def triple(base: str, default: float = 0.0) -> Tuple[float, float, float]:
+        x, y, z = (_internal_value(scene, node, base + axis, time, default) for axis in "XYZ")
+        return x, y, z
+
+    order = ROTATE_ORDERS[int(round(_internal_value(scene, node, "rotateOrder", time)))]
+    rotation = np.diag(triple("scale", 1.0)) @ _row_euler(triple("rotateAxis"), "xyz") @ \
+        _row_euler(triple("rotate"), order)
+    if node.type == "joint":
+        rotation = rotation @ _row_euler(triple("jointOrient"), "xyz")
+    matrix = np.eye(4)
+    matrix[:3, :3] = rotation
+    matrix[3, :3] = triple("translate")
+    return matrix
+
+
+def parent_matrix(scene: Scene, name: str, time: float) -> np.ndarray:
+    parent = scene.node(name).parent
+    return world_matrix(scene, parent, time) if parent else np.eye(4)
+
+
+def world_matrix(scene: Scene, name: str, time: float) -> np.ndarray:
+    return local_matrix(scene, name, time) @ parent_matrix(scene, name, time)
+
+
+MATRIX_ATTRIBUTES: Dict[str, Callable[[Scene, str, float], np.ndarray]] = {
+    "matrix": local_matrix, "parentMatrix": parent_matrix, "worldMatrix": world_matrix}
 
 
 @command
@@ -659,8 +776,9 @@ def setAttr(plug: str, *values: Any, **_: Any) -> None:
     scene = _s()
     node_name, _, attribute = plug.rsplit("|", 1)[-1].partition(".")
     node = scene.node(node_name)
-    attr = node.attrs.setdefault(ATTRIBUTE_ALIASES.get(attribute, attribute), Attr())
-    old, attr.value = attr.value, float(values[0]) * (_ui_scale(node) if attribute.startswith("translate") else 1)
+    attribute = ATTRIBUTE_ALIASES.get(attribute, attribute)
+    attr = node.attrs.setdefault(attribute, Attr())
+    old, attr.value = attr.value, float(values[0]) * _ui_scale(node, attribute)
     new = attr.value
     scene.record(lambda: setattr(attr, "value", old), lambda: setattr(attr, "value", new), "setAttr")
 
@@ -1267,3 +1385,49 @@ def build_arkit_head(names: List[str], namespace: str = "", with_blendshape: boo
             scene.nodes.pop(target)
             scene.nodes.pop(target + "Shape")
     return head.name
+
+
+def add_transform(name: str, node_type: str = "transform", parent: Optional[str] = None,
+                  translate: Tuple[float, float, float] = (0.0, 0.0, 0.0),
+                  rotate: Tuple[float, float, float] = (0.0, 0.0, 0.0), rotate_order: str = "xyz",
+                  joint_orient: Tuple[float, float, float] = (0.0, 0.0, 0.0),
+                  rotate_axis: Tuple[float, float, float] = (0.0, 0.0, 0.0),
+                  scale: Tuple[float, float, float] = (1.0, 1.0, 1.0)) -> str:
+    """A transform or a joint (`node_type="joint"`) with its channels: translate in cm, angles in degrees
+    (stored, as Maya stores them, in radians), a rotate order by name. Joint orient only on joints."""
+    scene = _s()
+    node = scene.add_node(name, node_type, parent=scene.node(parent).name if parent else None)
+    channels = {"translate": translate, "rotate": np.radians(rotate), "rotateAxis": np.radians(rotate_axis),
+                "scale": scale}
+    if node_type == "joint":
+        channels["jointOrient"] = np.radians(joint_orient)
+    for base, values in channels.items():
+        for axis, value in zip("XYZ", values):
+            node.attrs[base + axis] = Attr(value=float(value))
+    node.attrs["rotateOrder"] = Attr(value=float(ROTATE_ORDERS.index(rotate_order)))
+    return node.name
+
+
+# MetaHuman-like neck and head: the skeleton's root turns Z-up into Maya's Y-up (rotateX -90), and each
+# joint's local X runs along the bone, up the neck (joint orients carry the axes; rotate is near 0).
+METAHUMAN_NECK = (
+    ("spine_05", {"translate": (0.0, 0.0, 150.0), "joint_orient": (-90.0, -80.0, 90.0)}),
+    ("neck_01", {"translate": (10.0, 0.5, 0.0), "joint_orient": (0.0, 0.0, -12.0)}),
+    ("neck_02", {"translate": (5.0, 0.0, 0.0), "joint_orient": (0.0, 0.0, 6.0)}),
+    ("head", {"translate": (5.0, 0.0, 0.0), "joint_orient": (0.0, 0.0, 14.0)}),
+)
+
+
+def build_metahuman_neck(namespace: str = "", rotate_order: str = "xyz",
+                         rest_rotate: Tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Dict[str, str]:
+    """root -> spine_05 -> neck_01 -> neck_02 -> head joints under `namespace`; {short name: node}. Every
+    neck and head joint gets `rotate_order`; the head's rotate starts at `rest_rotate` (degrees)."""
+    prefix = namespace + ":" if namespace else ""
+    nodes = {"root": add_transform(prefix + "root", "joint", rotate=(-90.0, 0.0, 0.0))}
+    parent = nodes["root"]
+    for short, channels in METAHUMAN_NECK:
+        rotate = rest_rotate if short == "head" else (0.0, 0.0, 0.0)
+        nodes[short] = add_transform(prefix + short, "joint", parent=parent, rotate=rotate,
+                                     rotate_order=rotate_order, **channels)   # type: ignore[arg-type]
+        parent = nodes[short]
+    return nodes

@@ -97,8 +97,11 @@ def main(argv):
     emit({"event": "warning", "code": "weak_channels", "message": "cheekPuff stays near 0"})
     shutil.rmtree(temp)
     import maya_take_factory
+    # Every engine take carries the head's pose: here the actor shakes their head (yaw) from rest.
+    shake = maya_take_factory.HeadPose(
+        lambda t: maya_take_factory.np.column_stack([15.0 * maya_take_factory.np.sin(3.0 * t), 0 * t, 0 * t]))
     maya_take_factory.write_take(temp, rig=args.rig or "mh4", seconds=float(behaviour.get("seconds", 1.0)),
-                                 audio=bool(args.audio))
+                                 audio=bool(args.audio), head=shake)
     with open(os.path.join(temp, "take.json")) as handle:
         info = json.load(handle)
     info["actor"] = {"path": os.path.abspath(args.actor)} if args.actor else None

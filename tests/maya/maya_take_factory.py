@@ -11,6 +11,29 @@ import numpy as np
 from fake_maya import REPO, faceboard_table
 
 
+class HeadPose:
+    """head_pose.csv as the engine writes it (engine/export/take.py): `angles(times)` -> (N, 3) yaw, pitch,
+    roll in degrees, `translation(times)` -> (N, 3) cm (default: still), `detected(times)` -> (N,) bool
+    (default: all), and the neutral frames' times (take.json tracking.neutral_frames)."""
+
+    COLUMNS = ["detected", "tx_cm", "ty_cm", "tz_cm", "yaw_deg", "pitch_deg", "roll_deg"]
+
+    def __init__(self, angles: Callable[[np.ndarray], np.ndarray], neutral_times: Sequence[float] = (0.0,),
+                 translation: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                 detected: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> None:
+        self.angles = angles
+        self.neutral_times = list(neutral_times)
+        self.translation = translation or (lambda t: np.tile([0.5, -1.0, -45.0], (len(t), 1)))
+        self.detected = detected or (lambda t: np.ones(len(t), bool))
+
+    def write(self, path: str, times: np.ndarray) -> List[float]:
+        table = np.column_stack([times, self.detected(times).astype(float), self.translation(times),
+                                 self.angles(times)])
+        np.savetxt(path, table, delimiter=",", header=",".join(["time"] + self.COLUMNS), comments="",
+                   fmt=["%.6f"] + ["%.6g"] * len(self.COLUMNS))
+        return self.neutral_times
+
+
 def board_curves(rig: str, times: np.ndarray) -> np.ndarray:
     """(samples x 174) smooth curves, each inside its attribute's range (a sine per attribute)."""
     table = faceboard_table(rig)
@@ -43,8 +66,9 @@ def write_take(folder: str, rig: str = "mh4", fps: float = 60.0, seconds: float 
                times: Optional[np.ndarray] = None, values: Optional[np.ndarray] = None,
                names: Optional[Sequence[str]] = None, audio: bool = True, arkit: bool = True,
                video: Optional[str] = None,
-               arkit_values: Optional[Callable[[np.ndarray], Dict[str, np.ndarray]]] = None) -> str:
-    """A take folder: take.json, faceboard.csv (+ arkit.csv, audio.wav). Returns the folder."""
+               arkit_values: Optional[Callable[[np.ndarray], Dict[str, np.ndarray]]] = None,
+               head: Optional[HeadPose] = None) -> str:
+    """A take folder: take.json, faceboard.csv (+ arkit.csv, audio.wav, head_pose.csv). Returns the folder."""
     os.makedirs(folder)
     if times is None:
         times = np.arange(int(round(seconds * fps)) + 1) / fps
@@ -61,9 +85,14 @@ def write_take(folder: str, rig: str = "mh4", fps: float = 60.0, seconds: float 
     if audio:
         _write_wav(os.path.join(folder, "audio.wav"), float(times[-1]))
         files["audio"] = "audio.wav"
+    tracking: Dict[str, object] = {}
+    if head is not None:
+        tracking["neutral_frames"] = head.write(os.path.join(folder, "head_pose.csv"), times)
+        files["head_pose"] = "head_pose.csv"
     info = {"format": "faceretarget-take/1", "rig": rig, "fps": fps, "frame_count": len(times),
             "duration": float(times[-1]), "inputs": {"video": {"path": video or "", "sha256": ""}},
-            "options": {}, "engine": {"version": "test"}, "timings": {}, "warnings": [], "files": files}
+            "options": {}, "engine": {"version": "test"}, "timings": {}, "warnings": [], "files": files,
+            "tracking": tracking}
     with open(os.path.join(folder, "take.json"), "w") as handle:
         json.dump(info, handle, indent=1)
     return folder

@@ -330,3 +330,37 @@ def test_run_with_a_live_link_csv(mh4_rig, make_dialog, qt_app, tmp_path):
     recording = fill(dialog, tmp_path)
     meta = run_to_take(dialog, qt_app, tmp_path / "take_ok")
     assert meta["inputs"]["arkit"] == {"path": str(recording)} and meta["actor"] is None
+
+
+def test_the_head_is_keyed_when_the_scene_has_one(mh4_rig, make_dialog, qt_app, tmp_path, settings):
+    """On, and saying which joints turn, when a head joint is found; greyed out with the reason when not;
+    the artist's choice and strength reach apply_take and are remembered."""
+    dialog = make_dialog()
+    assert not dialog.head_check.isEnabled() and not dialog.head_check.isChecked()
+    assert "No head joint found" in dialog.head_message.text()
+    nodes = fake_maya.build_metahuman_neck("MH")
+    dialog.refresh_rigs()
+    assert dialog.head_check.isEnabled() and dialog.head_check.isChecked()
+    assert dialog.head_message.text() == "Turns MH:neck_01, MH:neck_02, MH:head."
+    dialog.head_strength_spin.setValue(0.5)
+    fill(dialog, tmp_path, seconds=1.0)
+    take = run_to_take(dialog, qt_app, tmp_path / "take_ok")
+    assert "Head rotation keyed on MH:neck_01 (20%), MH:neck_02 (30%), MH:head (50%) at strength 0.5" in \
+        dialog.message_label.text()
+    assert cmds.keyframe(nodes["head"] + ".rotateY", query=True, keyframeCount=True) == 25
+    assert take["files"]["head_pose"] == "head_pose.csv"
+    dialog.head_check.click()                       # the artist turns it off: remembered
+    assert not dialog.head_check.isChecked()
+    dialog.save_settings()
+    again = make_dialog()
+    assert again.head_check.isEnabled() and not again.head_check.isChecked()
+    assert again.head_strength_spin.value() == 0.5
+
+
+def test_the_head_target_can_be_the_selected_transform(mh4_rig, make_dialog):
+    dialog = make_dialog()
+    control = fake_maya.add_transform("headCtrl")
+    fake_maya.scene().selection = [control]
+    dialog.head_pick_button.click()
+    assert dialog.head_target_edit.text() == "|headCtrl"
+    assert dialog.head_check.isEnabled() and dialog.head_message.text() == "Turns headCtrl."
