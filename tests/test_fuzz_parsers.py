@@ -80,25 +80,27 @@ def test_live_link_csv(text, fps):
         parses_or_refuses(read_livelink_csv, path)
 
 
-VALID_PACKET = encode_packet.__module__ and None
+DAMAGE = st.lists(st.tuples(st.sampled_from(["flip", "cut", "extend"]), st.integers(0, 2**20), st.integers(0, 255),
+                            st.binary(max_size=8)), max_size=4)
 
 
 @st.composite
 def datagrams(draw):
+    """A real packet (random names and frame time), then damaged: bytes flipped, the end cut or extended.
+    Every draw is made up front, so the shape of the drawing never depends on the packet's bytes."""
     from engine.export.livelink import LiveLinkPacket
 
     packet = LiveLinkPacket(draw(st.text(max_size=12)), draw(st.text(max_size=12)), draw(st.integers(0, 2**31 - 1)),
                             draw(st.floats(0, 1)), draw(st.integers(1, 120)), draw(st.integers(1, 1001)),
                             np.zeros(61, np.float32))
     data = bytearray(encode_packet(packet))
-    for _ in range(draw(st.integers(0, 4))):   # damage: flip, cut or extend
-        how = draw(st.sampled_from(["flip", "cut", "extend"]))
+    for how, position, value, extra in draw(DAMAGE):
         if how == "flip" and data:
-            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+            data[position % len(data)] = value
         elif how == "cut":
-            data = data[:draw(st.integers(0, len(data)))]
-        else:
-            data += draw(st.binary(max_size=8))
+            data = data[:position % (len(data) + 1)]
+        elif how == "extend":
+            data += extra
     return bytes(data)
 
 
