@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 from . import defaults, engine_subprocess, protocol, takes
 
-CLIP_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "camera", "save_as",
+CLIP_KEYS = ("scene", "video", "audio", "transcript", "language", "actor", "out", "take", "playblast", "camera", "save_as",
              "rig", "start_frame", "lip_correction", "smoothing_hz", "engine_python", "mode", "no_save",
              "no_head", "head_target", "head_strength", "head_translation")
 PATH_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "save_as")
@@ -45,6 +45,7 @@ class Clip:
     video: str = ""
     audio: str = ""
     transcript: str = ""
+    language: str = defaults.DEFAULT_LANGUAGE   # the speech's: en, zh or other (run --language)
     actor: str = ""                 # actor profile from the engine's `calibrate`; empty: none
     take: str = ""                  # apply this existing take instead of running the engine
     playblast: str = ""
@@ -92,6 +93,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--video")
     parser.add_argument("--audio")
     parser.add_argument("--transcript")
+    parser.add_argument("--language", choices=[code for code, _ in defaults.LANGUAGES],
+                        help="the speech's language (default: %s)" % defaults.DEFAULT_LANGUAGE)
     parser.add_argument("--actor", help="actor profile (faceretarget-engine calibrate)")
     parser.add_argument("--out", help="the take folder the engine writes")
     parser.add_argument("--take", help="apply this existing take folder (no engine run)")
@@ -227,7 +230,8 @@ def _process_clip(clip: Clip, entry: Sequence[str]) -> Tuple[Dict[str, str], str
 def _run_engine(clip: Clip, entry: Sequence[str], generation: str) -> str:
     python = protocol.resolve_engine_python(clip.engine_python, os.environ)
     request = protocol.EngineRequest(video=clip.video, out=clip.out, audio=clip.audio or None,
-                                     transcript=clip.transcript or None, rig=generation,
+                                     transcript=clip.transcript or None, language=clip.language or None,
+                                     rig=generation,
                                      lip_correction=clip.lip_correction,
                                      smoothing_hz=clip.smoothing_hz, actor=clip.actor or None)
     log("  engine: %s" % clip.video)

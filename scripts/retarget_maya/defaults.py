@@ -65,6 +65,11 @@ ENGINE_COMMAND = "run"
 RIG_CHOICES = ("auto", "mh4", "legacy")       # "auto": the generation of the rig found in the scene
 LIP_CORRECTION_CHOICES = ("auto", "off", "blend", "replace")
 DEFAULT_LIP_CORRECTION = None                 # None: the engine's own choice
+# The speech's language (`run --language`): what each one gets from the engine (README, docs/lipsync.md).
+LANGUAGES = (("en", "English: words aligned to the transcript (or recognised)"),
+             ("zh", "Mandarin: pinyin alignment with a Chinese transcript, loudness without"),
+             ("other", "Another language: the mouth from loudness and timbre"))
+DEFAULT_LANGUAGE = "en"
 DEFAULT_SMOOTHING_HZ = None                   # None: the engine's own cutoff
 SMOOTHING_RANGE_HZ = (0.5, 30.0)
 CANCEL_GRACE_MS = 3000                        # after a cancel request, terminate(); as long again, then kill()

@@ -141,6 +141,12 @@ class RetargetDialog(QtWidgets.QDialog):
         smoothing_row.addWidget(self.smoothing_spin)
         form.addRow("Smoothing", smoothing_row)
 
+        self.language_combo = QtWidgets.QComboBox()
+        for code, label in defaults.LANGUAGES:
+            self.language_combo.addItem(label, code)
+        self.language_combo.setToolTip("The language of the speech: English and Mandarin are aligned to the "
+                                       "transcript; any other language moves the mouth from the loudness.")
+        form.addRow("Speech language", self.language_combo)
         self.lip_combo = QtWidgets.QComboBox()
         self.lip_combo.addItem("(engine default)", "")
         for choice in defaults.LIP_CORRECTION_CHOICES:
@@ -355,6 +361,7 @@ class RetargetDialog(QtWidgets.QDialog):
         if smoothing is not None:
             self.smoothing_spin.setValue(smoothing)
         self._select_data(self.lip_combo, s.text("lip_correction", defaults.DEFAULT_LIP_CORRECTION or ""))
+        self._select_data(self.language_combo, s.text("language", defaults.DEFAULT_LANGUAGE))
         self._select_data(self.mode_combo, s.text("mode", defaults.DEFAULT_APPLY_MODE))
         self.audio_check.setChecked(s.flag("import_audio", defaults.DEFAULT_IMPORT_AUDIO))
         self.image_plane_check.setChecked(s.flag("image_plane", defaults.DEFAULT_IMAGE_PLANE))
@@ -384,6 +391,7 @@ class RetargetDialog(QtWidgets.QDialog):
             s.remember_actor(self.video_edit.text().strip(), self.actor_edit.text().strip())
         s.set("smoothing_hz", self.smoothing_spin.value() if self.smoothing_check.isChecked() else None)
         s.set("lip_correction", self.lip_combo.currentData())
+        s.set("language", self.language_combo.currentData())
         s.set("mode", self.mode_combo.currentData())
         s.set("import_audio", self.audio_check.isChecked())
         s.set("image_plane", self.image_plane_check.isChecked())
@@ -435,6 +443,7 @@ class RetargetDialog(QtWidgets.QDialog):
         return protocol.EngineRequest(
             video=source if video else "", arkit=None if video else source, out=self.take_edit.text().strip(),
             audio=audio, transcript=self.transcript_edit.text().strip() or None,
+            language=self.language_combo.currentData() or None,
             rig=getattr(rig, "generation", None),
             lip_correction=(self.lip_combo.currentData() or None) if video or audio else None,
             smoothing_hz=self.smoothing_spin.value() if self.smoothing_check.isChecked() else None,

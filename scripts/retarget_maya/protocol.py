@@ -88,6 +88,7 @@ class EngineRequest:
     out: str
     audio: Optional[str] = None
     transcript: Optional[str] = None
+    language: Optional[str] = None             # "en" | "zh" | "other" (run --language); None: the engine's
     rig: Optional[str] = None                  # "mh4" | "legacy"
     lip_correction: Optional[str] = defaults.DEFAULT_LIP_CORRECTION
     smoothing_hz: Optional[float] = defaults.DEFAULT_SMOOTHING_HZ
@@ -109,6 +110,8 @@ def engine_arguments(request: EngineRequest, entry: Sequence[str] = DEFAULT_ENTR
         args += ["--audio", request.audio]
     if request.transcript:
         args += ["--transcript", request.transcript]
+    if request.language and request.audio:
+        args += ["--language", request.language]
     if request.rig and request.rig != "auto":
         args += ["--rig", request.rig]
     if request.lip_correction:

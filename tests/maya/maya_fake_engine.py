@@ -37,6 +37,7 @@ def main(argv):
     parser.add_argument("--out", required=True)
     parser.add_argument("--audio")
     parser.add_argument("--transcript")
+    parser.add_argument("--language")
     parser.add_argument("--rig", default="mh4")
     parser.add_argument("--lip-correction")
     parser.add_argument("--smoothing")
@@ -105,6 +106,7 @@ def main(argv):
     with open(os.path.join(temp, "take.json")) as handle:
         info = json.load(handle)
     info["actor"] = {"path": os.path.abspath(args.actor)} if args.actor else None
+    info.setdefault("options", {}).setdefault("audio", {})["language"] = args.language or "en"   # as the engine
     if args.arkit:
         info.setdefault("inputs", {})["arkit"] = {"path": os.path.abspath(args.arkit)}
     with open(os.path.join(temp, "take.json"), "w") as handle:

@@ -92,6 +92,23 @@ def test_actor_profile_goes_to_the_engine(template_scene, tmp_path, capsys):
     assert code == 1 and "actor profile not found" in capsys.readouterr().out
 
 
+def test_the_speech_language_goes_to_the_engine(template_scene, tmp_path, capsys):
+    audio = tmp_path / "line.wav"
+    audio.write_bytes(b"RIFF")
+    clips = [{"video": behaviour(tmp_path, "a.mp4", mode="ok"), "out": "a_take", "audio": str(audio),
+              "language": "zh"},
+             {"video": behaviour(tmp_path, "b.mp4", mode="ok"), "out": "b_take", "audio": str(audio)}]
+    manifest = tmp_path / "clips.json"
+    manifest.write_text(json.dumps({"defaults": {"scene": template_scene, "engine_python": sys.executable},
+                                    "clips": clips}))
+    assert batch.main(["--manifest", str(manifest)], entry=FAKE_ENGINE) == 0, capsys.readouterr().out
+    languages = [json.load(open(tmp_path / name / "take.json"))["options"]["audio"]["language"]
+                 for name in ("a_take", "b_take")]
+    assert languages == ["zh", "en"]
+    with pytest.raises(SystemExit):
+        batch.parse_args(["--scene", template_scene, "--language", "klingon"])
+
+
 def test_a_scene_without_a_face_board_fails_that_clip_before_the_engine(maya_scene, tmp_path, capsys):
     empty = str(tmp_path / "empty.ma")
     cmds.file(rename=empty)

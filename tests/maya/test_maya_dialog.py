@@ -364,3 +364,15 @@ def test_the_head_target_can_be_the_selected_transform(mh4_rig, make_dialog):
     dialog.head_pick_button.click()
     assert dialog.head_target_edit.text() == "|headCtrl"
     assert dialog.head_check.isEnabled() and dialog.head_message.text() == "Turns headCtrl."
+
+
+def test_the_speech_language_is_chosen_remembered_and_sent(make_dialog, tmp_path):
+    dialog = make_dialog()
+    assert dialog.language_combo.currentData() == "en"
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("zh"))
+    dialog.audio_edit.setText(str(tmp_path / "line.wav"))
+    args = protocol.engine_arguments(dialog.request())
+    assert args[args.index("--language") + 1] == "zh"
+    dialog.save_settings()
+    assert make_dialog().language_combo.currentData() == "zh"
+

@@ -193,6 +193,12 @@ def test_engine_arguments():
     plain = protocol.engine_arguments(protocol.EngineRequest(video="v", out="o", rig="auto", lip_correction=None),
                                       entry=["fake.py"])
     assert plain == ["fake.py", "run", "--video", "v", "--out", "o", "--progress", "json"]
+    # the speech's language goes with the audio (a run without audio has no speech to read)
+    mandarin = protocol.EngineRequest(video="v", out="o", audio="a.wav", language="zh", lip_correction=None)
+    args = protocol.engine_arguments(mandarin)
+    assert args[args.index("--language") + 1] == "zh"
+    mandarin.audio = None
+    assert "--language" not in protocol.engine_arguments(mandarin)
 
 
 def test_scrubbed_environment():
