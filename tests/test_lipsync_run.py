@@ -181,3 +181,41 @@ def test_auto_decides_per_segment_from_visibility_and_agreement(inputs, tmp_path
     np.testing.assert_array_equal(curves.faceboard[:, ~mouth], before[:, ~mouth])
     assert (solved.arkit[:, ARKIT_INDEX["eyeBlinkLeft"]] == 0.5).all()
     assert (tmp_path / "phones.csv").is_file() and (tmp_path / "audio.wav").is_file()
+
+
+def test_loudness_only_audio_never_overrides_a_visible_mouth(inputs, tmp_path):
+    """A language without a recogniser (the loudness track): where the face is seen the video's mouth stays
+    (mean absolute difference <= 0.05 on the mouth controls), where it is lost the audio's mouth moves it."""
+    from types import SimpleNamespace
+
+    from engine.audio.correction import PreparedAudio, apply_correction
+    from engine.audio.io import Audio
+    from engine.rig.arkit import ARKIT_INDEX
+    from engine.rig.retarget import retarget
+
+    _, speech_path, _ = inputs
+    sentence = load_audio(speech_path).samples
+    audio = Audio(np.concatenate([sentence, np.zeros(SAMPLE_RATE, np.float32), sentence]))
+    speech = analyse_speech(audio, AudioOptions(language="other"))
+    assert {part.method for part in speech.speech_parts()} == {"energy"}
+    times = np.arange(0, audio.duration, 1 / 30)
+    rng = np.random.default_rng(3)
+    video_arkit = np.zeros((len(times), len(ARKIT_INDEX)))
+    video_arkit[:, ARKIT_INDEX["jawOpen"]] = np.clip(0.3 + 0.2 * rng.standard_normal(len(times)), 0, 1)
+    second = times > sentence.size / SAMPLE_RATE + 0.5
+    solved = SimpleNamespace(times=times, arkit=video_arkit.copy(), detected=~second,
+                             head_pose=np.zeros((len(times), 6)))
+    curves = retarget(video_arkit, "mh4")
+    before = curves.faceboard.copy()
+    options = RunOptions(audio=AudioOptions(audio=speech_path, lip_correction="auto", language="other"))
+    meta = apply_correction(PreparedAudio("auto", speech_path, audio, speech), options, solved, curves, tmp_path,
+                            Reporter())
+    mouth = mouth_attribute_mask("mh4")
+    seen = ~second & (times < sentence.size / SAMPLE_RATE - 0.2)
+    change = np.abs(curves.faceboard - before)[:, mouth]
+    assert change[seen].mean() <= 0.05, change[seen].mean()
+    jaw = curves.faceboard_names.index("CTRL_C_jaw.ty")
+    assert np.abs(curves.faceboard - before)[second, jaw].max() > 0.1   # the lost face: the loudness track moves it
+    kept = [d for d in meta["decisions"] if d["weight"] == 0.0]
+    assert kept and all(d["audio_reliability"] == 0.0 for d in kept)
+

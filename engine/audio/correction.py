@@ -8,12 +8,15 @@ Modes:
   off      the video take unchanged
   blend    the audio's share is `blend_weight` during speech (ramped in and out), 0 elsewhere
   replace  the audio drives the mouth wherever the recording covers the video
-  auto     per speech segment, from the tracking confidence, the mouth's visibility (face found and not
-           turned away) and how well the video's jaw follows the audio's: replace where the mouth is not
-           seen, lean on the audio where the two disagree, keep most of the video where they agree.
-           Every decision is written to take.json.
-In every mode the audio's closures win: where the audio closes the lips (P/B/M) or bites the lower lip
-(F/V), those controls are at least the audio's and the jaw no more open than the audio's.
+  auto     per speech segment, evidence weighed by its reliability: the video's (face found, not turned
+           away, tracking confidence) against the audio's (AUDIO_RELIABILITY: a transcript aligned to the
+           speech is strong, recognised words or phones weaker, a loudness-only track weakest). Where the
+           mouth is not seen the audio replaces it; where it is seen, the audio leads only as far as its
+           reliability allows (more where the video's jaw disagrees with it, less where they agree), and a
+           loudness-only track never overrides a visible mouth. Every decision is written to take.json.
+The audio's closures win where the audio knows them: where it closes the lips (P/B/M) or bites the lower
+lip (F/V), those controls are at least the audio's and the jaw no more open than the audio's (not where a
+loudness-only track meets a visible mouth: loudness does not know a P from an A).
 """
 from __future__ import annotations
 
@@ -46,6 +49,11 @@ class AutoRules:
     weight_disagree: float = 0.8
     weight_agree: float = 0.35
     weight_between: float = 0.6
+
+
+# How far each speech path (SpeechSegment.method) may lead a visible mouth: its share of the auto weights.
+AUDIO_RELIABILITY = {"align": 1.0, "align-pinyin": 0.8, "words": 0.6, "phones": 0.4, "phones-fallback": 0.4,
+                     "energy": 0.0}
 
 
 @dataclass
@@ -125,6 +133,7 @@ def apply_correction(prepared: PreparedAudio, options: RunOptions, solved, curve
     video_jaw = solved.arkit[:, ARKIT_INDEX["jawOpen"]]
     decisions: list[dict] = []
     weights = np.zeros(len(times))
+    no_closures = np.zeros(len(times), bool)   # frames where the audio may not force closures
     if prepared.mode == "replace":
         weights[:] = 1.0
     elif prepared.mode == "blend":
@@ -141,16 +150,23 @@ def apply_correction(prepared: PreparedAudio, options: RunOptions, solved, curve
             mean_conf = float(np.mean(conf[frames]))
             a, v = ak_audio[frames, ARKIT_INDEX["jawOpen"]], video_jaw[frames]
             corr = float(np.corrcoef(a, v)[0, 1]) if frames.sum() > 3 and a.std() > 1e-6 and v.std() > 1e-6 else 0.0
+            reliability = AUDIO_RELIABILITY.get(seg.method, 0.5)
             if visible < rules.min_visible_share or mean_conf < rules.min_confidence:
                 weight, reason = 1.0, "mouth not visible or tracking unsure: audio replaces the mouth"
+            elif reliability == 0.0:
+                weight, reason = 0.0, "loudness-only audio never overrides a visible mouth"
+                no_closures[frames] = True
             elif corr < rules.disagree_corr:
-                weight, reason = rules.weight_disagree, "video jaw disagrees with the audio: audio leads"
+                weight = rules.weight_disagree * reliability
+                reason = "video jaw disagrees with the audio: audio leads as far as it is reliable"
             elif corr >= rules.agree_corr:
-                weight, reason = rules.weight_agree, "video jaw agrees with the audio: video leads, audio adds closures"
+                weight = rules.weight_agree * reliability
+                reason = "video jaw agrees with the audio: video leads, audio adds closures"
             else:
-                weight, reason = rules.weight_between, "partial agreement: even blend"
+                weight, reason = rules.weight_between * reliability, "partial agreement: even blend"
             weights[frames] = np.maximum(weights[frames], weight)
             decisions.append({"start": seg.start, "end": seg.end, "method": seg.method, "weight": weight,
+                              "audio_reliability": reliability,
                               "visible_share": round(visible, 3), "confidence": round(mean_conf, 3),
                               "jaw_correlation": round(corr, 3), "decision": reason})
     weights = np.clip(_ramped(weights, times), 0.0, 1.0) * covered
@@ -162,7 +178,8 @@ def apply_correction(prepared: PreparedAudio, options: RunOptions, solved, curve
     video_fb = curves.faceboard[:, mouth_cols]
     audio_fb = fb_audio[:, table_cols]
     blended = (1 - weights[:, None]) * video_fb + weights[:, None] * audio_fb
-    blended = _keep_closures(blended, audio_fb, [table.faceboard_names[c] for c in table_cols], covered)
+    blended = _keep_closures(blended, audio_fb, [table.faceboard_names[c] for c in table_cols],
+                             covered & ~no_closures)
     curves.faceboard[:, mouth_cols] = board.clamp(_full(curves.faceboard, mouth_cols, blended))[:, mouth_cols]
     # raw curves driven by the mouth attributes follow the face board
     mouth_attrs = {curves.faceboard_names[j] for j in mouth_cols}
