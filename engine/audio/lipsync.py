@@ -19,12 +19,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from engine.audio.chunks import CHUNK_PAD_S, SpeechSegment, clip_bounds, clip_phones, padded_samples
 from engine.audio.coarticulation import CoarticulationOptions, PhoneSpan, animate
 from engine.audio.energy import EnergyOptions, EnergyTracks, animate_energy, energy_tracks, loudness_track
 from engine.audio.io import Audio
 from engine.audio.mandarin import has_hanzi, pinyin_lexicon
 from engine.audio.recognize import (AlignmentFailed, RecognizerOptions, TimedPhone, align,
                                     pronunciation, recognize_phones, recognize_words)
+from engine.audio.script import read_script
+from engine.audio.script_alignment import align_script
 from engine.audio.text import check_transcript_length, letter_to_sound, normalize_words, read_transcript
 from engine.audio.vad import Segment, VadOptions, group_segments, speech_segments
 from engine.audio.visemes import normalize_phone, phone_class, phone_viseme, viseme_table
@@ -33,21 +36,10 @@ from engine.errors import BadInput
 from engine.protocol import Reporter
 
 LANGUAGES_WITH_RECOGNIZER = ("en",)
-CHUNK_PAD_S = 0.25      # the aligner needs ~0.2 s of pause before the first phone to place it
 
 
 class NoSpeechFound(BadInput):
     pass
-
-
-@dataclass
-class SpeechSegment:
-    start: float
-    end: float
-    method: str
-    words: str = ""
-    score: float | None = None
-    note: str = ""
 
 
 @dataclass
@@ -64,6 +56,7 @@ class Speech:
     energy: EnergyTracks | None = None
     timings: dict[str, float] = field(default_factory=dict)
     vad: list[Segment] = field(default_factory=list)   # the voice-activity segments
+    script: dict | None = None                   # a script on a long recording: lines, words heard, deviations
 
     def speech_parts(self) -> list[SpeechSegment]:
         """The voice-activity segments, each with the method of the chunk that holds it."""
@@ -82,7 +75,7 @@ class Speech:
                 "segments": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(s).items()}
                              for s in self.segments],
                 "phone_count": sum(1 for p in self.phones if p.phone != "SIL"),
-                "recognizer": _recognizer_version()}
+                "recognizer": _recognizer_version(), **({"script": self.script} if self.script else {})}
 
 
 def _recognizer_version() -> str:
@@ -119,6 +112,12 @@ def analyse_speech(audio: Audio, options: AudioOptions, reporter: Reporter | Non
         return Speech(audio.duration, language, "energy", segs, [], [], times, loud, tracks,
                       {"speech": round(time.perf_counter() - started, 4)}, segments)
     chunks = group_segments(segments, options.max_align_s)
+    script = read_script(transcript) if transcript and language == "en" else None
+    if script is not None and (len(script.lines) > 1 or len(chunks) > 1):
+        # a session recording with its script: place the script before aligning (engine.audio.script_alignment)
+        timing = align_script(audio, segments, script, options, recognizer, reporter)
+        return _speech(audio, language, timing.segments, timing.phones, timing.methods, times, loud, segments,
+                       started, timing.summary)
     phones: list[TimedPhone] = []
     methods: list[str] = []
     records: list[SpeechSegment] = []
@@ -177,6 +176,13 @@ def analyse_speech(audio: Audio, options: AudioOptions, reporter: Reporter | Non
                                      None if score is None else round(score, 3), note))
         done += 1
         reporter.progress("speech", done, done + len(work))
+    return _speech(audio, language, records, phones, methods, times, loud, segments, started)
+
+
+def _speech(audio: Audio, language: str, records: list[SpeechSegment], phones: list[TimedPhone], methods: list[str],
+            times: np.ndarray, loud: np.ndarray, segments: list[Segment], started: float,
+            script: dict | None = None) -> Speech:
+    """The Speech of aligned or recognised stretches: the main method is the one covering the most time."""
     speech_time = {m: 0.0 for m in {r.method for r in records}}
     for r in records:
         speech_time[r.method] += r.end - r.start
@@ -184,7 +190,7 @@ def analyse_speech(audio: Audio, options: AudioOptions, reporter: Reporter | Non
     records.sort(key=lambda r: r.start)
     phones, methods = quiet_to_silence(phones, methods, times, loud)
     return Speech(audio.duration, language, main, records, phones, methods, times, loud, None,
-                  {"speech": round(time.perf_counter() - started, 4)}, segments)
+                  {"speech": round(time.perf_counter() - started, 4)}, segments, script)
 
 
 STOPS = {"P", "B", "T", "D", "K", "G", "CH", "JH"}
@@ -224,32 +230,6 @@ def quiet_to_silence(phones: list[TimedPhone], methods: list[str], times: np.nda
             out_p.append(TimedPhone(cursor, p.end, p.phone, p.word, p.score))
             out_m.append(m)
     return out_p, out_m
-
-
-def padded_samples(audio: Audio, start: float, end: float) -> np.ndarray:
-    """audio.samples[start:end], padded with silence where the span reaches past the recording."""
-    rate = audio.rate
-    a, b = int(round(start * rate)), int(round(end * rate))
-    inside = audio.samples[max(a, 0):min(b, len(audio.samples))]
-    return np.concatenate([np.zeros(max(0, -a), np.float32), inside,
-                           np.zeros(max(0, b - len(audio.samples)), np.float32)])
-
-
-def clip_phones(phones: list[TimedPhone], start: float, end: float) -> list[TimedPhone]:
-    out = []
-    for p in phones:
-        a, b = max(p.start, start), min(p.end, end)
-        if b > a + 1e-6:
-            out.append(TimedPhone(a, b, p.phone, p.word, p.score))
-    return out
-
-
-def clip_bounds(segments: list[Segment], chunk: list[Segment], duration: float) -> tuple[float, float]:
-    """A chunk owns the time up to the middle of the pauses that separate it from its neighbours."""
-    i, j = segments.index(chunk[0]), segments.index(chunk[-1])
-    start = (segments[i - 1].end + chunk[0].start) / 2 if i > 0 else 0.0
-    end = (chunk[-1].end + segments[j + 1].start) / 2 if j + 1 < len(segments) else duration
-    return start, end
 
 
 def split_words_at(words: list[str], lexicon: dict[str, str], boundaries: list[float],

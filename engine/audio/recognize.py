@@ -12,13 +12,16 @@ chunk is reported as failed so that the caller falls back to phone recognition.
 from __future__ import annotations
 
 import re
+import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from engine.audio.io import SAMPLE_RATE
+from engine.audio.script import Script, common_words, write_script_language_model
 from engine.audio.text import letter_to_sound
 from engine.errors import ModelMissing
 
@@ -148,6 +151,27 @@ def align(samples: np.ndarray, offset: float, words: list[str], lexicon: dict[st
           options: RecognizerOptions | None = None) -> tuple[list[TimedPhone], float]:
     """Phones of `words` aligned in `samples` (16 kHz), times shifted by `offset`; and the mean score
     per frame. Raises AlignmentFailed when the words cannot be aligned or do not match the audio."""
+    aligned = align_words(samples, offset, words, lexicon, options)
+    return aligned.phones, aligned.score
+
+
+@dataclass
+class TimedWord:
+    start: float
+    end: float
+    word: str
+
+
+@dataclass
+class Alignment:
+    phones: list[TimedPhone]
+    words: list[TimedWord]      # every aligned word of the text, in order (silence and fillers left out)
+    score: float                # mean acoustic score per frame
+
+
+def align_words(samples: np.ndarray, offset: float, words: list[str], lexicon: dict[str, str] | None = None,
+                options: RecognizerOptions | None = None) -> Alignment:
+    """`align`, also giving each word's span (a word said twice is two spans)."""
     options = options or RecognizerOptions()
     if not words:
         raise AlignmentFailed("no words to align")
@@ -164,24 +188,31 @@ class NoPath(AlignmentFailed):
     pass
 
 
-def _align_once(samples, offset, words, lexicon, options: RecognizerOptions, attempt: int):
+def _add_pronunciations(decoder, words: list[str], lexicon: dict[str, str] | None,
+                        options: RecognizerOptions) -> dict[str, str]:
+    """The dictionary entry (alias) each word is aligned with, adding the ones the decoder lacks."""
+    aliases: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for word in dict.fromkeys(words):
+        known = decoder.lookup_word(word)
+        wanted = (lexicon or {}).get(word) or known or letter_to_sound(word)
+        first_only = options.first_pronunciation_only or word in options.reduced_words
+        alias = f"{word}{ALIAS_MARK}" if first_only or wanted != known else word
+        if decoder.lookup_word(alias) != wanted:
+            missing[alias] = wanted
+        aliases[word] = alias
+    for i, (alias, phones) in enumerate(missing.items()):
+        try:   # one dictionary update for all new words, with the last one
+            decoder.add_word(alias, phones, i == len(missing) - 1)
+        except RuntimeError as exc:
+            raise AlignmentFailed(f"cannot add {alias!r} ({phones}) to the dictionary: {exc}") from exc
+    return aliases
+
+
+def _align_once(samples, offset, words, lexicon, options: RecognizerOptions, attempt: int) -> Alignment:
     with _lock:
         decoder = _align_decoder(attempt)
-        aliases: dict[str, str] = {}
-        missing: dict[str, str] = {}
-        for word in dict.fromkeys(words):
-            known = decoder.lookup_word(word)
-            wanted = (lexicon or {}).get(word) or known or letter_to_sound(word)
-            first_only = options.first_pronunciation_only or word in options.reduced_words
-            alias = f"{word}{ALIAS_MARK}" if first_only or wanted != known else word
-            if decoder.lookup_word(alias) != wanted:
-                missing[alias] = wanted
-            aliases[word] = alias
-        for i, (alias, phones) in enumerate(missing.items()):
-            try:   # one dictionary update for all new words, with the last one
-                decoder.add_word(alias, phones, i == len(missing) - 1)
-            except RuntimeError as exc:
-                raise AlignmentFailed(f"cannot add {alias!r} ({phones}) to the dictionary: {exc}") from exc
+        aliases = _add_pronunciations(decoder, words, lexicon, options)
         pcm = to_pcm(samples, options)
         try:
             decoder.set_align_text(" ".join(aliases[w] for w in words))
@@ -195,13 +226,7 @@ def _align_once(samples, offset, words, lexicon, options: RecognizerOptions, att
             raise AlignmentFailed(str(exc)) from exc
         if alignment is None:
             raise AlignmentFailed("no alignment")
-        phones: list[TimedPhone] = []
-        for word in alignment:
-            name = _word_name(word.name)
-            for phone in word:
-                start = offset + phone.start * FRAME_S
-                phones.append(TimedPhone(start, start + phone.duration * FRAME_S, phone.name,
-                                         "" if name.startswith("<") else name, float(phone.score)))
+        phones, spans = _timed_alignment(alignment, offset)
     frames = sum(round((p.end - p.start) / FRAME_S) for p in phones)
     score = sum(p.score for p in phones) / max(frames, 1)
     if not any(p.phone != "SIL" for p in phones):
@@ -209,7 +234,69 @@ def _align_once(samples, offset, words, lexicon, options: RecognizerOptions, att
     if score < options.min_align_score:
         raise AlignmentFailed(f"the transcript does not match the audio (score {score:.1f} per frame, "
                               f"expected above {options.min_align_score:.0f})")
-    return phones, score
+    return Alignment(phones, spans, score)
+
+
+def _timed_alignment(alignment, offset: float) -> tuple[list[TimedPhone], list[TimedWord]]:
+    phones: list[TimedPhone] = []
+    spans: list[TimedWord] = []
+    for word in alignment:
+        name = _word_name(word.name)
+        spoken = not name.startswith(("<", "[", "+"))
+        first = len(phones)
+        for phone in word:
+            start = offset + phone.start * FRAME_S
+            phones.append(TimedPhone(start, start + phone.duration * FRAME_S, phone.name,
+                                     "" if name.startswith("<") else name, float(phone.score)))
+        if spoken and len(phones) > first:
+            spans.append(TimedWord(phones[first].start, phones[-1].end, name))
+    return phones, spans
+
+
+def recognize_script_words(samples: np.ndarray, offset: float, script: Script, frame_skip: int, topn: int,
+                           common_count: int, common_weight: float, options: RecognizerOptions | None = None
+                           ) -> list[TimedWord]:
+    """Words heard in `samples` by recognition biased to `script` (times shifted by `offset`): its lines'
+    word sequences are likely, any of its words may follow any other, and `common_count` frequent English
+    words are possible at `common_weight` (relative to a uniform unigram). The acoustic model is evaluated
+    every `frame_skip` frames with `topn` Gaussians: this pass only places the script, the aligner times it."""
+    options = options or RecognizerOptions()
+    with _lock:
+        decoder = _script_decoder(script, frame_skip, topn, common_count, common_weight)
+        _decode(decoder, to_pcm(samples, options))
+        segments = [(seg.start_frame, seg.end_frame, _word_name(seg.word)) for seg in decoder.seg()]
+    return [TimedWord(offset + a * FRAME_S, offset + (b + 1) * FRAME_S, w) for a, b, w in segments
+            if not w.startswith(("<", "[", "+"))]
+
+
+@lru_cache(maxsize=1)
+def _script_decoder(script: Script, frame_skip: int, topn: int, common_count: int, common_weight: float):
+    from pocketsphinx import Decoder, NGramModel   # here, not above: loads only when speech is aligned
+
+    known = set(script.vocabulary)
+    extra = [w for w in common_words(common_count) if w not in known]
+    with tempfile.TemporaryDirectory(prefix="faceretarget-script-") as tmp:
+        dictionary = Path(tmp) / "script.dict"
+        dictionary.write_text("".join(_dictionary_entries(w) for w in [*script.vocabulary, *extra]))
+        model_file = write_script_language_model(script, Path(tmp) / "script.arpa")
+        decoder = Decoder(lm=None, dict=str(dictionary), fwdflat=False, ds=frame_skip, topn=topn, loglevel="FATAL")
+        model = NGramModel(decoder.config, decoder.logmath, str(model_file))
+    for word in extra:
+        model.add_word(word, common_weight)
+    decoder.add_lm("script", model)
+    decoder.activate_search("script")
+    return decoder
+
+
+MAX_VARIANTS = 4
+
+
+def _dictionary_entries(word: str) -> str:
+    """`word`'s pronunciations as dictionary lines (the shipped dictionary's variants, else letter to sound)."""
+    reference = _align_decoder()
+    variants = [reference.lookup_word(word if k == 1 else f"{word}({k})") for k in range(1, MAX_VARIANTS + 1)]
+    variants = [v for v in variants if v] or [letter_to_sound(word)]
+    return "".join(f"{word if k == 0 else f'{word}({k + 1})'} {phones}\n" for k, phones in enumerate(variants))
 
 
 def recognize_phones(samples: np.ndarray, offset: float, options: RecognizerOptions | None = None
