@@ -42,7 +42,20 @@ def clip_phones(phones: list[TimedPhone], start: float, end: float) -> list[Time
 
 def clip_bounds(segments: list[Segment], chunk: list[Segment], duration: float) -> tuple[float, float]:
     """A chunk owns the time up to the middle of the pauses that separate it from its neighbours."""
+    before, after = _pause_middles(segments, chunk)
+    return (0.0 if before is None else before), (duration if after is None else after)
+
+
+def padded_bounds(segments: list[Segment], chunk: list[Segment]) -> tuple[float, float]:
+    """The audio a chunk is aligned on: CHUNK_PAD_S of pause around it, but only its own half of a shorter
+    pause to a neighbour (the aligner then sees none of the neighbour's speech)."""
+    before, after = _pause_middles(segments, chunk)
+    start, end = chunk[0].start - CHUNK_PAD_S, chunk[-1].end + CHUNK_PAD_S
+    return (start if before is None else max(start, before)), (end if after is None else min(end, after))
+
+
+def _pause_middles(segments: list[Segment], chunk: list[Segment]) -> tuple[float | None, float | None]:
     i, j = segments.index(chunk[0]), segments.index(chunk[-1])
-    start = (segments[i - 1].end + chunk[0].start) / 2 if i > 0 else 0.0
-    end = (chunk[-1].end + segments[j + 1].start) / 2 if j + 1 < len(segments) else duration
-    return start, end
+    before = (segments[i - 1].end + chunk[0].start) / 2 if i > 0 else None
+    after = (chunk[-1].end + segments[j + 1].start) / 2 if j + 1 < len(segments) else None
+    return before, after

@@ -15,12 +15,15 @@ Each utterance is then aligned with the words placed in it (`engine.audio.script
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from engine.audio.recognize import TimedWord
 from engine.audio.script import Script
 from engine.audio.vad import Segment
+
+Pronounce = Callable[[str], list[str]]    # a word's phones
 
 MIN_REORDERED_WORDS = 3          # a shorter run is too likely to match by chance
 MIN_REORDERED_SIMILARITY = 0.6   # difflib ratio of the heard run to the script run said out of order
@@ -62,15 +65,14 @@ class Placement:
 
 
 def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[list[Segment]],
-                 min_said_word_s: float) -> Placement:
+                 min_said_word_s: float, pronounce: Pronounce) -> Placement:
     """The script's words placed in the utterances (`heard[k]`: the words heard in utterance k, whose
     voice-activity segments are `utterances[k]`)."""
     words = script.words
     flat = [(w, k) for k, ws in enumerate(heard) for w in ws]
-    matcher = SequenceMatcher(a=words, b=[w.word for w, _ in flat], autojunk=False)
-    ops = matcher.get_opcodes()
+    ops = _opcodes(_anchors(words, [w.word for w, _ in flat]), len(words), len(flat))
     moved = _reordered_runs(ops, words, flat)
-    builder = _PlacementBuilder(script, flat, utterances, min_said_word_s)
+    builder = _PlacementBuilder(script, flat, utterances, min_said_word_s, pronounce)
     for n, (tag, i1, i2, j1, j2) in enumerate(ops):
         if tag == "equal":
             builder.matched(i1, i2, j1)
@@ -80,6 +82,8 @@ def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[
             builder.reordered(moved[n][1], j1, j2)
             if not said_elsewhere and i2 > i1:
                 builder.missing(i1, i2, j2)
+        elif i2 > i1 and j2 - j1 > i2 - i1 and not said_elsewhere:   # more heard than scripted: some extra
+            builder.paired(i1, i2, j1, j2)
         elif i2 > i1 and j2 > j1 and not said_elsewhere and builder.leaves_time(i1, i2, j2):
             builder.substituted(i1, i2, j1, j2)
         elif i2 > i1 and j2 > j1 and not said_elsewhere:     # too little time: other words, not the script's
@@ -90,6 +94,33 @@ def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[
         elif j2 > j1:
             builder.unscripted(j1, j2, i1)
     return builder.placement
+
+
+def _anchors(script_words: list[str], heard_words: list[str]) -> list[tuple[int, int, int]]:
+    """difflib's matching blocks (script start, heard start, size), without single-word matches that stand
+    alone between longer mismatches: a lone "the" matched across a skipped line is chance, not an anchor."""
+    blocks = [b for b in SequenceMatcher(a=script_words, b=heard_words, autojunk=False).get_matching_blocks()
+              if b.size]
+    kept = []
+    for k, (i, j, n) in enumerate(blocks):
+        before = kept[-1] if kept else (0, 0, 0)
+        after = blocks[k + 1] if k + 1 < len(blocks) else (len(script_words), len(heard_words), 0)
+        gaps = (i - before[0] - before[2], j - before[1] - before[2], after[0] - i - n, after[1] - j - n)
+        if n >= 2 or max(gaps) <= MAX_UNCERTAIN_MISSING:
+            kept.append((i, j, n))
+    return kept
+
+
+def _opcodes(blocks: list[tuple[int, int, int]], n_script: int, n_heard: int) -> list[tuple[str, int, int, int, int]]:
+    """difflib-style opcodes (tag, i1, i2, j1, j2) between matching blocks."""
+    ops, i, j = [], 0, 0
+    for bi, bj, n in [*blocks, (n_script, n_heard, 0)]:
+        if bi > i or bj > j:
+            ops.append(("replace" if bi > i and bj > j else "delete" if bi > i else "insert", i, bi, j, bj))
+        if n:
+            ops.append(("equal", bi, bi + n, bj, bj + n))
+        i, j = bi + n, bj + n
+    return ops
 
 
 def _reordered_runs(ops, words, flat) -> dict[int, tuple[int, tuple[int, int]]]:
@@ -111,8 +142,10 @@ def _reordered_runs(ops, words, flat) -> dict[int, tuple[int, tuple[int, int]]]:
 
 
 class _PlacementBuilder:
-    def __init__(self, script: Script, flat, utterances: list[list[Segment]], min_said_word_s: float):
+    def __init__(self, script: Script, flat, utterances: list[list[Segment]], min_said_word_s: float,
+                 pronounce: Pronounce):
         self.script = script
+        self.pronounce = pronounce
         self.lines = script.word_lines
         self.flat = flat
         self.utterances = utterances
@@ -142,25 +175,35 @@ class _PlacementBuilder:
         self._deviation("reordered", first, len(self.placed), run)
 
     def unscripted(self, j1: int, j2: int, next_script: int) -> None:
+        """Heard words with no script words in their place; a part that repeats the script words right
+        before (or after) it is its own deviation, so that each is kept or dropped on its own."""
+        said = [w.word for w, _ in self.flat[j1:j2]]
+        before = self._repeated_prefix(said, next_script)
+        after = self._repeated_suffix(said[before:], next_script)
+        parts = [(j1, j1 + before, "repeated"), (j1 + before, j2 - after, "unscripted"), (j2 - after, j2, "repeated")]
+        for a, b, kind in parts:
+            if b > a:
+                self._heard_run(a, b, kind, next_script - (b - a) if kind == "repeated" and a == j1 else next_script)
+
+    def _heard_run(self, j1: int, j2: int, kind: str, near: int) -> None:
         first = len(self.placed)
         for word, utterance in self.flat[j1:j2]:
             self.placed.append(PlacedWord(word.word, utterance, None, word, uncertain=True))
         said = tuple(w.word for w, _ in self.flat[j1:j2])
-        repeated = self._repeats(said, next_script)
-        near = repeated[:1] or [k for k in (next_script - 1, next_script) if 0 <= k < len(self.lines)][:1]
-        self.placement.deviations.append(Deviation("repeated" if repeated else "unscripted", said,
-                                                   tuple(self.lines[k] for k in near), first, len(self.placed)))
+        lines = tuple(self.lines[k] for k in (near, near - 1) if 0 <= k < len(self.lines))[:1]
+        self.placement.deviations.append(Deviation(kind, said, lines, first, len(self.placed)))
 
-    def _repeats(self, said: tuple[str, ...], next_script: int) -> tuple[int, ...]:
-        """The script words (indices) that `said` repeats: right before or right after it."""
-        words, n = self.script.words, len(said)
-        before = tuple(words[max(next_script - n, 0):next_script])
-        after = tuple(words[next_script:next_script + n])
-        if said == before:
-            return tuple(range(next_script - n, next_script))
-        if said == after:
-            return tuple(range(next_script, next_script + n))
-        return ()
+    def _repeated_prefix(self, said: list[str], next_script: int) -> int:
+        """How many words at the start of `said` repeat the script words right before it."""
+        words = self.script.words
+        return max((n for n in range(1, len(said) + 1)
+                    if next_script >= n and said[:n] == words[next_script - n:next_script]), default=0)
+
+    def _repeated_suffix(self, said: list[str], next_script: int) -> int:
+        """How many words at the end of `said` repeat the script words right after it."""
+        words = self.script.words
+        return max((n for n in range(1, len(said) + 1) if said[len(said) - n:] == words[next_script:next_script + n]),
+                   default=0)
 
     def leaves_time(self, i1: int, i2: int, j_next: int) -> bool:
         """Whether the audio from the last word placed to the next word heard has time for the script words
@@ -172,25 +215,57 @@ class _PlacementBuilder:
     def _last_heard(self) -> PlacedWord | None:
         return next((p for p in reversed(self.placed) if p.heard is not None), None)
 
+    def paired(self, i1: int, i2: int, j1: int, j2: int) -> None:
+        """More words heard than script words between two anchors: each script word takes the heard word
+        that sounds most like it (in order); the heard words left over are unscripted."""
+        heard = [w.word for w, _ in self.flat[j1:j2]]
+        pairs = dict(zip(_pair_by_sound(self.script.words[i1:i2], heard, self.pronounce), range(i1, i2)))
+        run_start = None
+        for j in range(j1, j2 + 1):
+            if j < j2 and j - j1 not in pairs:
+                run_start = j if run_start is None else run_start
+                continue
+            if run_start is not None:
+                self.unscripted(run_start, j, pairs.get(j - j1, i2))
+                run_start = None
+            if j < j2:
+                i = pairs[j - j1]
+                self.placed.append(PlacedWord(self.script.words[i], self.flat[j][1], i))
+
     def missing(self, i1: int, i2: int, j_next: int) -> None:
-        """Script words with nothing heard in their place: said where the audio leaves time for them."""
+        """Script words with nothing heard in their place: said where the audio leaves time for them; else,
+        per line, one or two words next to a heard word of their line are left to the aligner, and the rest
+        were not said."""
         previous = self._last_heard()
         following = self.flat[j_next] if j_next < len(self.flat) else None
         room, homes = self._room(previous, following)
-        short_inside_line = (i2 - i1 <= MAX_UNCERTAIN_MISSING and previous is not None and following is not None
-                             and self.lines[i1] == self.lines[i2 - 1] and previous.script_index is not None
-                             and self.lines[previous.script_index] == self.lines[i1])
         if room >= (i2 - i1) * self.min_said_word_s and homes:
             for k in range(i1, i2):
                 self.placed.append(PlacedWord(self.script.words[k], self._home(k, homes, previous), k))
-        elif short_inside_line:
+            return
+        for a, b in self._line_parts(i1, i2):
+            home = self._same_line_neighbour(a, b, i2, previous, following)
             first = len(self.placed)
-            for k in range(i1, i2):
-                self.placed.append(PlacedWord(self.script.words[k], previous.utterance, k, uncertain=True))
-            self._deviation("not_said", first, len(self.placed), (i1, i2))
-        else:
-            at = len(self.placed)
-            self._deviation("not_said", at, at, (i1, i2))
+            if b - a <= MAX_UNCERTAIN_MISSING and home is not None:
+                for k in range(a, b):
+                    self.placed.append(PlacedWord(self.script.words[k], home, k, uncertain=True))
+            self._deviation("not_said", first, len(self.placed), (a, b))
+
+    def _line_parts(self, i1: int, i2: int) -> list[tuple[int, int]]:
+        cuts = [i for i in range(i1 + 1, i2) if self.lines[i] != self.lines[i - 1]]
+        edges = [i1, *cuts, i2]
+        return list(zip(edges[:-1], edges[1:]))
+
+    def _same_line_neighbour(self, a: int, b: int, next_script: int, previous: PlacedWord | None,
+                             following) -> int | None:
+        """The utterance of the word heard next to script words a..b in their own line, if there is one."""
+        if previous is not None and previous.script_index is not None \
+                and self.lines[previous.script_index] == self.lines[a]:
+            return previous.utterance
+        if following is not None and b == next_script and next_script < len(self.lines) \
+                and self.lines[next_script] == self.lines[b - 1]:
+            return following[1]
+        return None
 
     def _room(self, previous: PlacedWord | None, following) -> tuple[float, list[int]]:
         """Seconds of speech (voice activity, its padding left out) between the last word heard and the next
@@ -224,3 +299,23 @@ class _PlacementBuilder:
         words = tuple(self.script.words[run[0]:run[1]])
         lines = tuple(dict.fromkeys(self.lines[run[0]:run[1]]))
         self.placement.deviations.append(Deviation(kind, words, lines, first, last))
+
+
+def _pair_by_sound(script_words: list[str], heard_words: list[str], pronounce: Pronounce) -> list[int]:
+    """For each script word, in order, the position of a distinct heard word, chosen to maximise the summed
+    similarity of their phones (a small dynamic programme; len(heard_words) >= len(script_words)); ties go
+    to the earlier heard word."""
+    n, m = len(script_words), len(heard_words)
+    similar = [[SequenceMatcher(a=pronounce(s), b=pronounce(h), autojunk=False).ratio() for h in heard_words]
+               for s in script_words]
+    best = [[0.0] * (m + 1)] + [[float("-inf")] * (m + 1) for _ in range(n)]
+    for i in range(1, n + 1):
+        for j in range(i, m + 1):
+            best[i][j] = max(best[i][j - 1], best[i - 1][j - 1] + similar[i - 1][j - 1])
+    pairs, j = [], m
+    for i in range(n, 0, -1):
+        while best[i][j] == best[i][j - 1] and j > i:
+            j -= 1
+        pairs.append(j - 1)
+        j -= 1
+    return pairs[::-1]

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.audio.chunks import CHUNK_PAD_S, SpeechSegment, clip_bounds, clip_phones, padded_samples
+from engine.audio.chunks import SpeechSegment, clip_bounds, clip_phones, padded_bounds, padded_samples
 from engine.audio.io import Audio
 from engine.audio.placement import Deviation, Placement, place_script
 from engine.audio.recognize import (Alignment, AlignmentFailed, RecognizerOptions, TimedPhone, TimedWord,
-                                    align_words, recognize_phones, recognize_script_words)
+                                    align_words, pronunciation, recognize_phones, recognize_script_words)
 from engine.audio.script import Script
+from engine.audio.text import letter_to_sound
 from engine.audio.vad import Segment, split_at_pauses
 from engine.config import AudioOptions
 from engine.protocol import Reporter
@@ -40,9 +41,9 @@ def align_script(audio: Audio, segments: list[Segment], script: Script, options:
                  recognizer: RecognizerOptions, reporter: Reporter) -> ScriptTiming:
     """Phones of `script` on `audio`, whose voice-activity `segments` are given; deviations reported."""
     groups = split_at_pauses(segments, options.utterance_pause_s, options.max_align_s)
-    spans = [Segment(g[0].start, g[-1].end) for g in groups]
-    heard = [_recognise(audio, span, script, options, recognizer) for span in _progress(spans, "script", reporter)]
-    placement = place_script(script, heard, groups, options.min_said_word_s)
+    heard = [_recognise(audio, padded_bounds(segments, group), script, options, recognizer)
+             for group in _progress(groups, "script", reporter)]
+    placement = place_script(script, heard, groups, options.min_said_word_s, _phones_of)
     if placement.matched < MIN_MATCHED_SHARE * len(script.words):
         reporter.warning("alignment_failed", f"the transcript does not match the audio ({placement.matched} of "
                          f"{len(script.words)} script words heard); using phone recognition",
@@ -55,6 +56,10 @@ def align_script(audio: Audio, segments: list[Segment], script: Script, options:
     return _timing(stretches, placement, script, _report(placement, script, aligner, reporter))
 
 
+def _phones_of(word: str) -> list[str]:
+    return (pronunciation(word) or letter_to_sound(word)).split()
+
+
 def _progress(items, stage: str, reporter: Reporter):
     items = list(items)
     for done, item in enumerate(items):
@@ -62,10 +67,10 @@ def _progress(items, stage: str, reporter: Reporter):
         reporter.progress(stage, done + 1, len(items))
 
 
-def _recognise(audio: Audio, span: Segment, script: Script, options: AudioOptions,
+def _recognise(audio: Audio, bounds: tuple[float, float], script: Script, options: AudioOptions,
                recognizer: RecognizerOptions) -> list[TimedWord]:
-    start = span.start - CHUNK_PAD_S
-    return recognize_script_words(padded_samples(audio, start, span.end + CHUNK_PAD_S), start, script,
+    start, end = bounds
+    return recognize_script_words(padded_samples(audio, start, end), start, script,
                                   options.script_frame_skip, options.script_topn, options.script_common_words,
                                   options.script_common_weight, recognizer)
 
@@ -125,13 +130,15 @@ class _UtteranceAligner:
 
     def _align(self, utterances: list[int]) -> _Stretch | None:
         """The utterances aligned with their placed words; each group of uncertain words kept or dropped by
-        whichever fits the audio better. None when no choice aligns."""
+        whichever fits the audio better, one group at a time. None when no choice aligns."""
         placed = [i for k in utterances for i in self.placement.in_utterance(k)]
         groups = _uncertain_groups(placed, self.placement)
-        start = self.groups[utterances[0]][0].start - CHUNK_PAD_S
-        end = self.groups[utterances[-1]][-1].end + CHUNK_PAD_S
+        chunk = [s for k in utterances for s in self.groups[k]]
+        start, end = padded_bounds(self.segments, chunk)
         samples = padded_samples(self.audio, start, end)
-        dropped: set[int] = set()
+        # start from the script as written (unscripted words out, unheard script words in); a deviation
+        # stands only where it fits the audio better
+        dropped = {i for group in groups for i in group if self.placement.placed[i].script_index is None}
         best = self._try(samples, start, placed, dropped)
         for group in groups:
             trial = dropped ^ set(group)
@@ -141,7 +148,7 @@ class _UtteranceAligner:
         if best is None:
             return None
         kept, alignment = best
-        owned = clip_bounds(self.segments, [s for k in utterances for s in self.groups[k]], self.audio.duration)
+        owned = clip_bounds(self.segments, chunk, self.audio.duration)
         scripted = any(self.placement.placed[i].script_index is not None for i in kept)
         return _Stretch(utterances, clip_phones(alignment.phones, *owned), "align" if scripted else "words",
                         *owned, kept, alignment.words, round(alignment.score, 3))
@@ -172,21 +179,17 @@ class _UtteranceAligner:
 
 
 def _uncertain_groups(placed: list[int], placement: Placement) -> list[list[int]]:
-    """Runs of consecutive uncertain placed words."""
-    groups: list[list[int]] = []
-    for i in placed:
-        if placement.placed[i].uncertain:
-            if groups and groups[-1][-1] == i - 1:
-                groups[-1].append(i)
-            else:
-                groups.append([i])
-    return groups
+    """The uncertain placed words among `placed`, one group per deviation that carries them."""
+    inside = set(placed)
+    groups = [[i for i in range(d.first, d.last) if i in inside and placement.placed[i].uncertain]
+              for d in placement.deviations]
+    return [g for g in groups if g]
 
 
 def _recognised_phones(audio: Audio, segments: list[Segment], utterances: list[int], groups: list[list[Segment]],
                        recognizer: RecognizerOptions, method: str) -> _Stretch:
     chunk = [s for k in utterances for s in groups[k]]
-    start, end = chunk[0].start - CHUNK_PAD_S, chunk[-1].end + CHUNK_PAD_S
+    start, end = padded_bounds(segments, chunk)
     phones = recognize_phones(padded_samples(audio, start, end), start, recognizer)
     owned = clip_bounds(segments, chunk, audio.duration)
     return _Stretch(utterances, clip_phones(phones, *owned), method, *owned)

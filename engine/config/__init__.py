@@ -55,7 +55,7 @@ class AudioOptions:
     # A script on a long recording (engine/audio/placement.py): speech is cut into utterances at pauses of at
     # least `utterance_pause_s`; each is recognised with a language model biased to the script, the words
     # heard are matched to the script's words, and each utterance is aligned with the script words placed in it.
-    utterance_pause_s: float = 0.5             # the aligner wants ~0.25 s of pause on each side of its audio
+    utterance_pause_s: float = 0.25             # the aligner wants ~0.25 s of pause on each side of its audio
     script_frame_skip: int = 3                 # recognition only places the script: the acoustic model is
     script_topn: int = 2                       # evaluated every 3rd frame with 2 Gaussians (~3x faster)
     script_common_words: int = 300             # frequent English words recognition may hear besides the script
