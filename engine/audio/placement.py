@@ -21,6 +21,7 @@ from difflib import SequenceMatcher
 
 from engine.audio.recognize import TimedWord
 from engine.audio.script import Script
+from engine.audio.sequence import matching_blocks
 from engine.audio.vad import Segment
 
 Pronounce = Callable[[str], list[str]]    # a word's phones
@@ -97,10 +98,10 @@ def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[
 
 
 def _anchors(script_words: list[str], heard_words: list[str]) -> list[tuple[int, int, int]]:
-    """difflib's matching blocks (script start, heard start, size), without single-word matches that stand
-    alone between longer mismatches: a lone "the" matched across a skipped line is chance, not an anchor."""
-    blocks = [b for b in SequenceMatcher(a=script_words, b=heard_words, autojunk=False).get_matching_blocks()
-              if b.size]
+    """Matching blocks (script start, heard start, size; `sequence.matching_blocks`), without single-word
+    matches that stand alone between longer mismatches: a lone "the" matched across a skipped line is
+    chance, not an anchor."""
+    blocks = matching_blocks(script_words, heard_words)
     kept = []
     for k, (i, j, n) in enumerate(blocks):
         before = kept[-1] if kept else (0, 0, 0)

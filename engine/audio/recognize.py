@@ -253,16 +253,25 @@ def _timed_alignment(alignment, offset: float) -> tuple[list[TimedPhone], list[T
     return phones, spans
 
 
-def recognize_script_words(samples: np.ndarray, offset: float, script: Script, frame_skip: int, topn: int,
-                           common_count: int, common_weight: float, options: RecognizerOptions | None = None
-                           ) -> list[TimedWord]:
+@dataclass(frozen=True)
+class ScriptRecognition:
+    """How `recognize_script_words` listens (engine.config.AudioOptions.script_* hold the defaults)."""
+    frame_skip: int            # the acoustic model evaluated every this many frames ...
+    topn: int                  # ... with this many Gaussians per codebook
+    language_weight: float
+    common_words: int          # frequent English words heard besides the script's ...
+    common_weight: float       # ... at this weight relative to a uniform unigram
+
+
+def recognize_script_words(samples: np.ndarray, offset: float, script: Script, listening: ScriptRecognition,
+                           options: RecognizerOptions | None = None) -> list[TimedWord]:
     """Words heard in `samples` by recognition biased to `script` (times shifted by `offset`): its lines'
-    word sequences are likely, any of its words may follow any other, and `common_count` frequent English
-    words are possible at `common_weight` (relative to a uniform unigram). The acoustic model is evaluated
-    every `frame_skip` frames with `topn` Gaussians: this pass only places the script, the aligner times it."""
+    word sequences are likely, any of its words may follow any other, and frequent English words are
+    possible at a low weight. This pass only places the script (the aligner times it), so it listens
+    coarsely (`listening`)."""
     options = options or RecognizerOptions()
     with _lock:
-        decoder = _script_decoder(script, frame_skip, topn, common_count, common_weight)
+        decoder = _script_decoder(script, listening)
         _decode(decoder, to_pcm(samples, options))
         segments = [(seg.start_frame, seg.end_frame, _word_name(seg.word)) for seg in decoder.seg()]
     return [TimedWord(offset + a * FRAME_S, offset + (b + 1) * FRAME_S, w) for a, b, w in segments
@@ -270,19 +279,20 @@ def recognize_script_words(samples: np.ndarray, offset: float, script: Script, f
 
 
 @lru_cache(maxsize=1)
-def _script_decoder(script: Script, frame_skip: int, topn: int, common_count: int, common_weight: float):
+def _script_decoder(script: Script, listening: ScriptRecognition):
     from pocketsphinx import Decoder, NGramModel   # here, not above: loads only when speech is aligned
 
     known = set(script.vocabulary)
-    extra = [w for w in common_words(common_count) if w not in known]
+    extra = [w for w in common_words(listening.common_words) if w not in known]
     with tempfile.TemporaryDirectory(prefix="faceretarget-script-") as tmp:
         dictionary = Path(tmp) / "script.dict"
         dictionary.write_text("".join(_dictionary_entries(w) for w in [*script.vocabulary, *extra]))
         model_file = write_script_language_model(script, Path(tmp) / "script.arpa")
-        decoder = Decoder(lm=None, dict=str(dictionary), fwdflat=False, ds=frame_skip, topn=topn, loglevel="FATAL")
+        decoder = Decoder(lm=None, dict=str(dictionary), fwdflat=False, ds=listening.frame_skip, topn=listening.topn,
+                          lw=listening.language_weight, loglevel="FATAL")
         model = NGramModel(decoder.config, decoder.logmath, str(model_file))
     for word in extra:
-        model.add_word(word, common_weight)
+        model.add_word(word, listening.common_weight)
     decoder.add_lm("script", model)
     decoder.activate_search("script")
     return decoder

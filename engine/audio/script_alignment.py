@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from engine.audio.chunks import SpeechSegment, clip_bounds, clip_phones, padded_bounds, padded_samples
 from engine.audio.io import Audio
 from engine.audio.placement import Deviation, Placement, place_script
-from engine.audio.recognize import (Alignment, AlignmentFailed, RecognizerOptions, TimedPhone, TimedWord,
-                                    align_words, pronunciation, recognize_phones, recognize_script_words)
+from engine.audio.recognize import (FRAME_S, Alignment, AlignmentFailed, RecognizerOptions, TimedPhone, TimedWord,
+                                    ScriptRecognition, align_words, pronunciation, recognize_phones,
+                                    recognize_script_words)
 from engine.audio.script import Script
 from engine.audio.text import letter_to_sound
 from engine.audio.vad import Segment, split_at_pauses
@@ -51,7 +52,7 @@ def align_script(audio: Audio, segments: list[Segment], script: Script, options:
         stretches = [_recognised_phones(audio, segments, [k], groups, recognizer, "phones-fallback")
                      for k in _progress(range(len(groups)), "speech", reporter)]
         return _timing(stretches, placement, script, {})
-    aligner = _UtteranceAligner(audio, segments, groups, placement, recognizer, reporter)
+    aligner = _UtteranceAligner(audio, segments, groups, placement, recognizer, reporter, options.deviation_min_gain)
     stretches = aligner.run()
     return _timing(stretches, placement, script, _report(placement, script, aligner, reporter))
 
@@ -70,9 +71,9 @@ def _progress(items, stage: str, reporter: Reporter):
 def _recognise(audio: Audio, bounds: tuple[float, float], script: Script, options: AudioOptions,
                recognizer: RecognizerOptions) -> list[TimedWord]:
     start, end = bounds
-    return recognize_script_words(padded_samples(audio, start, end), start, script,
-                                  options.script_frame_skip, options.script_topn, options.script_common_words,
-                                  options.script_common_weight, recognizer)
+    listening = ScriptRecognition(options.script_frame_skip, options.script_topn, options.script_language_weight,
+                                  options.script_common_words, options.script_common_weight)
+    return recognize_script_words(padded_samples(audio, start, end), start, script, listening, recognizer)
 
 
 @dataclass
@@ -91,8 +92,9 @@ class _Stretch:
 
 class _UtteranceAligner:
     def __init__(self, audio: Audio, segments: list[Segment], groups: list[list[Segment]], placement: Placement,
-                 recognizer: RecognizerOptions, reporter: Reporter):
+                 recognizer: RecognizerOptions, reporter: Reporter, min_gain: float):
         self.audio, self.segments, self.groups = audio, segments, groups
+        self.min_gain = min_gain
         self.placement, self.recognizer, self.reporter = placement, recognizer, reporter
         self.aligned: dict[int, TimedWord] = {}       # placed word -> its aligned span, for the words said
         self.tried: set[int] = set()                  # placed words of stretches that aligned (said or not)
@@ -140,10 +142,11 @@ class _UtteranceAligner:
         # stands only where it fits the audio better
         dropped = {i for group in groups for i in group if self.placement.placed[i].script_index is None}
         best = self._try(samples, start, placed, dropped)
+        frames = len(samples) / (self.audio.rate * FRAME_S)
         for group in groups:
             trial = dropped ^ set(group)
             other = self._try(samples, start, placed, trial)
-            if other is not None and (best is None or other[1].score > best[1].score):
+            if other is not None and (best is None or (other[1].score - best[1].score) * frames >= self.min_gain):
                 best, dropped = other, trial
         if best is None:
             return None
