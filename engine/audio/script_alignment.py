@@ -9,18 +9,21 @@
    that fails is re-tried together with its next, then its previous neighbour (a word placed on the wrong
    side of a pause), and only then falls back to phone recognition.
 4. The deviations the alignment confirms are reported as warnings, timed by the aligned words.
+Steps 1 and 3 work on one utterance at a time, spread over the machine's cores (`speech_pool`).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from engine.audio.chunks import SpeechSegment, clip_bounds, clip_phones, padded_bounds, padded_samples
-from engine.audio.io import Audio
+from engine.audio.io import SAMPLE_RATE, Audio
 from engine.audio.placement import Deviation, Placement, place_script
-from engine.audio.recognize import (FRAME_S, Alignment, AlignmentFailed, RecognizerOptions, TimedPhone, TimedWord,
-                                    ScriptRecognition, align_words, pronunciation, recognize_phones,
+from engine.audio.recognize import (FRAME_S, Alignment, AlignmentFailed, RecognizerOptions, ScriptRecognition,
+                                    TimedPhone, TimedWord, align_words, pronunciation, recognize_phones,
                                     recognize_script_words)
 from engine.audio.script import Script
+from engine.audio.speech_pool import SHARED, SpeechPool
 from engine.audio.text import letter_to_sound
 from engine.audio.vad import Segment, split_at_pauses
 from engine.config import AudioOptions
@@ -42,38 +45,88 @@ def align_script(audio: Audio, segments: list[Segment], script: Script, options:
                  recognizer: RecognizerOptions, reporter: Reporter) -> ScriptTiming:
     """Phones of `script` on `audio`, whose voice-activity `segments` are given; deviations reported."""
     groups = split_at_pauses(segments, options.utterance_pause_s, options.max_align_s)
-    heard = [_recognise(audio, padded_bounds(segments, group), script, options, recognizer)
-             for group in _progress(groups, "script", reporter)]
-    placement = place_script(script, heard, groups, options.min_said_word_s, _phones_of)
-    if placement.matched < MIN_MATCHED_SHARE * len(script.words):
-        reporter.warning("alignment_failed", f"the transcript does not match the audio ({placement.matched} of "
-                         f"{len(script.words)} script words heard); using phone recognition",
-                         start=0.0, end=round(audio.duration, 3))
-        stretches = [_recognised_phones(audio, segments, [k], groups, recognizer, "phones-fallback")
-                     for k in _progress(range(len(groups)), "speech", reporter)]
-        return _timing(stretches, placement, script, {})
-    aligner = _UtteranceAligner(audio, segments, groups, placement, recognizer, reporter, options.deviation_min_gain)
-    stretches = aligner.run()
+    listening = ScriptRecognition(options.script_frame_skip, options.script_topn, options.script_language_weight,
+                                  options.script_common_words, options.script_common_weight)
+    shared = {"script": script, "listening": listening, "recognizer": recognizer}
+    with SpeechPool(_processes(options, groups), shared) as pool:
+        heard = pool.map(recognise_utterance, len(groups),
+                         lambda k: _utterance_audio(audio, segments, groups[k]), _progress(reporter, "script"))
+        placement = place_script(script, heard, groups, options.min_said_word_s, _phones_of)
+        if placement.matched < MIN_MATCHED_SHARE * len(script.words):
+            reporter.warning("alignment_failed", f"the transcript does not match the audio ({placement.matched} "
+                             f"of {len(script.words)} script words heard); using phone recognition",
+                             start=0.0, end=round(audio.duration, 3))
+            stretches = [_recognised_phones(audio, segments, [k], groups, recognizer, "phones-fallback")
+                         for k in range(len(groups))]
+            return _timing(stretches, placement, script, {})
+        aligner = _UtteranceAligner(audio, segments, groups, placement, options.deviation_min_gain, reporter)
+        stretches = aligner.run(pool)
     return _timing(stretches, placement, script, _report(placement, script, aligner, reporter))
+
+
+def _processes(options: AudioOptions, groups: list[list[Segment]]) -> int:
+    """How many processes work on the speech: one per core for long speech (starting a worker and loading
+    its models costs about a second), else this one."""
+    speech_s = sum(s.duration for group in groups for s in group)
+    if options.speech_processes > 0:
+        return options.speech_processes
+    return (os.cpu_count() or 1) if speech_s >= options.parallel_min_speech_s else 1
+
+
+def _utterance_audio(audio: Audio, segments: list[Segment], group: list[Segment]):
+    start, end = padded_bounds(segments, group)
+    return padded_samples(audio, start, end), start
+
+
+def recognise_utterance(job) -> list[TimedWord]:
+    """(samples, start) -> the words heard (a task of the speech pool)."""
+    samples, start = job
+    return recognize_script_words(samples, start, SHARED["script"], SHARED["listening"], SHARED["recognizer"])
 
 
 def _phones_of(word: str) -> list[str]:
     return (pronunciation(word) or letter_to_sound(word)).split()
 
 
-def _progress(items, stage: str, reporter: Reporter):
-    items = list(items)
-    for done, item in enumerate(items):
-        yield item
-        reporter.progress(stage, done + 1, len(items))
+def _progress(reporter: Reporter, stage: str):
+    return lambda done, total: reporter.progress(stage, done, total)
 
 
-def _recognise(audio: Audio, bounds: tuple[float, float], script: Script, options: AudioOptions,
-               recognizer: RecognizerOptions) -> list[TimedWord]:
-    start, end = bounds
-    listening = ScriptRecognition(options.script_frame_skip, options.script_topn, options.script_language_weight,
-                                  options.script_common_words, options.script_common_weight)
-    return recognize_script_words(padded_samples(audio, start, end), start, script, listening, recognizer)
+@dataclass
+class AlignmentJob:
+    """Words to align in one stretch of audio; `choices` are groups of positions in `words` whose saying is
+    in doubt, `dropped` the positions left out to begin with (the script as written)."""
+    samples: object
+    start: float
+    words: list[str]
+    choices: list[list[int]]
+    dropped: set[int]
+    min_gain: float
+
+
+def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
+    """The job's words aligned, each group of doubtful words kept or dropped (one group at a time) where
+    that raises the acoustic score by `min_gain`; (positions kept, alignment), or None when nothing aligns
+    (a task of the speech pool)."""
+    frames = len(job.samples) / (SAMPLE_RATE * FRAME_S)
+    dropped = set(job.dropped)
+    best = _try_alignment(job, dropped)
+    for group in job.choices:
+        trial = dropped ^ set(group)
+        other = _try_alignment(job, trial)
+        if other is not None and (best is None or (other[1].score - best[1].score) * frames >= job.min_gain):
+            best, dropped = other, trial
+    return best
+
+
+def _try_alignment(job: AlignmentJob, dropped: set[int]) -> tuple[list[int], Alignment] | None:
+    kept = [i for i in range(len(job.words)) if i not in dropped]
+    if not kept:
+        return None
+    try:
+        return kept, align_words(job.samples, job.start, [job.words[i] for i in kept], None, SHARED["recognizer"])
+    except AlignmentFailed:
+        return None
 
 
 @dataclass
@@ -92,88 +145,75 @@ class _Stretch:
 
 class _UtteranceAligner:
     def __init__(self, audio: Audio, segments: list[Segment], groups: list[list[Segment]], placement: Placement,
-                 recognizer: RecognizerOptions, reporter: Reporter, min_gain: float):
+                 min_gain: float, reporter: Reporter):
         self.audio, self.segments, self.groups = audio, segments, groups
-        self.min_gain = min_gain
-        self.placement, self.recognizer, self.reporter = placement, recognizer, reporter
+        self.placement, self.min_gain, self.reporter = placement, min_gain, reporter
         self.aligned: dict[int, TimedWord] = {}       # placed word -> its aligned span, for the words said
         self.tried: set[int] = set()                  # placed words of stretches that aligned (said or not)
 
-    def run(self) -> list[_Stretch]:
+    def run(self, pool: SpeechPool) -> list[_Stretch]:
+        """Every utterance aligned on its own (spread over the pool), then the ones that failed re-tried with
+        their neighbours here."""
+        worded = [k for k in range(len(self.groups)) if self.placement.in_utterance(k)]
+        alone = dict(zip(worded, pool.map(choose_alignment, len(worded), lambda n: self._job([worded[n]]),
+                                          _progress(self.reporter, "speech"))))
         done: list[_Stretch] = []
         k = 0
         while k < len(self.groups):
-            stretch = self._first_that_aligns(k, done)
-            if stretch is None:
-                stretch = self._fallback(k)
-            elif stretch.utterances[0] < k:        # aligned together with the previous utterance
+            stretch = self._stretch([k], alone[k]) if alone.get(k) else self._retried(k, done)
+            if stretch.utterances[0] < k:        # aligned together with the previous utterance
                 self._forget(done.pop())
             done.append(stretch)
             self.aligned.update(zip(stretch.words, stretch.spans))
             if stretch.method in ("align", "words"):
-                self.tried.update(i for k in stretch.utterances for i in self.placement.in_utterance(k))
+                self.tried.update(i for u in stretch.utterances for i in self.placement.in_utterance(u))
             k = stretch.utterances[-1] + 1
-            self.reporter.progress("speech", k, len(self.groups))
         return done
 
-    def _first_that_aligns(self, k: int, done: list[_Stretch]) -> _Stretch | None:
+    def _retried(self, k: int, done: list[_Stretch]) -> _Stretch:
         if not self.placement.in_utterance(k):
-            return _recognised_phones(self.audio, self.segments, [k], self.groups, self.recognizer, "phones")
-        tries = [[k]]
+            return _recognised_phones(self.audio, self.segments, [k], self.groups, SHARED["recognizer"], "phones")
+        tries = []
         if k + 1 < len(self.groups):
             tries.append([k, k + 1])
         if done and done[-1].utterances == [k - 1] and done[-1].method == "align":
             tries.append([k - 1, k])
         for utterances in tries:
-            stretch = self._align(utterances)
-            if stretch is not None:
-                return stretch
-        return None
+            chosen = choose_alignment(self._job(utterances))
+            if chosen is not None:
+                return self._stretch(utterances, chosen)
+        return self._fallback(k)
 
-    def _align(self, utterances: list[int]) -> _Stretch | None:
-        """The utterances aligned with their placed words; each group of uncertain words kept or dropped by
-        whichever fits the audio better, one group at a time. None when no choice aligns."""
+    def _job(self, utterances: list[int]) -> AlignmentJob:
         placed = [i for k in utterances for i in self.placement.in_utterance(k)]
-        groups = _uncertain_groups(placed, self.placement)
-        chunk = [s for k in utterances for s in self.groups[k]]
-        start, end = padded_bounds(self.segments, chunk)
-        samples = padded_samples(self.audio, start, end)
-        # start from the script as written (unscripted words out, unheard script words in); a deviation
+        position = {i: n for n, i in enumerate(placed)}
+        choices = [[position[i] for i in group] for group in _uncertain_groups(placed, self.placement)]
+        # start from the script as written (unscripted words out, unheard script words in): a deviation
         # stands only where it fits the audio better
-        dropped = {i for group in groups for i in group if self.placement.placed[i].script_index is None}
-        best = self._try(samples, start, placed, dropped)
-        frames = len(samples) / (self.audio.rate * FRAME_S)
-        for group in groups:
-            trial = dropped ^ set(group)
-            other = self._try(samples, start, placed, trial)
-            if other is not None and (best is None or (other[1].score - best[1].score) * frames >= self.min_gain):
-                best, dropped = other, trial
-        if best is None:
-            return None
-        kept, alignment = best
-        owned = clip_bounds(self.segments, chunk, self.audio.duration)
+        dropped = {n for group in choices for n in group if self.placement.placed[placed[n]].script_index is None}
+        start, end = padded_bounds(self.segments, self._chunk(utterances))
+        return AlignmentJob(padded_samples(self.audio, start, end), start,
+                            [self.placement.placed[i].word for i in placed], choices, dropped, self.min_gain)
+
+    def _chunk(self, utterances: list[int]) -> list[Segment]:
+        return [s for k in utterances for s in self.groups[k]]
+
+    def _stretch(self, utterances: list[int], chosen: tuple[list[int], Alignment]) -> _Stretch:
+        positions, alignment = chosen
+        placed = [i for k in utterances for i in self.placement.in_utterance(k)]
+        kept = [placed[n] for n in positions]
+        owned = clip_bounds(self.segments, self._chunk(utterances), self.audio.duration)
         scripted = any(self.placement.placed[i].script_index is not None for i in kept)
         return _Stretch(utterances, clip_phones(alignment.phones, *owned), "align" if scripted else "words",
                         *owned, kept, alignment.words, round(alignment.score, 3))
-
-    def _try(self, samples, start: float, placed: list[int], dropped: set[int]
-             ) -> tuple[list[int], Alignment] | None:
-        kept = [i for i in placed if i not in dropped]
-        if not kept:
-            return None
-        try:
-            alignment = align_words(samples, start, [self.placement.placed[i].word for i in kept], None,
-                                    self.recognizer)
-        except AlignmentFailed:
-            return None
-        return kept, alignment
 
     def _forget(self, stretch: _Stretch) -> None:
         for i in stretch.words:
             self.aligned.pop(i, None)
 
     def _fallback(self, k: int) -> _Stretch:
-        stretch = _recognised_phones(self.audio, self.segments, [k], self.groups, self.recognizer, "phones-fallback")
+        stretch = _recognised_phones(self.audio, self.segments, [k], self.groups, SHARED["recognizer"],
+                                     "phones-fallback")
         stretch.note = "the script words placed here could not be aligned"
         self.reporter.warning("alignment_failed", f"transcript alignment failed for {stretch.start:.2f}-"
                               f"{stretch.end:.2f}s, also with the neighbouring lines; using phone recognition there",

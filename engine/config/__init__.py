@@ -64,6 +64,8 @@ class AudioOptions:
     deviation_min_gain: float = 200.0          # a deviation the aligner checks (a word heard but not scripted, a
                                                # script word not heard) stands when it raises the alignment's
                                                # acoustic score by this much (log units; true ones gain >= 600)
+    speech_processes: int = 0                  # processes aligning a long recording; 0: one per core when it holds
+    parallel_min_speech_s: float = 60.0        # at least this much speech (a worker takes ~1 s to start)
     min_said_word_s: float = 0.12              # script words the recogniser missed count as said when the audio
                                                # between their neighbours has at least this much time per word
 
