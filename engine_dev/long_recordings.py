@@ -109,6 +109,7 @@ class LongRecording:
     line_spans: list[tuple[float, float]]      # first to last phone of each utterance said
     deviations: list[Deviation] = field(default_factory=list)
     voices: tuple[str, ...] = ()
+    said: list[tuple[str, str]] = field(default_factory=list)   # (text, voice) of each utterance, in order
 
     @property
     def duration(self) -> float:
@@ -188,7 +189,7 @@ def _inject(lines: list[str], per_minute: int, reorder: bool, rng) -> list[tuple
 
 
 def _assemble(said, voices, cache, rng) -> LongRecording:
-    pieces, truth, spans, deviations = [], [], [], []
+    pieces, truth, spans, deviations, said_lines = [], [], [], [], []
     cursor = 0.0
     pending_skip: str | None = None
     voice_turn = 0
@@ -198,7 +199,9 @@ def _assemble(said, voices, cache, rng) -> LongRecording:
             continue
         gap = float(rng.uniform(0.3, 1.2))
         pieces.append(np.zeros(int(gap * SAMPLE_RATE), np.float32))
-        line = speak(utterance.text, voices[voice_turn % len(voices)], cache)
+        voice = voices[voice_turn % len(voices)]
+        line = speak(utterance.text, voice, cache)
+        said_lines.append((utterance.text, voice))
         voice_turn += 1
         start = cursor + gap
         phones = [TimedPhone(start + p.start, start + p.end, p.phone) for p in line.phones]
@@ -214,7 +217,7 @@ def _assemble(said, voices, cache, rng) -> LongRecording:
         cursor = start + line.duration
     pieces.append(np.zeros(int(0.5 * SAMPLE_RATE), np.float32))
     script_lines = [line for line, _ in said]
-    return LongRecording(np.concatenate(pieces), script_lines, truth, spans, deviations, tuple(voices))
+    return LongRecording(np.concatenate(pieces), script_lines, truth, spans, deviations, tuple(voices), said_lines)
 
 
 def _deviations_of(utterance: _Said, line: SpokenLine, start: float, previous_start: float) -> list[Deviation]:

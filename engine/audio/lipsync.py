@@ -15,6 +15,7 @@ Which path ran is recorded per speech segment (`SpeechSegment.method`):
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -297,13 +298,40 @@ def animate_speech(speech: Speech, times: np.ndarray, rig: str = "mh4",
                    options: CoarticulationOptions | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(face board (N, attrs), ARKit (N, 52)) at `times` (seconds on the audio's clock). Times outside the
     recording get the rest pose."""
-    table = viseme_table(rig)
+    return _animated(speech, timeline(speech), np.asarray(times, float), rig, options)
+
+
+def animate_speech_blocks(speech: Speech, times: np.ndarray, rig: str, block_frames: int,
+                          options: CoarticulationOptions | None = None
+                          ) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """`animate_speech` block by block: (rows of `times`, their face board, their ARKit), so that a long
+    recording's curves need not all be in memory at once. Each block is animated with a margin of frames
+    on either side (a phone reaches `window_s` beyond its ends; a closure too short to hold a frame takes
+    its nearest one), so that it comes out as in one whole `animate_speech`."""
+    options = options or CoarticulationOptions()
     times = np.asarray(times, float)
+    spans = timeline(speech)
+    starts = np.array([s.start for s in spans])
+    ends = np.array([s.end for s in spans])
+    for first in range(0, len(times), block_frames):
+        rows = slice(first, min(first + block_frames, len(times)))
+        a = max(np.searchsorted(times, times[first] - options.window_s) - 1, 0)
+        b = min(np.searchsorted(times, times[rows.stop - 1] + options.window_s, side="right") + 1, len(times))
+        near = spans[np.searchsorted(ends, times[a] - options.window_s):
+                     np.searchsorted(starts, times[b - 1] + options.window_s, side="right")]
+        faceboard, arkit = _animated(speech, near, times[a:b], rig, options)
+        inside = slice(first - a, rows.stop - a)
+        yield rows, faceboard[inside], arkit[inside]
+
+
+def _animated(speech: Speech, spans: list[PhoneSpan], times: np.ndarray, rig: str,
+              options: CoarticulationOptions | None) -> tuple[np.ndarray, np.ndarray]:
+    table = viseme_table(rig)
     if speech.energy is not None:
         faceboard, arkit = animate_energy(speech.energy, times, table)
     else:
         loud = np.interp(times, speech.loudness_times, speech.loudness)
-        faceboard, arkit = animate(timeline(speech), times, table, loud, options)
+        faceboard, arkit = animate(spans, times, table, loud, options)
     outside = (times < 0) | (times > speech.duration)
     faceboard[outside] = table.faceboard[table.index("rest")]
     arkit[outside] = 0.0

@@ -105,26 +105,64 @@ class AlignmentJob:
 
 
 def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
-    """The job's words aligned, each group of doubtful words kept or dropped (one group at a time) where
-    that raises the acoustic score by `min_gain`; (positions kept, alignment), or None when nothing aligns
-    (a task of the speech pool)."""
-    frames = len(job.samples) / (SAMPLE_RATE * FRAME_S)
+    """The job's words aligned, each group of doubtful words kept or dropped where that raises the acoustic
+    score by `min_gain`; (positions kept, alignment), or None when nothing aligns (a task of the speech
+    pool). Starting from the script as written, each group is judged on its own stretch of audio, between
+    the words around it (a forced alignment of a whole long utterance prunes its search and can rank
+    two near-equal word sequences either way)."""
     dropped = set(job.dropped)
-    best = _try_alignment(job, dropped)
-    for group in job.choices:
-        trial = dropped ^ set(group)
-        other = _try_alignment(job, trial)
-        if other is not None and (best is None or (other[1].score - best[1].score) * frames >= job.min_gain):
-            best, dropped = other, trial
+    best = _try_alignment(job, job.samples, job.start, dropped)
+    if best is None:      # the script as written does not align: whichever group lets it
+        for group in job.choices:
+            best = _try_alignment(job, job.samples, job.start, dropped ^ set(group))
+            if best is not None:
+                dropped ^= set(group)
+                break
+    if best is None:
+        return None
+    changed = {n for group in job.choices if _local_gain(job, best, dropped, group) >= job.min_gain for n in group}
+    if changed:
+        other = _try_alignment(job, job.samples, job.start, dropped ^ changed)
+        best = other or best
     return best
 
 
-def _try_alignment(job: AlignmentJob, dropped: set[int]) -> tuple[list[int], Alignment] | None:
+NEIGHBOURS = 2    # words either side of a doubtful group that frame the audio it is judged on
+
+
+def _local_gain(job: AlignmentJob, aligned: tuple[list[int], Alignment], dropped: set[int],
+                group: list[int]) -> float:
+    """How much toggling `group` (saying it if dropped, dropping it if said) raises the acoustic score of
+    the audio from NEIGHBOURS words before it to NEIGHBOURS words after it (the whole job's audio where it
+    has fewer)."""
+    kept, alignment = aligned
+    spans = dict(zip(kept, alignment.words))
+    before = [n for n in kept if n < group[0] and n not in group][-NEIGHBOURS:]
+    after = [n for n in kept if n > group[-1] and n not in group][:NEIGHBOURS]
+    job_end = job.start + len(job.samples) / SAMPLE_RATE
+    start = spans[before[0]].start if len(before) == NEIGHBOURS and before[0] in spans else job.start
+    end = spans[after[-1]].end if len(after) == NEIGHBOURS and after[-1] in spans else job_end
+    a, b = int(round((start - job.start) * SAMPLE_RATE)), int(round((end - job.start) * SAMPLE_RATE))
+    samples = job.samples[a:b]
+    frame = set(before) | set(after)
+    outside = set(range(len(job.words))) - frame - set(group)
+    now = _try_alignment(job, samples, start, outside | (dropped & set(group)))
+    toggled = _try_alignment(job, samples, start, outside | (set(group) - dropped))
+    if now is None or toggled is None:      # the stretch is too short to align: judge on the whole job
+        samples, start = job.samples, job.start
+        now, toggled = aligned, _try_alignment(job, samples, start, dropped ^ set(group))
+    if toggled is None:
+        return float("-inf")
+    return (toggled[1].score - now[1].score) * len(samples) / (SAMPLE_RATE * FRAME_S)
+
+
+def _try_alignment(job: AlignmentJob, samples, start: float, dropped: set[int]) -> tuple[list[int], Alignment] | None:
+    """The job's words but `dropped` aligned on `samples` (from `start`), or None when they do not align."""
     kept = [i for i in range(len(job.words)) if i not in dropped]
     if not kept:
         return None
     try:
-        return kept, align_words(job.samples, job.start, [job.words[i] for i in kept], None, SHARED["recognizer"])
+        return kept, align_words(samples, start, [job.words[i] for i in kept], None, SHARED["recognizer"])
     except AlignmentFailed:
         return None
 

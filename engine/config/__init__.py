@@ -55,15 +55,16 @@ class AudioOptions:
     # A script on a long recording (engine/audio/placement.py): speech is cut into utterances at pauses of at
     # least `utterance_pause_s`; each is recognised with a language model biased to the script, the words
     # heard are matched to the script's words, and each utterance is aligned with the script words placed in it.
-    utterance_pause_s: float = 0.25             # the aligner wants ~0.25 s of pause on each side of its audio
+    utterance_pause_s: float = 0.25            # each pause the voice-activity detector keeps cuts an utterance
     script_frame_skip: int = 2                 # recognition only places the script: the acoustic model is
     script_topn: int = 2                       # evaluated every 2nd frame with 2 Gaussians (~2x faster)
     script_language_weight: float = 10.0       # the script's word sequences weigh more than pocketsphinx's 6.5
     script_common_words: int = 100             # frequent English words recognition may hear besides the script
     script_common_weight: float = 0.1          # (ad-libs), at this weight relative to a uniform unigram
-    deviation_min_gain: float = 200.0          # a deviation the aligner checks (a word heard but not scripted, a
-                                               # script word not heard) stands when it raises the alignment's
-                                               # acoustic score by this much (log units; true ones gain >= 600)
+    deviation_min_gain: float = 300.0          # a deviation the aligner checks (a word heard but not scripted, a
+                                               # script word not heard) stands when it raises the acoustic score
+                                               # of the audio around it by this much (log units; measured on
+                                               # festival-dev: true ones 430-12000, chance ones up to 280)
     speech_processes: int = 0                  # processes aligning a long recording; 0: one per core when it holds
     parallel_min_speech_s: float = 60.0        # at least this much speech (a worker takes ~1 s to start)
     min_said_word_s: float = 0.12              # script words the recogniser missed count as said when the audio
