@@ -46,11 +46,11 @@ def clip_bounds(segments: list[Segment], chunk: list[Segment], duration: float) 
     return (0.0 if before is None else before), (duration if after is None else after)
 
 
-def padded_bounds(segments: list[Segment], chunk: list[Segment]) -> tuple[float, float]:
-    """The audio a chunk is aligned on: CHUNK_PAD_S of pause around it, but only its own half of a shorter
-    pause to a neighbour (the aligner then sees none of the neighbour's speech)."""
+def padded_bounds(segments: list[Segment], chunk: list[Segment], pad_s: float = CHUNK_PAD_S) -> tuple[float, float]:
+    """The audio a chunk is aligned on: `pad_s` of pause around it, but only its own half of a shorter pause
+    to a neighbour (the aligner then sees none of the neighbour's speech)."""
     before, after = _pause_middles(segments, chunk)
-    start, end = chunk[0].start - CHUNK_PAD_S, chunk[-1].end + CHUNK_PAD_S
+    start, end = chunk[0].start - pad_s, chunk[-1].end + pad_s
     return (start if before is None else max(start, before)), (end if after is None else min(end, after))
 
 

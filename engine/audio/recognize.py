@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.audio.io import SAMPLE_RATE
-from engine.audio.script import Script, common_words, write_script_language_model
+from engine.audio.script import Script, write_script_language_model
 from engine.audio.text import letter_to_sound
 from engine.errors import ModelMissing
 
@@ -259,8 +259,8 @@ class ScriptRecognition:
     frame_skip: int            # the acoustic model evaluated every this many frames ...
     topn: int                  # ... with this many Gaussians per codebook
     language_weight: float
-    common_words: int          # frequent English words heard besides the script's ...
-    common_weight: float       # ... at this weight relative to a uniform unigram
+    common_words: tuple[str, ...]   # frequent English words heard besides the script's (script.common_words) ...
+    common_weight: float            # ... at this weight relative to a uniform unigram
 
 
 def recognize_script_words(samples: np.ndarray, offset: float, script: Script, listening: ScriptRecognition,
@@ -283,7 +283,7 @@ def _script_decoder(script: Script, listening: ScriptRecognition):
     from pocketsphinx import Decoder, NGramModel   # here, not above: loads only when speech is aligned
 
     known = set(script.vocabulary)
-    extra = [w for w in common_words(listening.common_words) if w not in known]
+    extra = [w for w in listening.common_words if w not in known]
     with tempfile.TemporaryDirectory(prefix="faceretarget-script-") as tmp:
         dictionary = Path(tmp) / "script.dict"
         dictionary.write_text("".join(_dictionary_entries(w) for w in [*script.vocabulary, *extra]))

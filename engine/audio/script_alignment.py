@@ -22,7 +22,7 @@ from engine.audio.placement import Deviation, Placement, place_script
 from engine.audio.recognize import (FRAME_S, Alignment, AlignmentFailed, RecognizerOptions, ScriptRecognition,
                                     TimedPhone, TimedWord, align_words, pronunciation, recognize_phones,
                                     recognize_script_words)
-from engine.audio.script import Script
+from engine.audio.script import Script, common_words
 from engine.audio.speech_pool import SHARED, SpeechPool
 from engine.audio.text import letter_to_sound
 from engine.audio.vad import Segment, split_at_pauses
@@ -46,20 +46,21 @@ def align_script(audio: Audio, segments: list[Segment], script: Script, options:
     """Phones of `script` on `audio`, whose voice-activity `segments` are given; deviations reported."""
     groups = split_at_pauses(segments, options.utterance_pause_s, options.max_align_s)
     listening = ScriptRecognition(options.script_frame_skip, options.script_topn, options.script_language_weight,
-                                  options.script_common_words, options.script_common_weight)
+                                  common_words(options.script_common_words), options.script_common_weight)
     shared = {"script": script, "listening": listening, "recognizer": recognizer}
     with SpeechPool(_processes(options, groups), shared) as pool:
         heard = pool.map(recognise_utterance, len(groups),
-                         lambda k: _utterance_audio(audio, segments, groups[k]), _progress(reporter, "script"))
+                         lambda k: _utterance_audio(audio, segments, groups[k], options.utterance_pad_s),
+                         _progress(reporter, "script"))
         placement = place_script(script, heard, groups, options.min_said_word_s, _phones_of)
         if placement.matched < MIN_MATCHED_SHARE * len(script.words):
             reporter.warning("alignment_failed", f"the transcript does not match the audio ({placement.matched} "
                              f"of {len(script.words)} script words heard); using phone recognition",
                              start=0.0, end=round(audio.duration, 3))
-            stretches = [_recognised_phones(audio, segments, [k], groups, recognizer, "phones-fallback")
-                         for k in range(len(groups))]
+            stretches = [_recognised_phones(audio, segments, [k], groups, recognizer, "phones-fallback",
+                                            options.utterance_pad_s) for k in range(len(groups))]
             return _timing(stretches, placement, script, {})
-        aligner = _UtteranceAligner(audio, segments, groups, placement, options.deviation_min_gain, reporter)
+        aligner = _UtteranceAligner(audio, segments, groups, placement, options, reporter)
         stretches = aligner.run(pool)
     return _timing(stretches, placement, script, _report(placement, script, aligner, reporter))
 
@@ -73,8 +74,8 @@ def _processes(options: AudioOptions, groups: list[list[Segment]]) -> int:
     return (os.cpu_count() or 1) if speech_s >= options.parallel_min_speech_s else 1
 
 
-def _utterance_audio(audio: Audio, segments: list[Segment], group: list[Segment]):
-    start, end = padded_bounds(segments, group)
+def _utterance_audio(audio: Audio, segments: list[Segment], group: list[Segment], pad_s: float):
+    start, end = padded_bounds(segments, group, pad_s)
     return padded_samples(audio, start, end), start
 
 
@@ -183,9 +184,10 @@ class _Stretch:
 
 class _UtteranceAligner:
     def __init__(self, audio: Audio, segments: list[Segment], groups: list[list[Segment]], placement: Placement,
-                 min_gain: float, reporter: Reporter):
+                 options: AudioOptions, reporter: Reporter):
         self.audio, self.segments, self.groups = audio, segments, groups
-        self.placement, self.min_gain, self.reporter = placement, min_gain, reporter
+        self.placement, self.reporter = placement, reporter
+        self.min_gain, self.pad_s = options.deviation_min_gain, options.utterance_pad_s
         self.aligned: dict[int, TimedWord] = {}       # placed word -> its aligned span, for the words said
         self.tried: set[int] = set()                  # placed words of stretches that aligned (said or not)
 
@@ -210,7 +212,8 @@ class _UtteranceAligner:
 
     def _retried(self, k: int, done: list[_Stretch]) -> _Stretch:
         if not self.placement.in_utterance(k):
-            return _recognised_phones(self.audio, self.segments, [k], self.groups, SHARED["recognizer"], "phones")
+            return _recognised_phones(self.audio, self.segments, [k], self.groups, SHARED["recognizer"], "phones",
+                                      self.pad_s)
         tries = []
         if k + 1 < len(self.groups):
             tries.append([k, k + 1])
@@ -229,7 +232,7 @@ class _UtteranceAligner:
         # start from the script as written (unscripted words out, unheard script words in): a deviation
         # stands only where it fits the audio better
         dropped = {n for group in choices for n in group if self.placement.placed[placed[n]].script_index is None}
-        start, end = padded_bounds(self.segments, self._chunk(utterances))
+        start, end = padded_bounds(self.segments, self._chunk(utterances), self.pad_s)
         return AlignmentJob(padded_samples(self.audio, start, end), start,
                             [self.placement.placed[i].word for i in placed], choices, dropped, self.min_gain)
 
@@ -251,7 +254,7 @@ class _UtteranceAligner:
 
     def _fallback(self, k: int) -> _Stretch:
         stretch = _recognised_phones(self.audio, self.segments, [k], self.groups, SHARED["recognizer"],
-                                     "phones-fallback")
+                                     "phones-fallback", self.pad_s)
         stretch.note = "the script words placed here could not be aligned"
         self.reporter.warning("alignment_failed", f"transcript alignment failed for {stretch.start:.2f}-"
                               f"{stretch.end:.2f}s, also with the neighbouring lines; using phone recognition there",
@@ -268,9 +271,9 @@ def _uncertain_groups(placed: list[int], placement: Placement) -> list[list[int]
 
 
 def _recognised_phones(audio: Audio, segments: list[Segment], utterances: list[int], groups: list[list[Segment]],
-                       recognizer: RecognizerOptions, method: str) -> _Stretch:
+                       recognizer: RecognizerOptions, method: str, pad_s: float) -> _Stretch:
     chunk = [s for k in utterances for s in groups[k]]
-    start, end = padded_bounds(segments, chunk)
+    start, end = padded_bounds(segments, chunk, pad_s)
     phones = recognize_phones(padded_samples(audio, start, end), start, recognizer)
     owned = clip_bounds(segments, chunk, audio.duration)
     return _Stretch(utterances, clip_phones(phones, *owned), method, *owned)

@@ -56,6 +56,8 @@ class AudioOptions:
     # least `utterance_pause_s`; each is recognised with a language model biased to the script, the words
     # heard are matched to the script's words, and each utterance is aligned with the script words placed in it.
     utterance_pause_s: float = 0.25            # each pause the voice-activity detector keeps cuts an utterance
+    utterance_pad_s: float = 0.15              # pause around an utterance recognised or aligned (at most half the
+                                               # pause to its neighbour)
     script_frame_skip: int = 2                 # recognition only places the script: the acoustic model is
     script_topn: int = 2                       # evaluated every 2nd frame with 2 Gaussians (~2x faster)
     script_language_weight: float = 10.0       # the script's word sequences weigh more than pocketsphinx's 6.5
