@@ -129,8 +129,8 @@ class LongRecording:
 
 
 @dataclass
-class _Said:
-    """One utterance of the plan: what is said, and which deviation it carries."""
+class Said:
+    """One utterance of a plan: what is said, and which deviation it carries."""
     text: str
     deviation: str = ""       # "", "adlib-start", "adlib-end", "repeated", "reordered"
     extra: str = ""           # the ad-lib phrase or the repeated word
@@ -145,7 +145,7 @@ def build_recording(sentences: list[str], seconds: float, cache: Path, deviation
     voices = voices or voices_available()
     plan = _plan_lines(sentences, seconds, voices, cache)
     said = _inject(plan, deviations_per_minute, reorder, rng)
-    return _assemble(said, voices, cache, rng)
+    return assemble(said, voices, cache, rng)
 
 
 def _plan_lines(sentences, seconds, voices, cache) -> list[str]:
@@ -159,10 +159,10 @@ def _plan_lines(sentences, seconds, voices, cache) -> list[str]:
     return lines
 
 
-def _inject(lines: list[str], per_minute: int, reorder: bool, rng) -> list[tuple[str, _Said | None]]:
+def _inject(lines: list[str], per_minute: int, reorder: bool, rng) -> list[tuple[str, Said | None]]:
     """(script line, what is said for it or None when skipped), deviations spread over the recording:
     about 24 lines per minute, so each block of 24 lines gets `per_minute` of each kind."""
-    said: list[tuple[str, _Said | None]] = [(line, _Said(line)) for line in lines]
+    said: list[tuple[str, Said | None]] = [(line, Said(line)) for line in lines]
     block = 24
     for first in range(0, len(lines), block):
         slots = list(range(first + 1, min(first + block, len(lines)) - 1))   # never the first or last line
@@ -177,18 +177,21 @@ def _inject(lines: list[str], per_minute: int, reorder: bool, rng) -> list[tuple
                 at_start = bool(rng.integers(2))
                 text = f"{phrase.capitalize()}, {line[0].lower()}{line[1:]}" if at_start else \
                     f"{line.rstrip('.?!')}, {phrase}."
-                said[k] = (line, _Said(text, "adlib-start" if at_start else "adlib-end", phrase))
+                said[k] = (line, Said(text, "adlib-start" if at_start else "adlib-end", phrase))
             elif kind == "repeated":
                 words = line.rstrip(".?!").split()
                 i = int(rng.integers(1, len(words)))
                 text = " ".join(words[:i + 1] + [words[i]] + words[i + 1:]) + line[len(line.rstrip(".?!")):]
-                said[k] = (line, _Said(text, "repeated", re.sub(r"[^\w']", "", words[i]).lower()))
+                said[k] = (line, Said(text, "repeated", re.sub(r"[^\w']", "", words[i]).lower()))
             elif kind == "reordered" and k + 1 < len(lines) and said[k + 1][1] is not None:
-                said[k + 1], said[k] = (lines[k + 1], _Said(lines[k], "reordered")), (lines[k], _Said(lines[k + 1]))
+                said[k + 1], said[k] = (lines[k + 1], Said(lines[k], "reordered")), (lines[k], Said(lines[k + 1]))
     return said
 
 
-def _assemble(said, voices, cache, rng) -> LongRecording:
+def assemble(said: list[tuple[str, Said | None]], voices: tuple[str, ...], cache: Path,
+             rng: np.random.Generator) -> LongRecording:
+    """The recording of a plan: (script line, what is said for it, or None when it is skipped) in order,
+    voices taking turns, pauses of 0.3-1.2 s between utterances."""
     pieces, truth, spans, deviations, said_lines = [], [], [], [], []
     cursor = 0.0
     pending_skip: str | None = None
@@ -220,7 +223,7 @@ def _assemble(said, voices, cache, rng) -> LongRecording:
     return LongRecording(np.concatenate(pieces), script_lines, truth, spans, deviations, tuple(voices), said_lines)
 
 
-def _deviations_of(utterance: _Said, line: SpokenLine, start: float, previous_start: float) -> list[Deviation]:
+def _deviations_of(utterance: Said, line: SpokenLine, start: float, previous_start: float) -> list[Deviation]:
     """The deviation an utterance carries, timed by Festival's words; a reordered pair spans both lines."""
     words = [w for w in line.words if w.end > w.start]
     if utterance.deviation in ("adlib-start", "adlib-end"):

@@ -60,9 +60,17 @@ class Placement:
     placed: list[PlacedWord] = field(default_factory=list)
     deviations: list[Deviation] = field(default_factory=list)
     matched: int = 0                 # script words heard as themselves
+    _by_utterance: dict[int, list[int]] = field(default_factory=dict, repr=False)
+    _indexed: int = field(default=-1, repr=False)
 
     def in_utterance(self, k: int) -> list[int]:
-        return [i for i, p in enumerate(self.placed) if p.utterance == k]
+        """The placed words of utterance k, in order."""
+        if self._indexed != len(self.placed):          # (indexed again only while words are being placed)
+            self._by_utterance = {}
+            for i, p in enumerate(self.placed):
+                self._by_utterance.setdefault(p.utterance, []).append(i)
+            self._indexed = len(self.placed)
+        return self._by_utterance.get(k, [])
 
 
 def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[list[Segment]],

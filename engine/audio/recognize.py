@@ -170,14 +170,16 @@ class Alignment:
 
 
 def align_words(samples: np.ndarray, offset: float, words: list[str], lexicon: dict[str, str] | None = None,
-                options: RecognizerOptions | None = None) -> Alignment:
-    """`align`, also giving each word's span (a word said twice is two spans)."""
+                options: RecognizerOptions | None = None, fresh: bool = False) -> Alignment:
+    """`align`, also giving each word's span (a word said twice is two spans). `fresh`: the decoder's noise
+    estimate starts over (pocketsphinx carries it from the audio it decoded before, so without this the
+    result depends on what was aligned earlier in the process)."""
     options = options or RecognizerOptions()
     if not words:
         raise AlignmentFailed("no words to align")
     for attempt in range(len(ALIGN_BEAMS)):
         try:
-            return _align_once(samples, offset, words, lexicon, options, attempt)
+            return _align_once(samples, offset, words, lexicon, options, attempt, fresh)
         except NoPath:
             if attempt == len(ALIGN_BEAMS) - 1:
                 raise
@@ -209,9 +211,12 @@ def _add_pronunciations(decoder, words: list[str], lexicon: dict[str, str] | Non
     return aliases
 
 
-def _align_once(samples, offset, words, lexicon, options: RecognizerOptions, attempt: int) -> Alignment:
+def _align_once(samples, offset, words, lexicon, options: RecognizerOptions, attempt: int,
+                fresh: bool = False) -> Alignment:
     with _lock:
         decoder = _align_decoder(attempt)
+        if fresh:
+            decoder.reinit_feat()        # (start_stream, which did this, is deprecated)
         aliases = _add_pronunciations(decoder, words, lexicon, options)
         pcm = to_pcm(samples, options)
         try:
@@ -272,6 +277,7 @@ def recognize_script_words(samples: np.ndarray, offset: float, script: Script, l
     options = options or RecognizerOptions()
     with _lock:
         decoder = _script_decoder(script, listening)
+        decoder.reinit_feat()           # the noise estimate starts over: the words heard depend on this audio only
         _decode(decoder, to_pcm(samples, options))
         segments = [(seg.start_frame, seg.end_frame, _word_name(seg.word)) for seg in decoder.seg()]
     return [TimedWord(offset + a * FRAME_S, offset + (b + 1) * FRAME_S, w) for a, b, w in segments

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from engine.audio.text import normalize_words
@@ -26,16 +26,16 @@ class Script:
     lines: tuple[tuple[str, ...], ...]       # normalised words of each line, empty lines left out
     texts: tuple[str, ...]                   # each line as written, for reports
 
-    @property
+    @cached_property
     def words(self) -> list[str]:
         return [w for line in self.lines for w in line]
 
-    @property
+    @cached_property
     def word_lines(self) -> list[int]:
         """The line of each word of `words`."""
         return [k for k, line in enumerate(self.lines) for _ in line]
 
-    @property
+    @cached_property
     def vocabulary(self) -> list[str]:
         return sorted(set(self.words))
 

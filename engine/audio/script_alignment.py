@@ -163,7 +163,7 @@ def _try_alignment(job: AlignmentJob, samples, start: float, dropped: set[int]) 
     if not kept:
         return None
     try:
-        return kept, align_words(samples, start, [job.words[i] for i in kept], None, SHARED["recognizer"])
+        return kept, align_words(samples, start, [job.words[i] for i in kept], None, SHARED["recognizer"], fresh=True)
     except AlignmentFailed:
         return None
 
