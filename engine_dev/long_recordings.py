@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.audio.io import SAMPLE_RATE, load_audio
-from engine.audio.recognize import TimedPhone
+from engine.audio.recognize import TimedPhone, TimedWord
 from engine_dev.lipsync_evaluate import FESTIVAL_VOICE, festival_available, read_festival_segs
 
 SECOND_VOICE = "voice_kal_diphone"        # Debian: festvox-kallpc16k
@@ -41,13 +41,6 @@ def voices_available() -> tuple[str, ...]:
     out = subprocess.run(["festival", "--pipe"], input=script, capture_output=True, text=True, timeout=60).stdout
     flags = re.findall(r"\bt\b|\bnil\b", out)
     return tuple(v for v, flag in zip(VOICES, flags) if flag == "t") or (FESTIVAL_VOICE,)
-
-
-@dataclass
-class TimedWord:
-    start: float
-    end: float
-    word: str
 
 
 @dataclass

@@ -114,8 +114,10 @@ def analyse_speech(audio: Audio, options: AudioOptions, reporter: Reporter | Non
                       {"speech": round(time.perf_counter() - started, 4)}, segments)
     chunks = group_segments(segments, options.max_align_s)
     script = read_script(transcript) if transcript and language == "en" else None
-    if script is not None and (len(script.lines) > 1 or len(chunks) > 1):
-        # a session recording with its script: place the script before aligning (engine.audio.script_alignment)
+    lines_of_text = len([row for row in (transcript or "").splitlines() if row.strip()])
+    if script is not None and script.lines and (lines_of_text > 1 or len(chunks) > 1):
+        # a session recording with its script (lines of dialogue, or more speech than one chunk): the script
+        # is placed before it is aligned (engine.audio.script_alignment)
         timing = align_script(audio, segments, script, options, recognizer, reporter)
         return _speech(audio, language, timing.segments, timing.phones, timing.methods, times, loud, segments,
                        started, timing.summary)

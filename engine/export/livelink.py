@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import MalformedInput
-from engine.export.text_table import csv_lines, formatted_columns, row_blocks
+from engine.export.text_table import TextFile, csv_lines, formatted_columns, row_blocks
 from engine.rig.arkit import ARKIT_NAMES, livelink_csv_order, livelink_names, livelink_udp_order
 
 VALUE_NAMES = tuple(livelink_udp_order())
@@ -161,12 +161,12 @@ def write_livelink_csv(path: str | Path, times: np.ndarray, arkit: np.ndarray, h
         table.write(times, arkit, head, eyes)
 
 
-class LiveLinkCsv:
+class LiveLinkCsv(TextFile):
     """`write_livelink_csv` block by block: `write` appends the rows of more frames."""
 
     def __init__(self, path: str | Path, start_timecode_s: float = 0.0, timecode_fps: int = 60):
+        super().__init__(path, newline="", encoding="utf-8")
         self.start, self.fps = start_timecode_s, timecode_fps
-        self.handle = open(path, "w", newline="", encoding="utf-8")
         self.handle.write(",".join(CSV_HEADER) + "\n")
 
     def write(self, times: np.ndarray, arkit: np.ndarray, head: np.ndarray | None = None,
@@ -178,14 +178,6 @@ class LiveLinkCsv:
             columns = [stamps, str(N_VALUES), *formatted_columns(values[rows], CSV_VALUE_FORMAT)]
             self.handle.write(csv_lines(columns, len(stamps)))
 
-    def close(self) -> None:
-        self.handle.close()
-
-    def __enter__(self) -> LiveLinkCsv:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def format_timecode(seconds: float, fps: int) -> str:

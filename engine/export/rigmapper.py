@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.export.text_table import FIELD, formatted_columns, row_blocks
+from engine.export.text_table import FIELD, TextFile, formatted_columns, row_blocks
 
 HEADER = "curve_name, frame_number, value"
 ROW_FORMAT = "%s, %d, %f"       # Unreal's writer; the value's part:
@@ -77,13 +77,13 @@ def write_rigmapper_csv(path: str | Path, times: np.ndarray, names: list[str], v
     return rate
 
 
-class RigMapperCsv:
+class RigMapperCsv(TextFile):
     """A RigMapper CSV written block by block; `write` takes samples already on the file's frame grid (an
     audio-only take's), `write_frames` frame numbers and their values."""
 
     def __init__(self, path: str | Path, names: list[str], fps: float):
+        super().__init__(path, encoding="utf-8", newline="\n")
         self.names, self.fps = _checked_names(names), fps
-        self.handle = open(path, "w", encoding="utf-8", newline="\n")
         self.handle.write(HEADER + "\n")
 
     def write(self, times: np.ndarray, values: np.ndarray) -> None:
@@ -102,14 +102,6 @@ class RigMapperCsv:
             for frame, fields in zip(np.asarray(frames[rows]).tolist(), zip(*varying) if varying else repeat(())):
                 self.handle.write(lines.replace(FRAME_MARK, str(frame)) % fields)
 
-    def close(self) -> None:
-        self.handle.close()
-
-    def __enter__(self) -> RigMapperCsv:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _checked_names(names: list[str]) -> list[str]:

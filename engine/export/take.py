@@ -25,7 +25,7 @@ import engine
 from engine.errors import BadInput
 from engine.export.livelink import LiveLinkCsv
 from engine.export.rigmapper import RigMapperCsv, grid_frames, rigmapper_rate, write_rigmapper_csv
-from engine.export.text_table import csv_lines, formatted_columns, row_blocks
+from engine.export.text_table import Closing, TextFile, csv_lines, formatted_columns, row_blocks
 from engine.hashing import file_sha256  # noqa: F401  (re-exported: takes record input hashes)
 from engine.media.files import reading_input
 
@@ -54,12 +54,12 @@ def write_curves_csv(path: Path, times: np.ndarray, names: list[str], values: np
         table.write(times, values)
 
 
-class CurvesCsv:
+class CurvesCsv(TextFile):
     """A `time,<names>` CSV written block by block, as numpy's savetxt would write it in one go."""
 
     def __init__(self, path: Path, names: list[str], value_format: str = "%.6g"):
+        super().__init__(path, encoding="latin1")     # savetxt's encoding and line ends
         self.value_format = value_format
-        self.handle = open(path, "w", encoding="latin1")     # savetxt's encoding and line ends
         self.handle.write(",".join(["time", *names]) + "\n")
 
     def write(self, times: np.ndarray, values: np.ndarray) -> None:
@@ -69,14 +69,6 @@ class CurvesCsv:
             columns = formatted_columns(times[rows, None], "%.6f") + formatted_columns(values[rows], self.value_format)
             self.handle.write(csv_lines(columns, len(times[rows])))
 
-    def close(self) -> None:
-        self.handle.close()
-
-    def __enter__(self) -> CurvesCsv:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def write_take_files(folder: Path, times: np.ndarray, curves, arkit: np.ndarray, head_pose: np.ndarray,
@@ -93,7 +85,7 @@ def write_take_files(folder: Path, times: np.ndarray, curves, arkit: np.ndarray,
     return files.names
 
 
-class TakeCurveFiles:
+class TakeCurveFiles(Closing):
     """`write_take_files` block by block: `write` appends more frames to every curve file (a long audio-only
     take is animated and written a block at a time). The RigMapper file is written here when the frames lie
     on its grid at `rig_fps` (`rigmapper=False`: its caller writes it)."""
@@ -120,12 +112,6 @@ class TakeCurveFiles:
         for table in (self.faceboard, self.raw, self.arkit, self.head_pose, self.rigmapper):
             if table is not None:
                 table.close()
-
-    def __enter__(self) -> TakeCurveFiles:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _on_grid(times: np.ndarray, fps: float) -> bool:

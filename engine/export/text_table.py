@@ -9,6 +9,8 @@ byte for byte, as `fmt % value` for every value.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 BLOCK_ROWS = 4096     # rows formatted at a time: the text of a block, not of a whole take, is in memory
@@ -42,3 +44,26 @@ def csv_lines(columns: list[str | list[str]], rows: int, separator: str = ",") -
     if not varying:
         return (template % ()) * rows
     return "".join(template % fields for fields in zip(*varying))
+
+
+class Closing:
+    """A context manager that calls `close()` on leaving."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class TextFile(Closing):
+    """A file written block by block (`write` in the subclasses)."""
+
+    def __init__(self, path: str | Path, **open_args):
+        self.handle = open(path, "w", **open_args)
+
+    def close(self) -> None:
+        self.handle.close()
