@@ -29,10 +29,6 @@ from engine.audio.vad import Segment, split_at_pauses
 from engine.config import AudioOptions
 from engine.protocol import Reporter
 
-# Below this share of the script heard as itself, the transcript is not this recording's.
-MIN_MATCHED_SHARE = 0.3
-
-
 @dataclass
 class ScriptTiming:
     phones: list[TimedPhone]
@@ -53,7 +49,7 @@ def align_script(audio: Audio, segments: list[Segment], script: Script, options:
                          lambda k: _utterance_audio(audio, segments, groups[k], options.utterance_pad_s),
                          _progress(reporter, "script"))
         placement = place_script(script, heard, groups, options.min_said_word_s, _phones_of)
-        if placement.matched < MIN_MATCHED_SHARE * len(script.words):
+        if placement.matched < options.script_min_heard * len(script.words):
             reporter.warning("alignment_failed", f"the transcript does not match the audio ({placement.matched} "
                              f"of {len(script.words)} script words heard); using phone recognition",
                              start=0.0, end=round(audio.duration, 3))
