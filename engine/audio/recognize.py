@@ -4,6 +4,8 @@
   gives phones. The aligning decoder is created with `bestpath=False` (the best-path search breaks
   sub-word alignment). Each call aligns one chunk of speech (the caller splits long audio at pauses).
 * Phone recognition: an `allphone` decoder with the shipped phone language model.
+* Recognition biased to a script (`recognize_script_words`): the script's own trigram model and the most
+  frequent English words, to place a script on a long recording (engine.audio.script_alignment).
 
 A chunk's alignment is judged by its mean acoustic score per frame (from the phone alignment): a
 transcript that does not match the audio scores several times worse than a matching one, and such a
