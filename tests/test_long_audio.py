@@ -214,3 +214,26 @@ def test_the_speech_pool_returns_results_in_order():
         assert pool.map(_square, 9, lambda k: k + 1, lambda done, total: seen.append((done, total))) == \
             [(k + 1) ** 2 for k in range(9)]
     assert seen[-1] == (9, 9)
+
+
+def test_take_files_written_in_blocks_beside_this_process_are_the_take_written_at_once(tmp_path):
+    from engine.export.take import TakeCurveFiles, write_take_files
+    from engine.rig.faceboard import load_faceboard
+    from engine.rig.retarget import RigCurves
+
+    board = load_faceboard("mh4")
+    rng = np.random.default_rng(5)
+    times = np.arange(0.0, 20.0, 1 / 60)
+    faceboard = np.tile(board.defaults, (len(times), 1))
+    faceboard[:, :12] = rng.random((len(times), 12))
+    curves = RigCurves("mh4", list(board.names), faceboard, list(board.raw_curve_names), board.to_raw(faceboard))
+    arkit, head = rng.random((len(times), 52)), np.zeros((len(times), 6))
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "blocks").mkdir()
+    write_take_files(tmp_path / "whole", times, curves, arkit, head, np.zeros(len(times), bool), 60.0)
+    with TakeCurveFiles(tmp_path / "blocks", curves.faceboard_names, curves.raw_names, 60.0, beside=True) as files:
+        for rows in (slice(0, 500), slice(500, 1100), slice(1100, None)):
+            part = RigCurves("mh4", curves.faceboard_names, faceboard[rows], curves.raw_names, curves.raw[rows])
+            files.write(times[rows], part, arkit[rows], head[rows], np.zeros(len(times[rows]), bool))
+    for name in files.names.values():
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "blocks" / name).read_bytes(), name

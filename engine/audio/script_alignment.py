@@ -67,7 +67,7 @@ def _processes(options: AudioOptions, groups: list[list[Segment]]) -> int:
     speech_s = sum(s.duration for group in groups for s in group)
     if options.speech_processes > 0:
         return options.speech_processes
-    return (os.cpu_count() or 1) if speech_s >= options.parallel_min_speech_s else 1
+    return (os.cpu_count() or 1) if speech_s >= options.parallel_min_s else 1
 
 
 def _utterance_audio(audio: Audio, segments: list[Segment], group: list[Segment], pad_s: float):

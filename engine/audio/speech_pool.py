@@ -12,6 +12,8 @@ import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
+from engine.export.beside import stop_now
+
 SHARED: dict = {}      # this process's copy of what `share` was given
 
 
@@ -59,12 +61,10 @@ class SpeechPool:
     def close(self, cancel: bool = False) -> None:
         if self.executor is None:
             return
-        processes = list((getattr(self.executor, "_processes", None) or {}).values())   # no public API for this
-        self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
         if cancel:
-            for process in processes:
-                if process.is_alive():
-                    process.terminate()
+            stop_now(self.executor)
+        else:
+            self.executor.shutdown()
 
     def __enter__(self) -> SpeechPool:
         return self

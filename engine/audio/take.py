@@ -51,7 +51,8 @@ def lipsync_take(audio_path: Path, out: Path, options: AudioOptions, rig: str = 
         timings.update(speech.timings)
         t0 = time.perf_counter()
         times = np.arange(0.0, audio.duration + 1e-9, 1.0 / options.fps)
-        files = write_curves(writer.path, speech, times, rig, options.fps, timings)
+        files = write_curves(writer.path, speech, times, rig, options.fps, timings,
+                             beside=audio.duration >= options.parallel_min_s)
         write_phone_files(writer.path, speech)
         write_wav(writer.path / AUDIO_TAKE_FILES["audio"], audio)
         timings["export"] = round(time.perf_counter() - t0 - timings["animate"], 4)
@@ -70,12 +71,13 @@ BLOCK_S = 30.0     # a long take is animated and written this many seconds at a 
 
 
 def write_curves(folder: Path, speech: Speech, times: np.ndarray, rig: str, fps: float,
-                 timings: dict[str, float]) -> dict[str, str]:
+                 timings: dict[str, float], beside: bool = False) -> dict[str, str]:
     """The take's curve files, animated and written a block at a time; no head (the pose stays at rest, no
-    frame is 'detected': nothing was seen). Adds the time spent animating to `timings`."""
+    frame is 'detected': nothing was seen). `beside`: a helper process writes the raw-curve files. Adds the
+    time spent animating to `timings`."""
     board = load_faceboard(rig)
     timings["animate"] = 0.0
-    with TakeCurveFiles(folder, list(board.names), list(board.raw_curve_names), fps) as files:
+    with TakeCurveFiles(folder, list(board.names), list(board.raw_curve_names), fps, beside=beside) as files:
         started = time.perf_counter()
         for rows, faceboard, arkit in animate_speech_blocks(speech, times, rig, max(int(BLOCK_S * fps), 1)):
             curves = RigCurves(rig, list(board.names), faceboard, list(board.raw_curve_names),

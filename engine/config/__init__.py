@@ -70,7 +70,9 @@ class AudioOptions:
                                                # -180 and below)
     script_min_heard: float = 0.3              # below this share of its words heard, a script is not the recording's
     speech_processes: int = 0                  # processes aligning a long recording; 0: one per core when it holds
-    parallel_min_speech_s: float = 60.0        # at least this much speech (a worker takes ~1 s to start)
+    parallel_min_s: float = 60.0               # at least this much speech (and an audio-only take this long has its
+                                               # raw-curve files written by a helper process); a helper takes ~1 s
+                                               # to start
     min_said_word_s: float = 0.12              # script words the recogniser missed count as said when the audio
                                                # between their neighbours has at least this much time per word
 

@@ -23,6 +23,7 @@ import numpy as np
 
 import engine
 from engine.errors import BadInput
+from engine.export.beside import BesideTables
 from engine.export.livelink import LiveLinkCsv
 from engine.export.rigmapper import RigMapperCsv, grid_frames, rigmapper_rate, write_rigmapper_csv
 from engine.export.text_table import Closing, TextFile, csv_lines, formatted_columns, row_blocks
@@ -88,30 +89,51 @@ def write_take_files(folder: Path, times: np.ndarray, curves, arkit: np.ndarray,
 class TakeCurveFiles(Closing):
     """`write_take_files` block by block: `write` appends more frames to every curve file (a long audio-only
     take is animated and written a block at a time). The RigMapper file is written here when the frames lie
-    on its grid at `rig_fps` (`rigmapper=False`: its caller writes it)."""
+    on its grid at `rig_fps` (`rigmapper=False`: its caller writes it). `beside`: the raw-curve files
+    (raw_curves.csv and the RigMapper file, over half the formatting) are written by a helper process
+    beside this one (export.beside)."""
 
     def __init__(self, folder: Path, faceboard_names: list[str], raw_names: list[str], rig_fps: float,
-                 rigmapper: bool = True):
+                 rigmapper: bool = True, beside: bool = False):
         self.names = {key: name for key, name in TAKE_FILES.items() if key != "landmarks"}
+        raw_tables = [(CurvesCsv, (folder / TAKE_FILES["raw_curves"], raw_names))]
+        if rigmapper:
+            raw_tables.append((RigMapperCsv, (folder / TAKE_FILES["rigmapper"], raw_names, rig_fps)))
+        self.raw = BesideTables(raw_tables) if beside else Tables(raw_tables)
         self.faceboard = CurvesCsv(folder / TAKE_FILES["faceboard"], faceboard_names)
-        self.raw = CurvesCsv(folder / TAKE_FILES["raw_curves"], raw_names)
         self.arkit = LiveLinkCsv(folder / TAKE_FILES["arkit"])
         self.head_pose = CurvesCsv(folder / TAKE_FILES["head_pose"], ["detected", *HEAD_POSE_COLUMNS])
-        self.rigmapper = RigMapperCsv(folder / TAKE_FILES["rigmapper"], raw_names, rig_fps) if rigmapper else None
 
     def write(self, times: np.ndarray, curves, arkit: np.ndarray, head_pose: np.ndarray, detected: np.ndarray,
               eyes: np.ndarray | None = None) -> None:
-        self.faceboard.write(times, curves.faceboard)
         self.raw.write(times, curves.raw)
+        self.faceboard.write(times, curves.faceboard)
         self.arkit.write(times, arkit, head=np.deg2rad(head_pose[:, 3:6]), eyes=eyes)
         self.head_pose.write(times, np.column_stack([np.asarray(detected, float), head_pose]))
-        if self.rigmapper is not None:
-            self.rigmapper.write(times, curves.raw)
 
     def close(self) -> None:
-        for table in (self.faceboard, self.raw, self.arkit, self.head_pose, self.rigmapper):
-            if table is not None:
-                table.close()
+        for table in (self.faceboard, self.arkit, self.head_pose, self.raw):
+            table.close()
+
+    def abandon(self) -> None:
+        for table in (self.faceboard, self.arkit, self.head_pose, self.raw):
+            table.abandon()
+
+
+class Tables(Closing):
+    """Tables (a class with `write(times, values)` and `close()`, and its constructor's arguments) that take
+    the same values, written here (export.beside.BesideTables writes them in a helper process)."""
+
+    def __init__(self, tables: list[tuple[type, tuple]]):
+        self.tables = [kind(*arguments) for kind, arguments in tables]
+
+    def write(self, times: np.ndarray, values: np.ndarray) -> None:
+        for table in self.tables:
+            table.write(times, values)
+
+    def close(self) -> None:
+        for table in self.tables:
+            table.close()
 
 
 def _on_grid(times: np.ndarray, fps: float) -> bool:

@@ -47,16 +47,22 @@ def csv_lines(columns: list[str | list[str]], rows: int, separator: str = ",") -
 
 
 class Closing:
-    """A context manager that calls `close()` on leaving."""
+    """A context manager that calls `close()` on leaving, `abandon()` when leaving on an exception."""
 
     def close(self) -> None:
         raise NotImplementedError
 
+    def abandon(self) -> None:
+        self.close()
+
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, kind, *exc) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abandon()
 
 
 class TextFile(Closing):
