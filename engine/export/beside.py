@@ -63,10 +63,13 @@ class BesideTables(Closing):
         stop_now(self.executor)
 
 
-def stop_now(executor: ProcessPoolExecutor) -> None:
-    """End a process pool's workers without waiting for their tasks."""
+def stop_now(executor: ProcessPoolExecutor, join_s: float = 0.0) -> None:
+    """End a process pool's workers (SIGTERM) without waiting for their tasks; then give each up to `join_s`
+    to finish its own cleaning up."""
     processes = list((getattr(executor, "_processes", None) or {}).values())   # no public API for this
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
+    for process in processes if join_s > 0 else []:
+        process.join(timeout=join_s)
