@@ -10,7 +10,6 @@ rather than as the nearest script words.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -61,15 +60,10 @@ def write_script_language_model(script: Script, path: Path) -> Path:
     return path
 
 
+COMMON_WORDS = Path(__file__).parent / "data" / "common_words.txt"   # tools/build_common_words.py
+
+
 @lru_cache(maxsize=4)
 def common_words(count: int) -> tuple[str, ...]:
     """The `count` most probable single words of the shipped general English model (plain words only)."""
-    from pocketsphinx import Config, LogMath, NGramModel, get_model_path   # start-up cost: see above
-
-    model_dir = get_model_path()
-    model = NGramModel(Config(), LogMath(), os.path.join(model_dir, "en-us", "en-us.lm.bin"))
-    with open(os.path.join(model_dir, "en-us", "cmudict-en-us.dict"), encoding="utf-8") as handle:
-        words = {line.split(" ", 1)[0] for line in handle}
-    plain = sorted(w for w in words if re.fullmatch(r"[a-z]+(?:'[a-z]+)?", w))
-    ranked = sorted(plain, key=lambda w: model.prob([w]), reverse=True)
-    return tuple(ranked[:count])
+    return tuple(COMMON_WORDS.read_text().split()[:count])
