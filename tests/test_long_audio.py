@@ -43,6 +43,15 @@ def test_sequence_alignment_skips_a_line_said_nowhere():
 
 # -- placing a script ------------------------------------------------------------------------------------
 
+def test_a_script_is_its_lines_or_else_its_sentences():
+    by_lines = read_script("Hello there.\n\n  General Kenobi! You are a bold one.\n")
+    assert by_lines.lines == (("hello", "there"), ("general", "kenobi", "you", "are", "a", "bold", "one"))
+    assert by_lines.word_lines == [0, 0, 1, 1, 1, 1, 1, 1, 1]
+    by_sentences = read_script("Hello there. General Kenobi! You are a bold one.")
+    assert [len(line) for line in by_sentences.lines] == [2, 2, 5]
+    assert by_sentences.texts[1] == "General Kenobi!"
+
+
 LINES = ["Peter bought a big blue map.", "Five fine women moved over the river.", "Bob made a pumpkin pie.",
          "We were all amazed when the music stopped."]
 
