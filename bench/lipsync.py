@@ -2,6 +2,10 @@
 
     python bench/lipsync.py [--no-rhubarb] [--sets festival,mfa,librivox] [--fps 60]
                             [--paths transcript,no-transcript] [--diagnose]
+    python bench/lipsync.py --long [--long-seconds 80,600] [--long-kinds exact,deviations] [--long-seeds 1]
+
+--long scores whole recordings instead: two-voice dialogues of the Festival sentences with their script,
+the whole command timed (bench/lipsync_long.py says how).
 
 Ground truth:
   festival  64 sentences synthesised here with Festival (Debian `festival` + `festvox-us-slt-hts`); its
@@ -48,12 +52,14 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from engine.audio.io import load_audio  # noqa: E402
 from engine.audio.lipsync import analyse_speech, animate_speech  # noqa: E402
 from engine.audio.recognize import TimedPhone, warm_up  # noqa: E402
 from engine.audio.visemes import mouth_classes, normalize_phone, take_mouth_classes, viseme_table  # noqa: E402
 from engine.config import AudioOptions  # noqa: E402
+import lipsync_long  # noqa: E402  (bench/lipsync_long.py, beside this file)
 from engine_dev.lipsync_evaluate import (Scores, festival_available, festival_synthesize,  # noqa: E402
                                          read_pocketsphinx_json, read_textgrid_phones, rhubarb_frame_classes,
                                          score_classes, score_take, truth_classes, utterance_frames)
@@ -347,7 +353,22 @@ def main() -> None:
     parser.add_argument("--diagnose", action="store_true",
                         help="after the table, where the mouth-class errors fall (confusions, phones, words)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "faceretarget-bench-lipsync")
+    parser.add_argument("--long", action="store_true",
+                        help="whole recordings instead (bench/lipsync_long.py): two-voice dialogues of the Festival "
+                             "sentences with their script, the whole command timed")
+    parser.add_argument("--long-seconds", default="80,600", help="--long: the recordings' lengths (s)")
+    parser.add_argument("--long-kinds", default="exact,deviations",
+                        help="--long: exact (said as scripted) and/or deviations (one ad-lib, skipped line and "
+                             "repeated word per minute)")
+    parser.add_argument("--long-seeds", default="1",
+                        help="--long: the deviation recordings to make (each seed places its deviations elsewhere)")
     args = parser.parse_args()
+    if args.long:
+        print(f"# Lip sync on whole recordings ({datetime.date.today()}, {platform.node()}, {os.cpu_count()} cores, "
+              f"{platform.processor() or platform.machine()}, Python {platform.python_version()})")
+        lipsync_long.main([float(s) for s in args.long_seconds.split(",")], args.long_kinds.split(","), args.cache,
+                          args.fps, SENTENCES, [int(s) for s in args.long_seeds.split(",")])
+        return
     root = shared_data()
     sets = {}
     for name in args.sets.split(","):

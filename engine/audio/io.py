@@ -34,7 +34,11 @@ class Audio:
         return len(self.samples) / self.rate
 
     def pcm16(self) -> np.ndarray:
-        return np.clip(np.round(self.samples * 32767.0), -32768, 32767).astype(np.int16)
+        return _pcm16(self.samples)
+
+
+def _pcm16(samples: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
 
 
 def load_audio(path: str | Path, check_silence: bool = True) -> Audio:
@@ -80,9 +84,13 @@ def _decode(path: Path) -> Audio:
                                "the file is corrupt or truncated; re-export it") from exc
         rate = stream.codec_context.sample_rate
         channels = stream.codec_context.channels
-    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    return Audio(np.clip(samples, -1.0, 1.0), source=path, source_rate=rate, source_channels=channels,
+    samples = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
+    del chunks                                  # (one copy of a long recording in memory, not three)
+    return Audio(np.clip(samples, -1.0, 1.0, out=samples), source=path, source_rate=rate, source_channels=channels,
                  start_time=max(start, 0.0))
+
+
+RMS_BLOCK_FRAMES = 6000     # frame levels computed a minute at a time: memory stays flat in the length
 
 
 def frame_rms_db(samples: np.ndarray, rate: int = SAMPLE_RATE, hop_s: float = 0.01,
@@ -90,11 +98,17 @@ def frame_rms_db(samples: np.ndarray, rate: int = SAMPLE_RATE, hop_s: float = 0.
     """RMS level in dBFS of each `hop_s` frame (window `win_s`, centred)."""
     hop, win = int(rate * hop_s), int(rate * win_s)
     n = max(1, int(np.ceil(len(samples) / hop)))
-    padded = np.pad(samples.astype(np.float64), (win // 2, win))
-    power = np.concatenate([[0.0], np.cumsum(padded ** 2)])
-    starts = np.arange(n) * hop
-    energy = (power[starts + win] - power[starts]) / win
-    return 10.0 * np.log10(energy + 1e-12)
+    levels = np.empty(n)
+    for first in range(0, n, RMS_BLOCK_FRAMES):
+        count = min(RMS_BLOCK_FRAMES, n - first)
+        a = first * hop - win // 2                       # frame k covers samples [k*hop - win//2, +win)
+        b = (first + count - 1) * hop - win // 2 + win
+        inside = samples[max(a, 0):min(b, len(samples))].astype(np.float64)
+        block = np.concatenate([np.zeros(max(0, -a)), inside, np.zeros(b - a - max(0, -a) - len(inside))])
+        power = np.concatenate([[0.0], np.cumsum(block ** 2)])
+        starts = np.arange(count) * hop
+        levels[first:first + count] = 10.0 * np.log10((power[starts + win] - power[starts]) / win + 1e-12)
+    return levels
 
 
 def peak_dbfs(samples: np.ndarray) -> float:
@@ -107,4 +121,5 @@ def write_wav(path: str | Path, audio: Audio) -> None:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(audio.rate)
-        out.writeframes(audio.pcm16().tobytes())
+        for first in range(0, len(audio.samples), 60 * audio.rate):     # a minute at a time
+            out.writeframes(_pcm16(audio.samples[first:first + 60 * audio.rate]).tobytes())

@@ -15,16 +15,20 @@ Which path ran is recorded per speech segment (`SpeechSegment.method`):
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from engine.audio.chunks import CHUNK_PAD_S, SpeechSegment, clip_bounds, clip_phones, padded_samples
 from engine.audio.coarticulation import CoarticulationOptions, PhoneSpan, animate
 from engine.audio.energy import EnergyOptions, EnergyTracks, animate_energy, energy_tracks, loudness_track
 from engine.audio.io import Audio
 from engine.audio.mandarin import has_hanzi, pinyin_lexicon
 from engine.audio.recognize import (AlignmentFailed, RecognizerOptions, TimedPhone, align,
                                     pronunciation, recognize_phones, recognize_words)
+from engine.audio.script import read_script
+from engine.audio.script_alignment import align_script
 from engine.audio.text import check_transcript_length, letter_to_sound, normalize_words, read_transcript
 from engine.audio.vad import Segment, VadOptions, group_segments, speech_segments
 from engine.audio.visemes import normalize_phone, phone_class, phone_viseme, viseme_table
@@ -33,21 +37,10 @@ from engine.errors import BadInput
 from engine.protocol import Reporter
 
 LANGUAGES_WITH_RECOGNIZER = ("en",)
-CHUNK_PAD_S = 0.25      # the aligner needs ~0.2 s of pause before the first phone to place it
 
 
 class NoSpeechFound(BadInput):
     pass
-
-
-@dataclass
-class SpeechSegment:
-    start: float
-    end: float
-    method: str
-    words: str = ""
-    score: float | None = None
-    note: str = ""
 
 
 @dataclass
@@ -64,6 +57,7 @@ class Speech:
     energy: EnergyTracks | None = None
     timings: dict[str, float] = field(default_factory=dict)
     vad: list[Segment] = field(default_factory=list)   # the voice-activity segments
+    script: dict | None = None                   # a script on a long recording: lines, words heard, deviations
 
     def speech_parts(self) -> list[SpeechSegment]:
         """The voice-activity segments, each with the method of the chunk that holds it."""
@@ -82,7 +76,7 @@ class Speech:
                 "segments": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(s).items()}
                              for s in self.segments],
                 "phone_count": sum(1 for p in self.phones if p.phone != "SIL"),
-                "recognizer": _recognizer_version()}
+                "recognizer": _recognizer_version(), **({"script": self.script} if self.script else {})}
 
 
 def _recognizer_version() -> str:
@@ -119,6 +113,14 @@ def analyse_speech(audio: Audio, options: AudioOptions, reporter: Reporter | Non
         return Speech(audio.duration, language, "energy", segs, [], [], times, loud, tracks,
                       {"speech": round(time.perf_counter() - started, 4)}, segments)
     chunks = group_segments(segments, options.max_align_s)
+    script = read_script(transcript) if transcript and language == "en" else None
+    lines_of_text = len([row for row in (transcript or "").splitlines() if row.strip()])
+    if script is not None and script.lines and (lines_of_text > 1 or len(chunks) > 1):
+        # a session recording with its script (lines of dialogue, or more speech than one chunk): the script
+        # is placed before it is aligned (engine.audio.script_alignment)
+        timing = align_script(audio, segments, script, options, recognizer, reporter)
+        return _speech(audio, language, timing.segments, timing.phones, timing.methods, times, loud, segments,
+                       started, timing.summary)
     phones: list[TimedPhone] = []
     methods: list[str] = []
     records: list[SpeechSegment] = []
@@ -177,6 +179,13 @@ def analyse_speech(audio: Audio, options: AudioOptions, reporter: Reporter | Non
                                      None if score is None else round(score, 3), note))
         done += 1
         reporter.progress("speech", done, done + len(work))
+    return _speech(audio, language, records, phones, methods, times, loud, segments, started)
+
+
+def _speech(audio: Audio, language: str, records: list[SpeechSegment], phones: list[TimedPhone], methods: list[str],
+            times: np.ndarray, loud: np.ndarray, segments: list[Segment], started: float,
+            script: dict | None = None) -> Speech:
+    """The Speech of aligned or recognised stretches: the main method is the one covering the most time."""
     speech_time = {m: 0.0 for m in {r.method for r in records}}
     for r in records:
         speech_time[r.method] += r.end - r.start
@@ -184,7 +193,7 @@ def analyse_speech(audio: Audio, options: AudioOptions, reporter: Reporter | Non
     records.sort(key=lambda r: r.start)
     phones, methods = quiet_to_silence(phones, methods, times, loud)
     return Speech(audio.duration, language, main, records, phones, methods, times, loud, None,
-                  {"speech": round(time.perf_counter() - started, 4)}, segments)
+                  {"speech": round(time.perf_counter() - started, 4)}, segments, script)
 
 
 STOPS = {"P", "B", "T", "D", "K", "G", "CH", "JH"}
@@ -224,32 +233,6 @@ def quiet_to_silence(phones: list[TimedPhone], methods: list[str], times: np.nda
             out_p.append(TimedPhone(cursor, p.end, p.phone, p.word, p.score))
             out_m.append(m)
     return out_p, out_m
-
-
-def padded_samples(audio: Audio, start: float, end: float) -> np.ndarray:
-    """audio.samples[start:end], padded with silence where the span reaches past the recording."""
-    rate = audio.rate
-    a, b = int(round(start * rate)), int(round(end * rate))
-    inside = audio.samples[max(a, 0):min(b, len(audio.samples))]
-    return np.concatenate([np.zeros(max(0, -a), np.float32), inside,
-                           np.zeros(max(0, b - len(audio.samples)), np.float32)])
-
-
-def clip_phones(phones: list[TimedPhone], start: float, end: float) -> list[TimedPhone]:
-    out = []
-    for p in phones:
-        a, b = max(p.start, start), min(p.end, end)
-        if b > a + 1e-6:
-            out.append(TimedPhone(a, b, p.phone, p.word, p.score))
-    return out
-
-
-def clip_bounds(segments: list[Segment], chunk: list[Segment], duration: float) -> tuple[float, float]:
-    """A chunk owns the time up to the middle of the pauses that separate it from its neighbours."""
-    i, j = segments.index(chunk[0]), segments.index(chunk[-1])
-    start = (segments[i - 1].end + chunk[0].start) / 2 if i > 0 else 0.0
-    end = (chunk[-1].end + segments[j + 1].start) / 2 if j + 1 < len(segments) else duration
-    return start, end
 
 
 def split_words_at(words: list[str], lexicon: dict[str, str], boundaries: list[float],
@@ -317,13 +300,40 @@ def animate_speech(speech: Speech, times: np.ndarray, rig: str = "mh4",
                    options: CoarticulationOptions | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(face board (N, attrs), ARKit (N, 52)) at `times` (seconds on the audio's clock). Times outside the
     recording get the rest pose."""
-    table = viseme_table(rig)
+    return _animated(speech, timeline(speech), np.asarray(times, float), rig, options)
+
+
+def animate_speech_blocks(speech: Speech, times: np.ndarray, rig: str, block_frames: int,
+                          options: CoarticulationOptions | None = None
+                          ) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """`animate_speech` block by block: (rows of `times`, their face board, their ARKit), so that a long
+    recording's curves need not all be in memory at once. Each block is animated with a margin of frames
+    on either side (a phone reaches `window_s` beyond its ends; a closure too short to hold a frame takes
+    its nearest one), so that it comes out as in one whole `animate_speech`."""
+    options = options or CoarticulationOptions()
     times = np.asarray(times, float)
+    spans = timeline(speech)
+    starts = np.array([s.start for s in spans])
+    ends = np.array([s.end for s in spans])
+    for first in range(0, len(times), block_frames):
+        rows = slice(first, min(first + block_frames, len(times)))
+        a = max(np.searchsorted(times, times[first] - options.window_s) - 1, 0)
+        b = min(np.searchsorted(times, times[rows.stop - 1] + options.window_s, side="right") + 1, len(times))
+        near = spans[np.searchsorted(ends, times[a] - options.window_s):
+                     np.searchsorted(starts, times[b - 1] + options.window_s, side="right")]
+        faceboard, arkit = _animated(speech, near, times[a:b], rig, options)
+        inside = slice(first - a, rows.stop - a)
+        yield rows, faceboard[inside], arkit[inside]
+
+
+def _animated(speech: Speech, spans: list[PhoneSpan], times: np.ndarray, rig: str,
+              options: CoarticulationOptions | None) -> tuple[np.ndarray, np.ndarray]:
+    table = viseme_table(rig)
     if speech.energy is not None:
         faceboard, arkit = animate_energy(speech.energy, times, table)
     else:
         loud = np.interp(times, speech.loudness_times, speech.loudness)
-        faceboard, arkit = animate(timeline(speech), times, table, loud, options)
+        faceboard, arkit = animate(spans, times, table, loud, options)
     outside = (times < 0) | (times > speech.duration)
     faceboard[outside] = table.faceboard[table.index("rest")]
     arkit[outside] = 0.0

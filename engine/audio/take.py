@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.audio.io import Audio, load_audio, write_wav
-from engine.audio.lipsync import Speech, analyse_speech, animate_speech, phone_rows, viseme_rows
+from engine.audio.lipsync import Speech, analyse_speech, animate_speech_blocks, phone_rows, viseme_rows
 from engine.config import AudioOptions
 from engine.config.rigs import DEFAULT_RIG, check_rig
 from engine.errors import BadInput
-from engine.export.take import HEAD_POSE_COLUMNS, TakeWriter, file_sha256, take_record, write_take_files
+from engine.export.take import HEAD_POSE_COLUMNS, TakeCurveFiles, TakeWriter, file_sha256, take_record
 from engine.protocol import Reporter
 from engine.rig.faceboard import load_faceboard
 from engine.rig.retarget import RigCurves
@@ -51,17 +51,11 @@ def lipsync_take(audio_path: Path, out: Path, options: AudioOptions, rig: str = 
         timings.update(speech.timings)
         t0 = time.perf_counter()
         times = np.arange(0.0, audio.duration + 1e-9, 1.0 / options.fps)
-        faceboard, arkit = animate_speech(speech, times, rig)
-        board = load_faceboard(rig)
-        curves = RigCurves(rig, list(board.names), faceboard, list(board.raw_curve_names), board.to_raw(faceboard))
-        timings["animate"] = round(time.perf_counter() - t0, 4)
-        t0 = time.perf_counter()
-        # No head: the pose stays at rest, and no frame is 'detected' (nothing was seen).
-        files = write_take_files(writer.path, times, curves, arkit, np.zeros((len(times), len(HEAD_POSE_COLUMNS))),
-                                 np.zeros(len(times), bool), options.fps)
+        files = write_curves(writer.path, speech, times, rig, options.fps, timings,
+                             beside=audio.duration >= options.parallel_min_s)
         write_phone_files(writer.path, speech)
         write_wav(writer.path / AUDIO_TAKE_FILES["audio"], audio)
-        timings["export"] = round(time.perf_counter() - t0, 4)
+        timings["export"] = round(time.perf_counter() - t0 - timings["animate"], 4)
         reporter.progress("export", 1, 1)
         meta = take_record(
             kind="audio", rig=rig, times=times, fps=options.fps, source_fps=None, source_frame_count=len(times),
@@ -71,6 +65,28 @@ def lipsync_take(audio_path: Path, out: Path, options: AudioOptions, rig: str = 
             files={**files, **AUDIO_TAKE_FILES},
             files_absent={"landmarks": "an audio-only take has no image landmarks"})
         return writer.commit(meta)
+
+
+BLOCK_S = 30.0     # a long take is animated and written this many seconds at a time (memory stays flat)
+
+
+def write_curves(folder: Path, speech: Speech, times: np.ndarray, rig: str, fps: float,
+                 timings: dict[str, float], beside: bool = False) -> dict[str, str]:
+    """The take's curve files, animated and written a block at a time; no head (the pose stays at rest, no
+    frame is 'detected': nothing was seen). `beside`: a helper process writes the raw-curve files. Adds the
+    time spent animating to `timings`."""
+    board = load_faceboard(rig)
+    timings["animate"] = 0.0
+    with TakeCurveFiles(folder, list(board.names), list(board.raw_curve_names), fps, beside=beside) as files:
+        started = time.perf_counter()
+        for rows, faceboard, arkit in animate_speech_blocks(speech, times, rig, max(int(BLOCK_S * fps), 1)):
+            curves = RigCurves(rig, list(board.names), faceboard, list(board.raw_curve_names),
+                               board.to_raw(faceboard))
+            timings["animate"] = round(timings["animate"] + time.perf_counter() - started, 4)
+            n = len(faceboard)
+            files.write(times[rows], curves, arkit, np.zeros((n, len(HEAD_POSE_COLUMNS))), np.zeros(n, bool))
+            started = time.perf_counter()
+    return files.names
 
 
 def audio_input_json(path: Path, audio: Audio) -> dict:

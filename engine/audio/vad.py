@@ -97,3 +97,15 @@ def group_segments(segments: list[Segment], max_chunk_s: float) -> list[list[Seg
     pauses = [segments[i + 1].start - segments[i].end for i in range(len(segments) - 1)]
     cut = int(np.argmax(pauses)) + 1
     return group_segments(segments[:cut], max_chunk_s) + group_segments(segments[cut:], max_chunk_s)
+
+
+def split_at_pauses(segments: list[Segment], min_pause_s: float, max_chunk_s: float) -> list[list[Segment]]:
+    """Consecutive segments grouped into utterances: cut at every pause of at least `min_pause_s`, and
+    utterances longer than `max_chunk_s` cut further at their longest pauses (`group_segments`)."""
+    runs: list[list[Segment]] = []
+    for segment in segments:
+        if runs and segment.start - runs[-1][-1].end < min_pause_s:
+            runs[-1].append(segment)
+        else:
+            runs.append([segment])
+    return [chunk for run in runs for chunk in group_segments(run, max_chunk_s)]

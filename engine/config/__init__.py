@@ -52,6 +52,29 @@ class AudioOptions:
     max_align_s: float = 30.0                  # longer speech is aligned in chunks cut at the longest pauses
     recognizer: str = "words"                  # without a transcript: words (recognise words, then align them;
                                                # ~5x real time) or phones (phone LM only; ~20x, less accurate)
+    # A script on a long recording (engine/audio/script_alignment.py): speech is cut into utterances at pauses of at
+    # least `utterance_pause_s`; each is recognised with a language model biased to the script, the words
+    # heard are matched to the script's words, and each utterance is aligned with the script words placed in it.
+    utterance_pause_s: float = 0.25            # each pause the voice-activity detector keeps cuts an utterance
+    utterance_pad_s: float = 0.15              # pause around an utterance recognised or aligned (at most half the
+                                               # pause to its neighbour)
+    script_frame_skip: int = 2                 # recognition only places the script: the acoustic model is
+    script_topn: int = 2                       # evaluated every 2nd frame with 2 Gaussians (~2x faster)
+    script_language_weight: float = 10.0       # the script's word sequences weigh more than pocketsphinx's 6.5
+    script_common_words: int = 100             # frequent English words recognition may hear besides the script
+    script_common_weight: float = 0.1          # (ad-libs), at this weight relative to a uniform unigram
+    deviation_min_gain: float = 300.0          # a deviation the aligner checks (a word heard but not scripted, a
+                                               # script word not heard) stands when it raises the acoustic score
+                                               # of the audio around it by this much (log units; festival-dev:
+                                               # ones that happened 430-12000 but for a "the the", chance ones
+                                               # -180 and below)
+    script_min_heard: float = 0.3              # below this share of its words heard, a script is not the recording's
+    speech_processes: int = 0                  # processes aligning a long recording; 0: one per core when it holds
+    parallel_min_s: float = 60.0               # at least this much speech (and an audio-only take this long has its
+                                               # raw-curve files written by a helper process); a helper takes ~1 s
+                                               # to start
+    min_said_word_s: float = 0.12              # script words the recogniser missed count as said when the audio
+                                               # between their neighbours has at least this much time per word
 
     @property
     def correction(self) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import MalformedInput
+from engine.export.text_table import TextFile, csv_lines, formatted_columns, row_blocks
 from engine.rig.arkit import ARKIT_NAMES, livelink_csv_order, livelink_names, livelink_udp_order
 
 VALUE_NAMES = tuple(livelink_udp_order())
@@ -156,13 +157,27 @@ def write_livelink_csv(path: str | Path, times: np.ndarray, arkit: np.ndarray, h
     `arkit` is (N, 52) in ARKIT_NAMES order (clipped to 0..1); `head` (N, 3) and `eyes` (N, 6) are radians,
     zeros when not given. Row i gets the timecode of `start_timecode_s + times[i]` at `timecode_fps`.
     """
-    values = _assemble_values(times, arkit, head, eyes)
-    timecodes = [format_timecode(t, timecode_fps) for t in start_timecode_s + np.asarray(times, np.float64)]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        handle.write(",".join(CSV_HEADER) + "\n")
-        row_format = ",".join([CSV_VALUE_FORMAT] * len(_CSV_COLUMNS))   # a row formatted in C, not per value
-        for timecode, row in zip(timecodes, values[:, _CSV_COLUMNS].tolist()):
-            handle.write(f"{timecode},{N_VALUES}," + row_format % tuple(row) + "\n")
+    with LiveLinkCsv(path, start_timecode_s, timecode_fps) as table:
+        table.write(times, arkit, head, eyes)
+
+
+class LiveLinkCsv(TextFile):
+    """`write_livelink_csv` block by block: `write` appends the rows of more frames."""
+
+    def __init__(self, path: str | Path, start_timecode_s: float = 0.0, timecode_fps: int = 60):
+        super().__init__(path, newline="", encoding="utf-8")
+        self.start, self.fps = start_timecode_s, timecode_fps
+        self.handle.write(",".join(CSV_HEADER) + "\n")
+
+    def write(self, times: np.ndarray, arkit: np.ndarray, head: np.ndarray | None = None,
+              eyes: np.ndarray | None = None) -> None:
+        values = _assemble_values(times, arkit, head, eyes)[:, _CSV_COLUMNS]
+        timecodes = [format_timecode(t, self.fps) for t in self.start + np.asarray(times, np.float64)]
+        for rows in row_blocks(len(timecodes)):
+            stamps = timecodes[rows]
+            columns = [stamps, str(N_VALUES), *formatted_columns(values[rows], CSV_VALUE_FORMAT)]
+            self.handle.write(csv_lines(columns, len(stamps)))
+
 
 
 def format_timecode(seconds: float, fps: int) -> str:

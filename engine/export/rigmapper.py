@@ -16,13 +16,17 @@ last one has every curve.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
+from engine.export.text_table import FIELD, TextFile, formatted_columns, row_blocks
+
 HEADER = "curve_name, frame_number, value"
-ROW_FORMAT = "%s, %d, %f"
-FRAME_MARK = "\x00"     # where a line's frame number goes in write_rigmapper_csv's per-frame template
+ROW_FORMAT = "%s, %d, %f"       # Unreal's writer; the value's part:
+VALUE_FORMAT = "%f"
+FRAME_MARK = "\x00"             # where a line's frame number goes in a frame's line template
 # A sample closer than this (in frames) to a grid frame is taken as lying on it (float times, 1/fps steps).
 ON_GRID_TOL = 1e-3
 
@@ -63,24 +67,58 @@ def to_frame_grid(times: np.ndarray, values: np.ndarray, fps: float) -> tuple[np
 def write_rigmapper_csv(path: str | Path, times: np.ndarray, names: list[str], values: np.ndarray,
                         fps: float | None) -> float:
     """Write `values` (N, C) sampled at `times` (seconds) as a RigMapper CSV at `fps`; return the rate used."""
-    names = list(names)
     values = np.asarray(values, float)
     if values.shape != (len(times), len(names)):
         raise ValueError(f"values must have shape ({len(times)}, {len(names)}), not {values.shape}")
+    rate = rigmapper_rate(fps, times)
+    frames, grid_values = to_frame_grid(times, values, rate)
+    with RigMapperCsv(path, names, rate) as table:
+        table.write_frames(frames, grid_values)
+    return rate
+
+
+class RigMapperCsv(TextFile):
+    """A RigMapper CSV written block by block; `write` takes samples already on the file's frame grid (an
+    audio-only take's), `write_frames` frame numbers and their values."""
+
+    def __init__(self, path: str | Path, names: list[str], fps: float):
+        super().__init__(path, encoding="utf-8", newline="\n")
+        self.names, self.fps = _checked_names(names), fps
+        self.handle.write(HEADER + "\n")
+
+    def write(self, times: np.ndarray, values: np.ndarray) -> None:
+        self.write_frames(grid_frames(times, self.fps), values)
+
+    def write_frames(self, frames: np.ndarray, values: np.ndarray) -> None:
+        values = np.asarray(values, np.float64).reshape(len(frames), len(self.names))
+        for rows in row_blocks(len(frames)):
+            columns = formatted_columns(values[rows], VALUE_FORMAT)
+            # a frame's lines (`ROW_FORMAT` per curve): values that hold throughout the block written in, the
+            # frame number filled in per frame (one replace in C), the other values by one `%`
+            lines = "".join(f"{name.replace('%', '%%')}, {FRAME_MARK}, "
+                            f"{column.replace('%', '%%') if isinstance(column, str) else FIELD}\n"
+                            for name, column in zip(self.names, columns))
+            varying = [c for c in columns if not isinstance(c, str)]
+            for frame, fields in zip(np.asarray(frames[rows]).tolist(), zip(*varying) if varying else repeat(())):
+                self.handle.write(lines.replace(FRAME_MARK, str(frame)) % fields)
+
+
+
+def _checked_names(names: list[str]) -> list[str]:
+    names = list(names)
     bad = [n for n in names if not n or any(c in n for c in ", \r\n" + FRAME_MARK)]
     if bad:
         raise ValueError(f"curve names cannot hold commas, spaces or line breaks: {bad[:5]}")
-    rate = rigmapper_rate(fps, times)
-    frames, grid_values = to_frame_grid(times, values, rate)
-    # One template per frame (every curve's line, the frame number filled in once): formatting stays in C,
-    # so a long take adds no slow per-value Python loop (a minute at 30 fps is ~450k lines).
-    block = "".join(ROW_FORMAT.replace("%s", name.replace("%", "%%")).replace("%d", FRAME_MARK) + "\n"
-                    for name in names)
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(HEADER + "\n")
-        for frame, row in zip(frames.tolist(), grid_values.tolist()):
-            handle.write(block.replace(FRAME_MARK, str(frame)) % tuple(row))
-    return rate
+    return names
+
+
+def grid_frames(times: np.ndarray, fps: float) -> np.ndarray:
+    """The frame numbers of samples that lie on the grid at `fps`, one frame after another."""
+    position = np.asarray(times, float) * fps
+    frames = np.round(position).astype(np.int64)
+    if np.any(np.abs(position - frames) >= ON_GRID_TOL) or np.any(np.diff(frames) != 1):
+        raise ValueError(f"the samples are not consecutive frames at {fps} fps")
+    return frames
 
 
 def read_rigmapper_csv(path: str | Path) -> RigMapperCurves:

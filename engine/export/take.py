@@ -23,8 +23,10 @@ import numpy as np
 
 import engine
 from engine.errors import BadInput
-from engine.export.livelink import write_livelink_csv
-from engine.export.rigmapper import rigmapper_rate, write_rigmapper_csv
+from engine.export.beside import BesideTables
+from engine.export.livelink import LiveLinkCsv
+from engine.export.rigmapper import RigMapperCsv, grid_frames, rigmapper_rate, write_rigmapper_csv
+from engine.export.text_table import Closing, TextFile, csv_lines, formatted_columns, row_blocks
 from engine.hashing import file_sha256  # noqa: F401  (re-exported: takes record input hashes)
 from engine.media.files import reading_input
 
@@ -49,9 +51,25 @@ TAKE_KEYS = ("format", "kind", "rig", "fps", "source_fps", "frame_count", "sourc
 def write_curves_csv(path: Path, times: np.ndarray, names: list[str], values: np.ndarray,
                      value_format: str = "%.6g") -> None:
     """`time,<names>` then one row per sample."""
-    table = np.column_stack([times, values])
-    header = ",".join(["time", *names])
-    np.savetxt(path, table, delimiter=",", header=header, comments="", fmt=["%.6f"] + [value_format] * len(names))
+    with CurvesCsv(path, names, value_format) as table:
+        table.write(times, values)
+
+
+class CurvesCsv(TextFile):
+    """A `time,<names>` CSV written block by block, as numpy's savetxt would write it in one go."""
+
+    def __init__(self, path: Path, names: list[str], value_format: str = "%.6g"):
+        super().__init__(path, encoding="latin1")     # savetxt's encoding and line ends
+        self.value_format = value_format
+        self.handle.write(",".join(["time", *names]) + "\n")
+
+    def write(self, times: np.ndarray, values: np.ndarray) -> None:
+        times = np.asarray(times, np.float64)
+        values = np.asarray(values, np.float64).reshape(len(times), -1)
+        for rows in row_blocks(len(times)):
+            columns = formatted_columns(times[rows, None], "%.6f") + formatted_columns(values[rows], self.value_format)
+            self.handle.write(csv_lines(columns, len(times[rows])))
+
 
 
 def write_take_files(folder: Path, times: np.ndarray, curves, arkit: np.ndarray, head_pose: np.ndarray,
@@ -59,13 +77,71 @@ def write_take_files(folder: Path, times: np.ndarray, curves, arkit: np.ndarray,
     """The take's curve files at `times`: face board and raw curves (`curves`: engine.rig.retarget.RigCurves),
     the 52 ARKit scores with the head's (and, where measured, the eyes') angles as a Live Link CSV, the head
     pose (degrees, with the `detected` flag) and the RigMapper CSV. Returns {key: file name} written."""
-    write_curves_csv(folder / TAKE_FILES["faceboard"], times, curves.faceboard_names, curves.faceboard)
-    write_curves_csv(folder / TAKE_FILES["raw_curves"], times, curves.raw_names, curves.raw)
-    write_livelink_csv(folder / TAKE_FILES["arkit"], times, arkit, head=np.deg2rad(head_pose[:, 3:6]), eyes=eyes)
-    write_curves_csv(folder / TAKE_FILES["head_pose"], times, ["detected", *HEAD_POSE_COLUMNS],
-                     np.column_stack([detected.astype(float), head_pose]))
-    write_rigmapper_csv(folder / TAKE_FILES["rigmapper"], times, curves.raw_names, curves.raw, rig_fps)
-    return {key: name for key, name in TAKE_FILES.items() if key != "landmarks"}
+    rate = rigmapper_rate(rig_fps, times)
+    on_grid = _on_grid(times, rate)
+    with TakeCurveFiles(folder, curves.faceboard_names, curves.raw_names, rate, rigmapper=on_grid) as files:
+        files.write(times, curves, arkit, head_pose, detected, eyes)
+    if not on_grid:      # variable frame rate: the RigMapper file resamples the whole take onto its grid
+        write_rigmapper_csv(folder / TAKE_FILES["rigmapper"], times, curves.raw_names, curves.raw, rate)
+    return files.names
+
+
+class TakeCurveFiles(Closing):
+    """`write_take_files` block by block: `write` appends more frames to every curve file (a long audio-only
+    take is animated and written a block at a time). The RigMapper file is written here when the frames lie
+    on its grid at `rig_fps` (`rigmapper=False`: its caller writes it). `beside`: the raw-curve files
+    (raw_curves.csv and the RigMapper file, over half the formatting) are written by a helper process
+    beside this one (export.beside)."""
+
+    def __init__(self, folder: Path, faceboard_names: list[str], raw_names: list[str], rig_fps: float,
+                 rigmapper: bool = True, beside: bool = False):
+        self.names = {key: name for key, name in TAKE_FILES.items() if key != "landmarks"}
+        raw_tables = [(CurvesCsv, (folder / TAKE_FILES["raw_curves"], raw_names))]
+        if rigmapper:
+            raw_tables.append((RigMapperCsv, (folder / TAKE_FILES["rigmapper"], raw_names, rig_fps)))
+        self.raw = BesideTables(raw_tables) if beside else Tables(raw_tables)
+        self.faceboard = CurvesCsv(folder / TAKE_FILES["faceboard"], faceboard_names)
+        self.arkit = LiveLinkCsv(folder / TAKE_FILES["arkit"])
+        self.head_pose = CurvesCsv(folder / TAKE_FILES["head_pose"], ["detected", *HEAD_POSE_COLUMNS])
+
+    def write(self, times: np.ndarray, curves, arkit: np.ndarray, head_pose: np.ndarray, detected: np.ndarray,
+              eyes: np.ndarray | None = None) -> None:
+        self.raw.write(times, curves.raw)
+        self.faceboard.write(times, curves.faceboard)
+        self.arkit.write(times, arkit, head=np.deg2rad(head_pose[:, 3:6]), eyes=eyes)
+        self.head_pose.write(times, np.column_stack([np.asarray(detected, float), head_pose]))
+
+    def close(self) -> None:
+        for table in (self.faceboard, self.arkit, self.head_pose, self.raw):
+            table.close()
+
+    def abandon(self) -> None:
+        for table in (self.faceboard, self.arkit, self.head_pose, self.raw):
+            table.abandon()
+
+
+class Tables(Closing):
+    """Tables (a class with `write(times, values)` and `close()`, and its constructor's arguments) that take
+    the same values, written here (export.beside.BesideTables writes them in a helper process)."""
+
+    def __init__(self, tables: list[tuple[type, tuple]]):
+        self.tables = [kind(*arguments) for kind, arguments in tables]
+
+    def write(self, times: np.ndarray, values: np.ndarray) -> None:
+        for table in self.tables:
+            table.write(times, values)
+
+    def close(self) -> None:
+        for table in self.tables:
+            table.close()
+
+
+def _on_grid(times: np.ndarray, fps: float) -> bool:
+    try:
+        grid_frames(times, fps)
+    except ValueError:
+        return False
+    return len(times) > 0 and int(round(float(times[0]) * fps)) == 0
 
 
 def take_record(*, kind: str, rig: str, times: np.ndarray, fps: float | None, source_fps: float | None,

@@ -30,6 +30,7 @@ from typing import Callable, TextIO
 
 import engine
 from engine.errors import EXIT_CLIPS_FAILED, BadInput, EngineError
+from engine.export.beside import stop_now
 from engine.hashing import file_sha256
 from engine.protocol import Reporter
 from engine.media.files import check_output_file
@@ -191,13 +192,7 @@ def _pool(workers: int, warm: bool) -> ProcessPoolExecutor:
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now: its workers get SIGTERM, which cancels their clip and removes its temp folder."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())   # no public API for this
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=10)
+    stop_now(pool, join_s=10)
 
 
 def _run_locally(jobs: list[ClipJob], workers: int, finished: Callable[[dict], None],

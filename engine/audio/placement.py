@@ -1,0 +1,330 @@
+"""Where a script's words were said in a long recording: words heard per utterance, matched to the script.
+
+As long-audio aligners do (CMU Sphinx's long-audio aligner, gentle, aeneas), every utterance is first
+recognised with a language model biased to the script (`recognize.recognize_script_words`), then the words
+heard are matched to the script's words in sequence (difflib's longest matching blocks, as gentle does).
+The matches anchor the script in time; what lies between two anchors is decided here:
+  * script words heard as other words (a substitution) stay: they were said and misheard;
+  * script words with nothing heard in their place were said where the audio leaves time for them (the
+    recogniser missed them), and not said (`not_said`) where it does not; a run of one or two words inside
+    a line is left for the aligner to decide (`uncertain`);
+  * words heard with no script words in their place are unscripted (an ad-lib; `repeated` when they repeat
+    the script words next to them); the aligner decides whether they were really said (`uncertain`);
+  * heard words matching script words that were missing elsewhere: a line said out of order (`reordered`).
+Each utterance is then aligned with the words placed in it (`engine.audio.script_alignment`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from engine.audio.recognize import TimedWord
+from engine.audio.script import Script
+from engine.audio.sequence import matching_blocks
+from engine.audio.vad import Segment
+
+Pronounce = Callable[[str], list[str]]    # a word's phones
+
+MIN_REORDERED_WORDS = 3          # a shorter run is too likely to match by chance
+MIN_REORDERED_SIMILARITY = 0.6   # difflib ratio of the heard run to the script run said out of order
+MAX_UNCERTAIN_MISSING = 2        # longer runs of unheard script words are not misrecognitions
+# At the edges of a stretch of speech, this much is the voice-activity detector's padding and the
+# recogniser's own silence, not room for missed words.
+EDGE_SLACK_S = 0.1
+
+
+@dataclass
+class PlacedWord:
+    word: str
+    utterance: int
+    script_index: int | None         # None: heard, not in the script
+    heard: TimedWord | None = None   # what the recogniser heard there (None: it heard nothing)
+    uncertain: bool = False          # the aligner decides whether it was said (see the module docstring)
+
+
+@dataclass
+class Deviation:
+    """A deviation from the script, carried by placed[first:last]: unscripted, repeated and reordered words
+    count when the aligner keeps them as said; a not_said run when it keeps none of them (first == last:
+    nothing placed, the place in the placed words where the missing words would have been)."""
+    kind: str                        # not_said | unscripted | repeated | reordered
+    words: tuple[str, ...]
+    lines: tuple[int, ...]           # the script lines concerned (for unscripted words, the nearest one)
+    first: int
+    last: int
+
+
+@dataclass
+class Placement:
+    placed: list[PlacedWord] = field(default_factory=list)
+    deviations: list[Deviation] = field(default_factory=list)
+    matched: int = 0                 # script words heard as themselves
+    _by_utterance: dict[int, list[int]] = field(default_factory=dict, repr=False)
+    _indexed: int = field(default=-1, repr=False)
+
+    def in_utterance(self, k: int) -> list[int]:
+        """The placed words of utterance k, in order."""
+        if self._indexed != len(self.placed):          # (indexed again only while words are being placed)
+            self._by_utterance = {}
+            for i, p in enumerate(self.placed):
+                self._by_utterance.setdefault(p.utterance, []).append(i)
+            self._indexed = len(self.placed)
+        return self._by_utterance.get(k, [])
+
+
+def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[list[Segment]],
+                 min_said_word_s: float, pronounce: Pronounce) -> Placement:
+    """The script's words placed in the utterances (`heard[k]`: the words heard in utterance k, whose
+    voice-activity segments are `utterances[k]`)."""
+    words = script.words
+    flat = [(w, k) for k, ws in enumerate(heard) for w in ws]
+    ops = _opcodes(_anchors(words, [w.word for w, _ in flat]), len(words), len(flat))
+    moved = _reordered_runs(ops, words, flat)
+    builder = _PlacementBuilder(script, flat, utterances, min_said_word_s, pronounce)
+    for n, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag == "equal":
+            builder.matched(i1, i2, j1)
+            continue
+        said_elsewhere = any(source == n for source, _ in moved.values())
+        if n in moved:
+            builder.reordered(moved[n][1], j1, j2)
+            if not said_elsewhere and i2 > i1:
+                builder.missing(i1, i2, j2)
+        elif i2 > i1 and j2 - j1 > i2 - i1 and not said_elsewhere:   # more heard than scripted: some extra
+            builder.paired(i1, i2, j1, j2)
+        elif i2 > i1 and j2 > j1 and not said_elsewhere and builder.leaves_time(i1, i2, j2):
+            builder.substituted(i1, i2, j1, j2)
+        elif i2 > i1 and j2 > j1 and not said_elsewhere:     # too little time: other words, not the script's
+            builder.unscripted(j1, j2, i1)
+            builder.missing(i1, i2, j2)
+        elif i2 > i1 and not said_elsewhere:
+            builder.missing(i1, i2, j1)
+        elif j2 > j1:
+            builder.unscripted(j1, j2, i1)
+    return builder.placement
+
+
+def _anchors(script_words: list[str], heard_words: list[str]) -> list[tuple[int, int, int]]:
+    """Matching blocks (script start, heard start, size; `sequence.matching_blocks`), without single-word
+    matches that stand alone between longer mismatches: a lone "the" matched across a skipped line is
+    chance, not an anchor."""
+    blocks = matching_blocks(script_words, heard_words)
+    kept = []
+    for k, (i, j, n) in enumerate(blocks):
+        before = kept[-1] if kept else (0, 0, 0)
+        after = blocks[k + 1] if k + 1 < len(blocks) else (len(script_words), len(heard_words), 0)
+        gaps = (i - before[0] - before[2], j - before[1] - before[2], after[0] - i - n, after[1] - j - n)
+        if n >= 2 or max(gaps) <= MAX_UNCERTAIN_MISSING:
+            kept.append((i, j, n))
+    return kept
+
+
+def _opcodes(blocks: list[tuple[int, int, int]], n_script: int, n_heard: int) -> list[tuple[str, int, int, int, int]]:
+    """difflib-style opcodes (tag, i1, i2, j1, j2) between matching blocks."""
+    ops, i, j = [], 0, 0
+    for bi, bj, n in [*blocks, (n_script, n_heard, 0)]:
+        if bi > i or bj > j:
+            ops.append(("replace" if bi > i and bj > j else "delete" if bi > i else "insert", i, bi, j, bj))
+        if n:
+            ops.append(("equal", bi, bi + n, bj, bj + n))
+        i, j = bi + n, bj + n
+    return ops
+
+
+def _reordered_runs(ops, words, flat) -> dict[int, tuple[int, tuple[int, int]]]:
+    """{op whose heard words are a line said out of order: (op the script words came from, their span)}."""
+    script_runs = [(n, i1, i2) for n, (tag, i1, i2, _, _) in enumerate(ops)
+                   if tag in ("delete", "replace") and i2 - i1 >= MIN_REORDERED_WORDS]
+    found: dict[int, tuple[int, tuple[int, int]]] = {}
+    used: set[int] = set()
+    for n, (tag, _, _, j1, j2) in enumerate(ops):
+        if tag not in ("insert", "replace") or j2 - j1 < MIN_REORDERED_WORDS:
+            continue
+        said = [w.word for w, _ in flat[j1:j2]]
+        best = max(((SequenceMatcher(a=words[i1:i2], b=said, autojunk=False).ratio(), m, i1, i2)
+                    for m, i1, i2 in script_runs if m != n and m not in used), default=None)
+        if best and best[0] >= MIN_REORDERED_SIMILARITY:
+            found[n] = (best[1], (best[2], best[3]))
+            used.add(best[1])
+    return found
+
+
+class _PlacementBuilder:
+    def __init__(self, script: Script, flat, utterances: list[list[Segment]], min_said_word_s: float,
+                 pronounce: Pronounce):
+        self.script = script
+        self.pronounce = pronounce
+        self.lines = script.word_lines
+        self.flat = flat
+        self.utterances = utterances
+        self.min_said_word_s = min_said_word_s
+        self.heard_in = {k for _, k in flat}
+        self.placement = Placement()
+
+    @property
+    def placed(self) -> list[PlacedWord]:
+        return self.placement.placed
+
+    def matched(self, i1: int, i2: int, j1: int) -> None:
+        for k in range(i2 - i1):
+            word, utterance = self.flat[j1 + k]
+            self.placed.append(PlacedWord(self.script.words[i1 + k], utterance, i1 + k, word))
+        self.placement.matched += i2 - i1
+
+    def substituted(self, i1: int, i2: int, j1: int, j2: int) -> None:
+        """Script words misheard as other words: said, in the utterances where those were heard."""
+        for k in range(i2 - i1):
+            _, utterance = self.flat[j1 + k * (j2 - j1) // (i2 - i1)]
+            self.placed.append(PlacedWord(self.script.words[i1 + k], utterance, i1 + k))
+
+    def reordered(self, run: tuple[int, int], j1: int, j2: int) -> None:
+        first = len(self.placed)
+        self.substituted(run[0], run[1], j1, j2)
+        self._deviation("reordered", first, len(self.placed), run)
+
+    def unscripted(self, j1: int, j2: int, next_script: int) -> None:
+        """Heard words with no script words in their place; a part that repeats the script words right
+        before (or after) it is its own deviation, so that each is kept or dropped on its own."""
+        said = [w.word for w, _ in self.flat[j1:j2]]
+        before = self._repeated_prefix(said, next_script)
+        after = self._repeated_suffix(said[before:], next_script)
+        parts = [(j1, j1 + before, "repeated"), (j1 + before, j2 - after, "unscripted"), (j2 - after, j2, "repeated")]
+        for a, b, kind in parts:
+            if b > a:
+                self._heard_run(a, b, kind, next_script - (b - a) if kind == "repeated" and a == j1 else next_script)
+
+    def _heard_run(self, j1: int, j2: int, kind: str, near: int) -> None:
+        first = len(self.placed)
+        for word, utterance in self.flat[j1:j2]:
+            self.placed.append(PlacedWord(word.word, utterance, None, word, uncertain=True))
+        said = tuple(w.word for w, _ in self.flat[j1:j2])
+        lines = tuple(self.lines[k] for k in (near, near - 1) if 0 <= k < len(self.lines))[:1]
+        self.placement.deviations.append(Deviation(kind, said, lines, first, len(self.placed)))
+
+    def _repeated_prefix(self, said: list[str], next_script: int) -> int:
+        """How many words at the start of `said` repeat the script words right before it."""
+        words = self.script.words
+        return max((n for n in range(1, len(said) + 1)
+                    if next_script >= n and said[:n] == words[next_script - n:next_script]), default=0)
+
+    def _repeated_suffix(self, said: list[str], next_script: int) -> int:
+        """How many words at the end of `said` repeat the script words right after it."""
+        words = self.script.words
+        return max((n for n in range(1, len(said) + 1) if said[len(said) - n:] == words[next_script:next_script + n]),
+                   default=0)
+
+    def leaves_time(self, i1: int, i2: int, j_next: int) -> bool:
+        """Whether the audio from the last word placed to the next word heard has time for the script words
+        i1..i2 (whatever was heard in between)."""
+        previous = self._last_heard()
+        following = self.flat[j_next] if j_next < len(self.flat) else None
+        return self._room(previous, following)[0] >= (i2 - i1) * self.min_said_word_s
+
+    def _last_heard(self) -> PlacedWord | None:
+        return next((p for p in reversed(self.placed) if p.heard is not None), None)
+
+    def paired(self, i1: int, i2: int, j1: int, j2: int) -> None:
+        """More words heard than script words between two anchors: each script word takes the heard word
+        that sounds most like it (in order); the heard words left over are unscripted."""
+        heard = [w.word for w, _ in self.flat[j1:j2]]
+        pairs = dict(zip(_pair_by_sound(self.script.words[i1:i2], heard, self.pronounce), range(i1, i2)))
+        run_start = None
+        for j in range(j1, j2 + 1):
+            if j < j2 and j - j1 not in pairs:
+                run_start = j if run_start is None else run_start
+                continue
+            if run_start is not None:
+                self.unscripted(run_start, j, pairs.get(j - j1, i2))
+                run_start = None
+            if j < j2:
+                i = pairs[j - j1]
+                self.placed.append(PlacedWord(self.script.words[i], self.flat[j][1], i))
+
+    def missing(self, i1: int, i2: int, j_next: int) -> None:
+        """Script words with nothing heard in their place: said where the audio leaves time for them; else,
+        per line, one or two words next to a heard word of their line are left to the aligner, and the rest
+        were not said."""
+        previous = self._last_heard()
+        following = self.flat[j_next] if j_next < len(self.flat) else None
+        room, homes = self._room(previous, following)
+        if room >= (i2 - i1) * self.min_said_word_s and homes:
+            for k in range(i1, i2):
+                self.placed.append(PlacedWord(self.script.words[k], self._home(k, homes, previous), k))
+            return
+        for a, b in self._line_parts(i1, i2):
+            home = self._same_line_neighbour(a, b, i2, previous, following)
+            first = len(self.placed)
+            if b - a <= MAX_UNCERTAIN_MISSING and home is not None:
+                for k in range(a, b):
+                    self.placed.append(PlacedWord(self.script.words[k], home, k, uncertain=True))
+            self._deviation("not_said", first, len(self.placed), (a, b))
+
+    def _line_parts(self, i1: int, i2: int) -> list[tuple[int, int]]:
+        cuts = [i for i in range(i1 + 1, i2) if self.lines[i] != self.lines[i - 1]]
+        edges = [i1, *cuts, i2]
+        return list(zip(edges[:-1], edges[1:]))
+
+    def _same_line_neighbour(self, a: int, b: int, next_script: int, previous: PlacedWord | None,
+                             following) -> int | None:
+        """The utterance of the word heard next to script words a..b in their own line, if there is one."""
+        if previous is not None and previous.script_index is not None \
+                and self.lines[previous.script_index] == self.lines[a]:
+            return previous.utterance
+        if following is not None and b == next_script and next_script < len(self.lines) \
+                and self.lines[next_script] == self.lines[b - 1]:
+            return following[1]
+        return None
+
+    def _room(self, previous: PlacedWord | None, following) -> tuple[float, list[int]]:
+        """Seconds of speech (voice activity, its padding left out) between the last word heard and the next
+        one, and the utterances holding it."""
+        after = previous.heard.end if previous is not None else float("-inf")
+        before = following[0].start if following is not None else float("inf")
+        first = previous.utterance if previous is not None else 0
+        last = following[1] if following is not None else len(self.utterances) - 1
+        room, homes = 0.0, []
+        for k in range(first, last + 1):
+            inside = sum(max(0.0, min(before, s.end - EDGE_SLACK_S) - max(after, s.start + EDGE_SLACK_S))
+                         for s in self.utterances[k])
+            if inside > 0:
+                room += inside
+                homes.append(k)
+        return room, homes
+
+    def _home(self, k: int, homes: list[int], previous: PlacedWord | None) -> int:
+        """The utterance a missed word goes to: one with no heard words if there is one (the recogniser
+        heard nothing there), else the previous word's when it continues that word's line, else the next."""
+        empty = [u for u in homes if previous is None or u != previous.utterance]
+        quiet = [u for u in empty if u not in self.heard_in]
+        if quiet:
+            return quiet[0]
+        if previous is not None and previous.script_index is not None \
+                and self.lines[previous.script_index] == self.lines[k]:
+            return previous.utterance
+        return homes[-1]
+
+    def _deviation(self, kind: str, first: int, last: int, run: tuple[int, int]) -> None:
+        words = tuple(self.script.words[run[0]:run[1]])
+        lines = tuple(dict.fromkeys(self.lines[run[0]:run[1]]))
+        self.placement.deviations.append(Deviation(kind, words, lines, first, last))
+
+
+def _pair_by_sound(script_words: list[str], heard_words: list[str], pronounce: Pronounce) -> list[int]:
+    """For each script word, in order, the position of a distinct heard word, chosen to maximise the summed
+    similarity of their phones (a small dynamic programme; len(heard_words) >= len(script_words)); ties go
+    to the earlier heard word."""
+    n, m = len(script_words), len(heard_words)
+    similar = [[SequenceMatcher(a=pronounce(s), b=pronounce(h), autojunk=False).ratio() for h in heard_words]
+               for s in script_words]
+    best = [[0.0] * (m + 1)] + [[float("-inf")] * (m + 1) for _ in range(n)]
+    for i in range(1, n + 1):
+        for j in range(i, m + 1):
+            best[i][j] = max(best[i][j - 1], best[i - 1][j - 1] + similar[i - 1][j - 1])
+    pairs, j = [], m
+    for i in range(n, 0, -1):
+        while best[i][j] == best[i][j - 1] and j > i:
+            j -= 1
+        pairs.append(j - 1)
+        j -= 1
+    return pairs[::-1]

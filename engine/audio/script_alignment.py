@@ -1,0 +1,344 @@
+"""A script on a long recording: recognise each utterance, place the script, align each utterance.
+
+1. The speech is cut into utterances at pauses (`AudioOptions.utterance_pause_s`), each recognised with a
+   language model biased to the script (`recognize.recognize_script_words`).
+2. The words heard are matched to the script (`placement.place_script`): each utterance gets its script
+   words, and deviations from the script are found.
+3. Each utterance is force-aligned with its words. Words placed as uncertain (heard but not in the script,
+   or script words not heard inside a line) are kept or dropped by what fits the audio better. An utterance
+   that fails is re-tried together with its next, then its previous neighbour (a word placed on the wrong
+   side of a pause), and only then falls back to phone recognition.
+4. The deviations the alignment confirms are reported as warnings, timed by the aligned words.
+Steps 1 and 3 work on one utterance at a time, spread over the machine's cores (`speech_pool`).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from engine.audio.chunks import SpeechSegment, clip_bounds, clip_phones, padded_bounds, padded_samples
+from engine.audio.io import SAMPLE_RATE, Audio
+from engine.audio.placement import Deviation, Placement, place_script
+from engine.audio.recognize import (FRAME_S, Alignment, AlignmentFailed, RecognizerOptions, ScriptRecognition,
+                                    TimedPhone, TimedWord, align_words, pronunciation, recognize_phones,
+                                    recognize_script_words)
+from engine.audio.script import Script, common_words
+from engine.audio.speech_pool import SHARED, SpeechPool
+from engine.audio.text import letter_to_sound
+from engine.audio.vad import Segment, split_at_pauses
+from engine.config import AudioOptions
+from engine.protocol import Reporter
+
+@dataclass
+class ScriptTiming:
+    phones: list[TimedPhone]
+    methods: list[str]                        # the method of each phone
+    segments: list[SpeechSegment]
+    summary: dict
+
+
+def align_script(audio: Audio, segments: list[Segment], script: Script, options: AudioOptions,
+                 recognizer: RecognizerOptions, reporter: Reporter) -> ScriptTiming:
+    """Phones of `script` on `audio`, whose voice-activity `segments` are given; deviations reported."""
+    groups = split_at_pauses(segments, options.utterance_pause_s, options.max_align_s)
+    listening = ScriptRecognition(options.script_frame_skip, options.script_topn, options.script_language_weight,
+                                  common_words(options.script_common_words), options.script_common_weight)
+    shared = {"script": script, "listening": listening, "recognizer": recognizer}
+    with SpeechPool(_processes(options, groups), shared) as pool:
+        heard = pool.map(recognise_utterance, len(groups),
+                         lambda k: _utterance_audio(audio, segments, groups[k], options.utterance_pad_s),
+                         _progress(reporter, "script"))
+        placement = place_script(script, heard, groups, options.min_said_word_s, _phones_of)
+        if placement.matched < options.script_min_heard * len(script.words):
+            reporter.warning("alignment_failed", f"the transcript does not match the audio ({placement.matched} "
+                             f"of {len(script.words)} script words heard); using phone recognition",
+                             start=0.0, end=round(audio.duration, 3))
+            stretches = [_recognised_phones(audio, segments, [k], groups, recognizer, "phones-fallback",
+                                            options.utterance_pad_s) for k in range(len(groups))]
+            return _timing(stretches, placement, script, {})
+        aligner = _UtteranceAligner(audio, segments, groups, placement, options, reporter)
+        stretches = aligner.run(pool)
+    return _timing(stretches, placement, script, _report(placement, script, aligner, reporter))
+
+
+def _processes(options: AudioOptions, groups: list[list[Segment]]) -> int:
+    """How many processes work on the speech: one per core for long speech (starting a worker and loading
+    its models costs about a second), else this one."""
+    speech_s = sum(s.duration for group in groups for s in group)
+    if options.speech_processes > 0:
+        return options.speech_processes
+    return (os.cpu_count() or 1) if speech_s >= options.parallel_min_s else 1
+
+
+def _utterance_audio(audio: Audio, segments: list[Segment], group: list[Segment], pad_s: float):
+    start, end = padded_bounds(segments, group, pad_s)
+    return padded_samples(audio, start, end), start
+
+
+def recognise_utterance(job) -> list[TimedWord]:
+    """(samples, start) -> the words heard (a task of the speech pool)."""
+    samples, start = job
+    return recognize_script_words(samples, start, SHARED["script"], SHARED["listening"], SHARED["recognizer"])
+
+
+def _phones_of(word: str) -> list[str]:
+    return (pronunciation(word) or letter_to_sound(word)).split()
+
+
+def _progress(reporter: Reporter, stage: str):
+    return lambda done, total: reporter.progress(stage, done, total)
+
+
+@dataclass
+class AlignmentJob:
+    """Words to align in one stretch of audio; `choices` are groups of positions in `words` whose saying is
+    in doubt, `dropped` the positions left out to begin with (the script as written)."""
+    samples: object
+    start: float
+    words: list[str]
+    choices: list[list[int]]
+    dropped: set[int]
+    min_gain: float
+
+
+def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
+    """The job's words aligned, each group of doubtful words kept or dropped where that raises the acoustic
+    score by `min_gain`; (positions kept, alignment), or None when nothing aligns (a task of the speech
+    pool). Starting from the script as written, each group is judged on its own stretch of audio, between
+    the words around it (a forced alignment of a whole long utterance prunes its search and can rank
+    two near-equal word sequences either way)."""
+    dropped = set(job.dropped)
+    best = _try_alignment(job, job.samples, job.start, dropped)
+    if best is None:      # the script as written does not align: whichever group lets it
+        for group in job.choices:
+            best = _try_alignment(job, job.samples, job.start, dropped ^ set(group))
+            if best is not None:
+                dropped ^= set(group)
+                break
+    if best is None:
+        return None
+    changed = {n for group in job.choices if _local_gain(job, best, dropped, group) >= job.min_gain for n in group}
+    if changed:
+        other = _try_alignment(job, job.samples, job.start, dropped ^ changed)
+        best = other or best
+    return best
+
+
+NEIGHBOURS = 2    # words either side of a doubtful group that frame the audio it is judged on
+
+
+def _local_gain(job: AlignmentJob, aligned: tuple[list[int], Alignment], dropped: set[int],
+                group: list[int]) -> float:
+    """How much toggling `group` (saying it if dropped, dropping it if said) raises the acoustic score of
+    the audio from NEIGHBOURS words before it to NEIGHBOURS words after it (the whole job's audio where it
+    has fewer)."""
+    kept, alignment = aligned
+    spans = dict(zip(kept, alignment.words))
+    before = [n for n in kept if n < group[0] and n not in group][-NEIGHBOURS:]
+    after = [n for n in kept if n > group[-1] and n not in group][:NEIGHBOURS]
+    job_end = job.start + len(job.samples) / SAMPLE_RATE
+    start = spans[before[0]].start if len(before) == NEIGHBOURS and before[0] in spans else job.start
+    end = spans[after[-1]].end if len(after) == NEIGHBOURS and after[-1] in spans else job_end
+    a, b = int(round((start - job.start) * SAMPLE_RATE)), int(round((end - job.start) * SAMPLE_RATE))
+    samples = job.samples[a:b]
+    frame = set(before) | set(after)
+    outside = set(range(len(job.words))) - frame - set(group)
+    now = _try_alignment(job, samples, start, outside | (dropped & set(group)))
+    toggled = _try_alignment(job, samples, start, outside | (set(group) - dropped))
+    if now is None or toggled is None:      # the stretch is too short to align: judge on the whole job
+        samples, start = job.samples, job.start
+        now, toggled = aligned, _try_alignment(job, samples, start, dropped ^ set(group))
+    if toggled is None:
+        return float("-inf")
+    return (toggled[1].score - now[1].score) * len(samples) / (SAMPLE_RATE * FRAME_S)
+
+
+def _try_alignment(job: AlignmentJob, samples, start: float, dropped: set[int]) -> tuple[list[int], Alignment] | None:
+    """The job's words but `dropped` aligned on `samples` (from `start`), or None when they do not align."""
+    kept = [i for i in range(len(job.words)) if i not in dropped]
+    if not kept:
+        return None
+    try:
+        return kept, align_words(samples, start, [job.words[i] for i in kept], None, SHARED["recognizer"], fresh=True)
+    except AlignmentFailed:
+        return None
+
+
+@dataclass
+class _Stretch:
+    """Consecutive utterances aligned (or recognised) together."""
+    utterances: list[int]
+    phones: list[TimedPhone]
+    method: str
+    start: float
+    end: float
+    words: list[int] = field(default_factory=list)    # the placed words aligned
+    spans: list[TimedWord] = field(default_factory=list)   # ... and where each was aligned
+    score: float | None = None
+    note: str = ""
+
+
+class _UtteranceAligner:
+    def __init__(self, audio: Audio, segments: list[Segment], groups: list[list[Segment]], placement: Placement,
+                 options: AudioOptions, reporter: Reporter):
+        self.audio, self.segments, self.groups = audio, segments, groups
+        self.placement, self.reporter = placement, reporter
+        self.min_gain, self.pad_s = options.deviation_min_gain, options.utterance_pad_s
+        self.aligned: dict[int, TimedWord] = {}       # placed word -> its aligned span, for the words said
+        self.tried: set[int] = set()                  # placed words of stretches that aligned (said or not)
+
+    def run(self, pool: SpeechPool) -> list[_Stretch]:
+        """Every utterance aligned on its own (spread over the pool), then the ones that failed re-tried with
+        their neighbours here."""
+        worded = [k for k in range(len(self.groups)) if self.placement.in_utterance(k)]
+        alone = dict(zip(worded, pool.map(choose_alignment, len(worded), lambda n: self._job([worded[n]]),
+                                          _progress(self.reporter, "speech"))))
+        done: list[_Stretch] = []
+        k = 0
+        while k < len(self.groups):
+            stretch = self._stretch([k], alone[k]) if alone.get(k) else self._retried(k, done)
+            if stretch.utterances[0] < k:        # aligned together with the previous utterance
+                self._forget(done.pop())
+            done.append(stretch)
+            self.aligned.update(zip(stretch.words, stretch.spans))
+            if stretch.method in ("align", "words"):
+                self.tried.update(i for u in stretch.utterances for i in self.placement.in_utterance(u))
+            k = stretch.utterances[-1] + 1
+        return done
+
+    def _retried(self, k: int, done: list[_Stretch]) -> _Stretch:
+        if not self.placement.in_utterance(k):
+            return _recognised_phones(self.audio, self.segments, [k], self.groups, SHARED["recognizer"], "phones",
+                                      self.pad_s)
+        tries = []
+        if k + 1 < len(self.groups):
+            tries.append([k, k + 1])
+        if done and done[-1].utterances == [k - 1] and done[-1].method == "align":
+            tries.append([k - 1, k])
+        for utterances in tries:
+            chosen = choose_alignment(self._job(utterances))
+            if chosen is not None:
+                return self._stretch(utterances, chosen)
+        return self._fallback(k)
+
+    def _job(self, utterances: list[int]) -> AlignmentJob:
+        placed = [i for k in utterances for i in self.placement.in_utterance(k)]
+        position = {i: n for n, i in enumerate(placed)}
+        choices = [[position[i] for i in group] for group in _uncertain_groups(placed, self.placement)]
+        # start from the script as written (unscripted words out, unheard script words in): a deviation
+        # stands only where it fits the audio better
+        dropped = {n for group in choices for n in group if self.placement.placed[placed[n]].script_index is None}
+        start, end = padded_bounds(self.segments, self._chunk(utterances), self.pad_s)
+        return AlignmentJob(padded_samples(self.audio, start, end), start,
+                            [self.placement.placed[i].word for i in placed], choices, dropped, self.min_gain)
+
+    def _chunk(self, utterances: list[int]) -> list[Segment]:
+        return [s for k in utterances for s in self.groups[k]]
+
+    def _stretch(self, utterances: list[int], chosen: tuple[list[int], Alignment]) -> _Stretch:
+        positions, alignment = chosen
+        placed = [i for k in utterances for i in self.placement.in_utterance(k)]
+        kept = [placed[n] for n in positions]
+        owned = clip_bounds(self.segments, self._chunk(utterances), self.audio.duration)
+        scripted = any(self.placement.placed[i].script_index is not None for i in kept)
+        return _Stretch(utterances, clip_phones(alignment.phones, *owned), "align" if scripted else "words",
+                        *owned, kept, alignment.words, round(alignment.score, 3))
+
+    def _forget(self, stretch: _Stretch) -> None:
+        for i in stretch.words:
+            self.aligned.pop(i, None)
+
+    def _fallback(self, k: int) -> _Stretch:
+        stretch = _recognised_phones(self.audio, self.segments, [k], self.groups, SHARED["recognizer"],
+                                     "phones-fallback", self.pad_s)
+        stretch.note = "the script words placed here could not be aligned"
+        self.reporter.warning("alignment_failed", f"transcript alignment failed for {stretch.start:.2f}-"
+                              f"{stretch.end:.2f}s, also with the neighbouring lines; using phone recognition there",
+                              start=round(stretch.start, 3), end=round(stretch.end, 3))
+        return stretch
+
+
+def _uncertain_groups(placed: list[int], placement: Placement) -> list[list[int]]:
+    """The uncertain placed words among `placed`, one group per deviation that carries them."""
+    inside = set(placed)
+    groups = [[i for i in range(d.first, d.last) if i in inside and placement.placed[i].uncertain]
+              for d in placement.deviations]
+    return [g for g in groups if g]
+
+
+def _recognised_phones(audio: Audio, segments: list[Segment], utterances: list[int], groups: list[list[Segment]],
+                       recognizer: RecognizerOptions, method: str, pad_s: float) -> _Stretch:
+    chunk = [s for k in utterances for s in groups[k]]
+    start, end = padded_bounds(segments, chunk, pad_s)
+    phones = recognize_phones(padded_samples(audio, start, end), start, recognizer)
+    owned = clip_bounds(segments, chunk, audio.duration)
+    return _Stretch(utterances, clip_phones(phones, *owned), method, *owned)
+
+
+def _timing(stretches: list[_Stretch], placement: Placement, script: Script, reported: dict[str, int]) -> ScriptTiming:
+    phones: list[TimedPhone] = []
+    methods: list[str] = []
+    records = []
+    for s in stretches:
+        phones.extend(s.phones)
+        methods.extend([s.method] * len(s.phones))
+        records.append(SpeechSegment(round(s.start, 4), round(s.end, 4), s.method,
+                                     " ".join(placement.placed[i].word for i in s.words), s.score, s.note))
+    summary = {"lines": len(script.lines), "words": len(script.words), "heard_as_scripted": placement.matched,
+               "deviations": reported}
+    return ScriptTiming(phones, methods, records, summary)
+
+
+def _report(placement: Placement, script: Script, aligner: _UtteranceAligner, reporter: Reporter) -> dict[str, int]:
+    """Warnings for the deviations the alignment confirms; their count per kind."""
+    counts: dict[str, int] = {}
+    for deviation in placement.deviations:
+        times = _deviation_times(deviation, placement, aligner)
+        if times is None:
+            continue
+        code, message = _describe(deviation, script, *times)
+        reporter.warning(code, message, start=round(times[0], 3), end=round(times[1], 3),
+                         words=" ".join(deviation.words), lines=[k + 1 for k in deviation.lines])
+        counts[deviation.kind] = counts.get(deviation.kind, 0) + 1
+    return counts
+
+
+def _deviation_times(deviation: Deviation, placement: Placement, aligner: _UtteranceAligner
+                     ) -> tuple[float, float] | None:
+    """Where the deviation happened, or None when the alignment found the words were said as the script has
+    them after all."""
+    carried = range(deviation.first, deviation.last)
+    said = [aligner.aligned[i] for i in carried if i in aligner.aligned]
+    if deviation.kind == "not_said":
+        if said:
+            return None
+        return _gap(placement, aligner.aligned, deviation.first, deviation.last)
+    if said:
+        return said[0].start, said[-1].end
+    heard = [placement.placed[i].heard for i in carried if placement.placed[i].heard is not None]
+    if any(i in aligner.tried for i in carried) or not heard:
+        return None                                # the aligner dropped them: not really said
+    return heard[0].start, heard[-1].end           # their stretch fell back to phones: as heard
+
+
+def _gap(placement: Placement, aligned: dict[int, TimedWord], first: int, last: int) -> tuple[float, float]:
+    """From the end of the last word said before placed[first] to the start of the first said from placed[last]."""
+    before = next((aligned[i].end for i in range(first - 1, -1, -1) if i in aligned), None)
+    after = next((aligned[i].start for i in range(last, len(placement.placed)) if i in aligned), None)
+    if before is None and after is None:
+        return 0.0, 0.0
+    return (before if before is not None else after), (after if after is not None else before)
+
+
+def _describe(deviation: Deviation, script: Script, start: float, end: float) -> tuple[str, str]:
+    words = " ".join(deviation.words)
+    lines = ", ".join(str(k + 1) for k in deviation.lines)
+    whole = [script.texts[k] for k in deviation.lines if len(script.lines[k]) == len(deviation.words)]
+    said = f"'{whole[0]}'" if len(whole) == 1 else f"'{words}'"
+    if deviation.kind == "not_said":
+        return "script_not_said", f"not said (line {lines}): {said}, expected at {start:.2f}-{end:.2f}s"
+    if deviation.kind == "repeated":
+        return "script_repeated", f"said again at {start:.2f}-{end:.2f}s (line {lines}): '{words}'"
+    if deviation.kind == "reordered":
+        return "script_reordered", f"said out of order at {start:.2f}-{end:.2f}s (line {lines}): {said}"
+    return "script_unscripted", f"not in the script, at {start:.2f}-{end:.2f}s (near line {lines}): '{words}'"
