@@ -118,8 +118,8 @@ def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
                 break
     if best is None:
         return None
-    changed = {n for group in job.choices for n in group
-               if _local_gain(job, best, dropped, group) >= (job.min_gain if group[0] in dropped else job.drop_gain)}
+    wanted = [(group, job.min_gain if group[0] in dropped else job.drop_gain) for group in job.choices]
+    changed = {n for group, gain in wanted if _local_gain(job, best, dropped, group) >= gain for n in group}
     if changed:
         other = _try_alignment(job, job.samples, job.start, dropped ^ changed)
         best = other or best
