@@ -2,7 +2,7 @@
 
     python bench/lipsync.py [--no-rhubarb] [--sets festival,mfa,librivox] [--fps 60]
                             [--paths transcript,no-transcript] [--diagnose]
-    python bench/lipsync.py --long [--long-seconds 80,600] [--long-kinds exact,deviations] [--long-seeds 1]
+    python bench/lipsync.py --long [--long-seconds 80,600] [--long-kinds exact,deviations,real] [--long-seeds 1]
 
 --long scores whole recordings instead: two-voice dialogues of the Festival sentences with their script,
 the whole command timed (bench/lipsync_long.py says how).
@@ -357,17 +357,20 @@ def main() -> None:
                         help="whole recordings instead (bench/lipsync_long.py): two-voice dialogues of the Festival "
                              "sentences with their script, the whole command timed")
     parser.add_argument("--long-seconds", default="80,600", help="--long: the recordings' lengths (s)")
-    parser.add_argument("--long-kinds", default="exact,deviations",
-                        help="--long: exact (said as scripted) and/or deviations (one ad-lib, skipped line and "
-                             "repeated word per minute)")
+    parser.add_argument("--long-kinds", default="exact,deviations,real",
+                        help="--long: exact (said as scripted), deviations (one ad-lib, skipped line and repeated "
+                             "word per minute), real (the shared MFA and LibriVox clips in one recording)")
     parser.add_argument("--long-seeds", default="1",
                         help="--long: the deviation recordings to make (each seed places its deviations elsewhere)")
     args = parser.parse_args()
     if args.long:
         print(f"# Lip sync on whole recordings ({datetime.date.today()}, {platform.node()}, {os.cpu_count()} cores, "
               f"{platform.processor() or platform.machine()}, Python {platform.python_version()})")
+        root = shared_data()
+        clips = (mfa_set(root) + librivox_set(root)) if (root / "audio" / "mfa").is_dir() and "real" in \
+            args.long_kinds.split(",") else None
         lipsync_long.main([float(s) for s in args.long_seconds.split(",")], args.long_kinds.split(","), args.cache,
-                          args.fps, SENTENCES, [int(s) for s in args.long_seeds.split(",")])
+                          args.fps, SENTENCES, [int(s) for s in args.long_seeds.split(",")], clips)
         return
     root = shared_data()
     sets = {}

@@ -4,7 +4,8 @@ sentences, with their script, scored as the single sentences are, and the whole 
 Each recording (engine_dev/long_recordings.py) is lines said in turn by Festival's us-slt HTS voice and its
 kal diphone voice with pauses between them, cycling through the measured sentences until it reaches its
 length; `exact` is said as scripted, `deviations` has, per started minute, one ad-lib, one skipped line and
-one repeated word (with the script unchanged). `faceretarget-engine lipsync --audio --transcript
+one repeated word (with the script unchanged); `real` puts the shared real-speech clips (the mfa and
+librivox sets, several speakers) one after another with their transcripts as the script's lines. `faceretarget-engine lipsync --audio --transcript
 --progress json` runs as its own process: wall time from process start to take written, CPU time of the
 process and its workers, and peak resident memory (summed over the process and its workers, sampled every
 50 ms; the largest single process beside it). Scores, on the take's face board:
@@ -36,9 +37,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.audio.io import Audio  # noqa: E402
+from engine.audio.io import Audio, load_audio  # noqa: E402
 from engine.audio.lipsync import analyse_speech, animate_speech  # noqa: E402
 from engine.audio.recognize import TimedPhone  # noqa: E402
+from engine.audio.text import read_transcript  # noqa: E402
 from engine.audio.visemes import viseme_table  # noqa: E402
 from engine.config import AudioOptions  # noqa: E402
 from engine.export.take import read_curves_csv  # noqa: E402
@@ -158,27 +160,60 @@ def deviation_errors(recording: LongRecording, events: list[dict], any_kind: boo
     return errors, len(warnings) - len(used)
 
 
+def clips_recording(clips: list[dict]) -> tuple[LongRecording, tuple[int, int, int, int]]:
+    """The shared real-speech clips (bench/lipsync.py's mfa and librivox sets) one after another with 0.8 s
+    between them, the script one line per clip; and the scores of the clips aligned one by one."""
+    names = list(viseme_table("mh4").faceboard_names)
+    pieces, truth, spans, lines, one = [], [], [], [], np.zeros(4, int)
+    cursor = 0.0
+    for clip in clips:
+        audio = load_audio(clip["audio"])
+        cursor += PAUSE_S
+        pieces += [np.zeros(int(PAUSE_S * audio.rate), np.float32), audio.samples]
+        shifted = [TimedPhone(p.start + cursor, p.end + cursor, p.phone) for p in clip["truth"]]
+        spoken = [p for p in shifted if p.phone != "SIL"]
+        truth += shifted
+        spans.append((spoken[0].start, spoken[-1].end))
+        text = read_transcript(clip["text"])
+        lines.append(" ".join(text.split()))
+        speech = analyse_speech(audio, AudioOptions(transcript=text))
+        times = np.arange(0.0, audio.duration, 1.0 / 60)
+        board, _ = animate_speech(speech, times)
+        spoken_truth = [p for p in clip["truth"] if p.phone != "SIL"]
+        one += _scores(clip["truth"], [(spoken_truth[0].start, spoken_truth[-1].end)], times, board, names)
+        cursor += audio.duration
+    samples = np.concatenate([*pieces, np.zeros(int(PAUSE_S * 16000), np.float32)])
+    return LongRecording(samples, lines, truth, spans), tuple(int(v) for v in one)
+
+
+PAUSE_S = 0.8
+
+
 def main(lengths: list[float], kinds: list[str], cache: Path, fps: float, sentences: list[str],
-         seeds: list[int]) -> None:
+         seeds: list[int], clips: list[dict] | None = None) -> None:
     voices = voices_available()
     print(f"\n## Whole recordings (voices: {', '.join(v.replace('voice_', '') for v in voices)})\n")
     print("| recording | audio s | lines | alignment failures | mouth-class acc (one by one) | closure recall | "
           "deviations found within 0.5 s (as any kind) | largest report error s | false reports | wall s | "
-          "speed (wall) | "
-          "speed (CPU) | peak RSS MB (largest process) |")
+          "speed (wall) | speed (CPU) | peak RSS MB (largest process) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     folder = Path(tempfile.mkdtemp(prefix="faceretarget-long-"))
     for seconds in lengths:
-        for kind in kinds:
+        for kind in [k for k in kinds if k in ("exact", "deviations")]:
             for seed in seeds if kind == "deviations" else [0]:
                 recording = build_recording(sentences, seconds, cache / "lines", 1 if kind == "deviations" else 0,
                                             seed=seed, voices=voices)
                 run = run_command(recording, folder, f"{kind}_{int(seconds)}_{seed}")
                 label = f"{kind}{f' (seed {seed})' if kind == 'deviations' else ''}, {seconds / 60:.3g} min"
                 print(_row(label, recording, run, cache, fps), flush=True)
+    if clips:
+        recording, baseline = clips_recording(clips)
+        run = run_command(recording, folder, "real_speech")
+        print(_row(f"real speech ({len(clips)} clips, exact)", recording, run, cache, fps, baseline), flush=True)
 
 
-def _row(label: str, recording: LongRecording, run: Run, cache: Path, fps: float) -> str:
+def _row(label: str, recording: LongRecording, run: Run, cache: Path, fps: float,
+         baseline_scores: tuple[int, int, int, int] | None = None) -> str:
     hits, frames, found, total = take_scores(recording, run.take)
     failures = sum(1 for e in run.events if e.get("code") == "alignment_failed")
     if recording.deviations:
@@ -191,9 +226,9 @@ def _row(label: str, recording: LongRecording, run: Run, cache: Path, fps: float
     else:
         _, false_reports = deviation_errors(recording, run.events)
         deviations, largest = "-", "-"
-        b = one_by_one(recording, cache / "lines", fps)
+        b = baseline_scores or one_by_one(recording, cache / "lines", fps)
         baseline = f"{b[0] / max(b[1], 1):.3f}"
-    return (f"| {label} | {recording.duration:.1f} | {len(recording.said)} | {failures} | "
+    return (f"| {label} | {recording.duration:.1f} | {len(recording.line_spans)} | {failures} | "
             f"{hits / max(frames, 1):.3f} ({baseline}) | {found}/{total} = {found / max(total, 1):.3f} | "
             f"{deviations} | {largest} | {false_reports} | {run.wall_s:.1f} | "
             f"{recording.duration / run.wall_s:.1f}x | {recording.duration / run.cpu_s:.1f}x | "

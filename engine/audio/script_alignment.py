@@ -98,13 +98,14 @@ class AlignmentJob:
     words: list[str]
     choices: list[list[int]]
     dropped: set[int]
-    min_gain: float
+    min_gain: float            # to say an unscripted group (engine.config.AudioOptions.deviation_min_gain)
+    drop_gain: float           # to drop a group of script words (missing_min_gain)
 
 
 def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
-    """The job's words aligned, each group of doubtful words kept or dropped where that raises the acoustic
-    score by `min_gain`; (positions kept, alignment), or None when nothing aligns (a task of the speech
-    pool). Starting from the script as written, each group is judged on its own stretch of audio, between
+    """The job's words aligned, each group of doubtful words said or dropped where that raises the acoustic
+    score by `min_gain` (`drop_gain` to drop script words); (positions kept, alignment), or None when nothing
+    aligns (a task of the speech pool). Starting from the script as written, each group is judged on its own stretch of audio, between
     the words around it (a forced alignment of a whole long utterance prunes its search and can rank
     two near-equal word sequences either way)."""
     dropped = set(job.dropped)
@@ -117,7 +118,8 @@ def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
                 break
     if best is None:
         return None
-    changed = {n for group in job.choices if _local_gain(job, best, dropped, group) >= job.min_gain for n in group}
+    wanted = [(group, job.min_gain if group[0] in dropped else job.drop_gain) for group in job.choices]
+    changed = {n for group, gain in wanted if _local_gain(job, best, dropped, group) >= gain for n in group}
     if changed:
         other = _try_alignment(job, job.samples, job.start, dropped ^ changed)
         best = other or best
@@ -183,7 +185,8 @@ class _UtteranceAligner:
                  options: AudioOptions, reporter: Reporter):
         self.audio, self.segments, self.groups = audio, segments, groups
         self.placement, self.reporter = placement, reporter
-        self.min_gain, self.pad_s = options.deviation_min_gain, options.utterance_pad_s
+        self.gains = (options.deviation_min_gain, options.missing_min_gain)
+        self.pad_s = options.utterance_pad_s
         self.aligned: dict[int, TimedWord] = {}       # placed word -> its aligned span, for the words said
         self.tried: set[int] = set()                  # placed words of stretches that aligned (said or not)
 
@@ -230,7 +233,7 @@ class _UtteranceAligner:
         dropped = {n for group in choices for n in group if self.placement.placed[placed[n]].script_index is None}
         start, end = padded_bounds(self.segments, self._chunk(utterances), self.pad_s)
         return AlignmentJob(padded_samples(self.audio, start, end), start,
-                            [self.placement.placed[i].word for i in placed], choices, dropped, self.min_gain)
+                            [self.placement.placed[i].word for i in placed], choices, dropped, *self.gains)
 
     def _chunk(self, utterances: list[int]) -> list[Segment]:
         return [s for k in utterances for s in self.groups[k]]

@@ -63,11 +63,12 @@ class AudioOptions:
     script_language_weight: float = 10.0       # the script's word sequences weigh more than pocketsphinx's 6.5
     script_common_words: int = 100             # frequent English words recognition may hear besides the script
     script_common_weight: float = 0.1          # (ad-libs), at this weight relative to a uniform unigram
-    deviation_min_gain: float = 300.0          # a deviation the aligner checks (a word heard but not scripted, a
-                                               # script word not heard) stands when it raises the acoustic score
-                                               # of the audio around it by this much (log units; festival-dev:
-                                               # ones that happened 430-12000 but for a "the the", chance ones
-                                               # -180 and below)
+    deviation_min_gain: float = 300.0          # words heard but not scripted stand when saying them raises the
+                                               # acoustic score of the audio around them by this much (log units;
+                                               # festival-dev: ones said 430-12000 but for a "the the", chance
+                                               # ones -180 and below)
+    missing_min_gain: float = 600.0            # a script word not heard is dropped when that raises it by this much
+                                               # (fast real speech gained 250-305 dropping words that were said)
     script_min_heard: float = 0.3              # below this share of its words heard, a script is not the recording's
     speech_processes: int = 0                  # processes aligning a long recording; 0: one per core when it holds
     parallel_min_s: float = 60.0               # at least this much speech (and an audio-only take this long has its
