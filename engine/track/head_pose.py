@@ -4,12 +4,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from engine.export.take import HEAD_POSE_COLUMNS  # noqa: F401  (the order pose_to_components returns)
-
 
 def pose_to_components(matrices: np.ndarray) -> np.ndarray:
-    """(N, 4, 4) transforms -> (N, 6): translation then yaw (about Y), pitch (about X), roll (about Z) in
-    degrees, in the camera frame (Y up, looking down -Z). NaN rows stay NaN."""
+    """(N, 4, 4) transforms -> (N, 6) in engine.export.take.HEAD_POSE_COLUMNS order: translation, then yaw
+    (about Y), pitch (about X), roll (about Z) in degrees, in the camera frame (Y up, looking down -Z). NaN
+    rows stay NaN."""
     out = np.full((len(matrices), 6), np.nan)
     valid = np.isfinite(matrices).all(axis=(1, 2))
     if valid.any():
