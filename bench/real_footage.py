@@ -52,6 +52,11 @@ mapping pose, `retarget(raw, "mh4", times, "pose")`; frames without a face are l
      engine is never worse than the plain chain (its signed correlation lower by more than 0.05).
 The summary at the end: per variant, over all clips, the worst figure of each measure with PASS/FAIL.
 
+--symmetric measures `run --symmetric` (each frame tracked as it is and flipped, the two readings averaged:
+engine/track/mirror.py). Its tracks are cached beside the single-pass ones and take twice as long to make.
+The plain chain stays single-pass MediaPipe; the raw score of b. is the averaged one, what the solve starts
+from (against single-pass MediaPipe the engine would be scored on the tracker's own left/right bias).
+
 From another script (different solve settings, no re-tracking):
 
     import importlib.util, sys
@@ -407,14 +412,15 @@ def load_track(path: Path, landmarks_path: Path) -> FaceTrack:
                          landmarks_path, image_size=size if size != (0, 0) else None)
 
 
-def tracked(video: Path, cache: Path, memo: dict) -> FaceTrack:
-    """The engine tracker's FaceTrack of `video`, from the cache (sha256 + MediaPipe version) or tracked now."""
+def tracked(video: Path, cache: Path, memo: dict, symmetric: bool = False) -> FaceTrack:
+    """The engine tracker's FaceTrack of `video`, from the cache (sha256 + MediaPipe version + mode) or tracked
+    now; `symmetric`: as `run --symmetric` tracks (each frame also flipped, the two readings averaged)."""
     from engine.media.video import probe
     from engine.protocol import Reporter
     from engine.track.landmarker import TrackerOptions
     from engine.track.run_tracker import track_video
 
-    key = f"{file_sha256(video, memo)[:32]}-mp{mediapipe_version()}"
+    key = f"{file_sha256(video, memo)[:32]}-mp{mediapipe_version()}{'-symmetric' if symmetric else ''}"
     folder = cache / "tracks"
     folder.mkdir(parents=True, exist_ok=True)
     npz, landmarks = folder / f"{key}.npz", folder / f"{key}.landmarks.npy"
@@ -422,7 +428,7 @@ def tracked(video: Path, cache: Path, memo: dict) -> FaceTrack:
         return load_track(npz, landmarks)
     start = time.perf_counter()
     tmp_landmarks = folder / f".{key}.{threading.get_ident()}.landmarks.npy"
-    track = track_video(probe(video), tmp_landmarks, Reporter(), TrackerOptions())
+    track = track_video(probe(video), tmp_landmarks, Reporter(), TrackerOptions(symmetric=symmetric))
     tmp_landmarks.replace(landmarks)
     _atomic(npz, lambda tmp: save_track(track, tmp))
     seconds = time.perf_counter() - start
@@ -439,6 +445,14 @@ class VariantTracks:
     middle: FaceTrack
     start: int                 # middle frame k is whole frame start + k
     path: Path = field(default=Path())
+    # With --symmetric, whole/middle are the symmetric tracks and these the plain single-pass ones: MediaPipe's
+    # own scores (the raw score and the plain chain are always what one pass of MediaPipe reads).
+    single_whole: FaceTrack | None = None
+    single_middle: FaceTrack | None = None
+
+    @property
+    def single(self) -> FaceTrack:
+        return self.single_whole if self.single_whole is not None else self.whole
 
 
 def shared_data_dir(explicit: Path | None = None) -> Path:
@@ -493,10 +507,11 @@ def _variant_file(clip: str, variant: str, source: Path, folder: Path, original:
 
 
 def get_tracks(clips: Iterable[str] | None = None, variants: Iterable[str] | None = None,
-               cache: Path | None = None, shared_data: Path | None = None, jobs: int | None = None
-               ) -> list[VariantTracks]:
+               cache: Path | None = None, shared_data: Path | None = None, jobs: int | None = None,
+               symmetric: bool = False) -> list[VariantTracks]:
     """Variant files (written once) and their tracks (tracked once) for the chosen clips and variants; the
-    original is always included (mirror, geometry and hmc_crop need it). Ordered by clip, then VARIANTS."""
+    original is always included (mirror, geometry and hmc_crop need it). Ordered by clip, then VARIANTS.
+    `symmetric`: the engine's tracks as `run --symmetric` makes them, beside the single-pass ones."""
     cache = Path(cache) if cache is not None else default_cache()
     available = find_clips(shared_data_dir(shared_data))
     if not available:
@@ -518,14 +533,18 @@ def get_tracks(clips: Iterable[str] | None = None, variants: Iterable[str] | Non
         source = available[clip]
         folder = cache / f"videos-r{RECIPE_VERSION}" / f"{clip}-{file_sha256(source, memo)[:12]}"
         folder.mkdir(parents=True, exist_ok=True)
-        original = original_future.result().whole if original_future is not None else None
+        original = original_future.result().single if original_future is not None else None
         whole_path = _variant_file(clip, variant, source, folder, original)
         middle_path = folder / f"{variant}.middle.mp4"
         if not middle_path.is_file():
             write_middle_third(whole_path, middle_path)
         whole = tracked(whole_path, cache, memo)
         middle = tracked(middle_path, cache, memo)
-        return VariantTracks(clip, variant, whole, middle, middle_range(len(whole))[0], whole_path)
+        if not symmetric:
+            return VariantTracks(clip, variant, whole, middle, middle_range(len(whole))[0], whole_path)
+        return VariantTracks(clip, variant, tracked(whole_path, cache, memo, True),
+                             tracked(middle_path, cache, memo, True), middle_range(len(whole))[0], whole_path,
+                             single_whole=whole, single_middle=middle)
 
     start = time.perf_counter()
     futures = {}
@@ -801,12 +820,16 @@ class Results:
 class _Curves:
     arkit: np.ndarray            # engine ARKit (N, 52)
     board: np.ndarray            # engine face board (N, 174)
-    raw: np.ndarray              # MediaPipe scores, NaN -> 0
+    raw: np.ndarray              # MediaPipe scores, NaN -> 0: what the engine's solve starts from
     plain_board: np.ndarray      # plain chain face board
     names: list[str]
+    plain_raw: np.ndarray        # the plain chain's ARKit: one pass of MediaPipe (= raw unless symmetric)
 
 
-def _curves(track: FaceTrack, solve_fn, timing: list) -> _Curves:
+def _curves(track: FaceTrack, solve_fn, timing: list, single: FaceTrack | None = None) -> _Curves:
+    """The engine's curves of `track`. With a symmetric track, `single` is the single-pass track of the same
+    frames: the plain chain comes from it (what a Live Link user gets), while `raw`, what the tracker sees
+    and the solve starts from, is MediaPipe's two readings averaged (table b measures the solve against it)."""
     start = time.perf_counter()
     arkit = np.asarray(solve_fn(track), float)
     timing.append((time.perf_counter() - start, len(track)))
@@ -814,8 +837,9 @@ def _curves(track: FaceTrack, solve_fn, timing: list) -> _Curves:
         raise ValueError(f"solve_fn returned {arkit.shape}, expected {(len(track), len(ARKIT_NAMES))}")
     board = retarget(arkit, RIG, track.times, None)
     raw = np.nan_to_num(track.arkit)
-    plain = retarget(raw, RIG, track.times, "pose")
-    return _Curves(arkit, board.faceboard, raw, plain.faceboard, board.faceboard_names)
+    plain_raw = np.nan_to_num(single.arkit) if single is not None else raw
+    plain = retarget(plain_raw, RIG, track.times, "pose")
+    return _Curves(arkit, board.faceboard, raw, plain.faceboard, board.faceboard_names, plain_raw)
 
 
 def evaluate(tracks: list[VariantTracks], solve_fn: Callable[[FaceTrack], np.ndarray] = engine_solve,
@@ -829,11 +853,11 @@ def evaluate(tracks: list[VariantTracks], solve_fn: Callable[[FaceTrack], np.nda
     todo = {}
     for vt in tracks:
         if int(vt.whole.detected.sum()) >= MIN_DETECTED:
-            todo[vt.clip, vt.variant, "whole"] = vt.whole
+            todo[vt.clip, vt.variant, "whole"] = vt.whole, vt.single_whole
             if int(vt.middle.detected.sum()) >= MIN_DETECTED:
-                todo[vt.clip, vt.variant, "middle"] = vt.middle
+                todo[vt.clip, vt.variant, "middle"] = vt.middle, vt.single_middle
     with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-        done = dict(zip(todo, pool.map(lambda t: _curves(t, solve_fn, timing), todo.values())))
+        done = dict(zip(todo, pool.map(lambda pair: _curves(pair[0], solve_fn, timing, pair[1]), todo.values())))
     whole_curves = {(c, v): curves for (c, v, part), curves in done.items() if part == "whole"}
     features_of: dict[str, dict[str, np.ndarray]] = {}
     rows = []
@@ -849,14 +873,14 @@ def evaluate(tracks: list[VariantTracks], solve_fn: Callable[[FaceTrack], np.nda
         original = by_key.get((vt.clip, "original"))
         if original is not None and len(original.whole) == len(whole) and original.whole.detected.any():
             if vt.clip not in features_of:
-                features_of[vt.clip] = geometry(np.asarray(original.whole.landmarks()), original.whole.image_size)
+                features_of[vt.clip] = geometry(np.asarray(original.single.landmarks()), original.whole.image_size)
             features = features_of[vt.clip]
             if vt.variant == "mirrored":
                 features = swap_geometry_sides(features)
             gvalid = whole.detected & original.whole.detected
             if gvalid.sum() >= MIN_DETECTED:
                 row.engine_geometry = proxy_correlations(features, cw.arkit, cw.board, cw.names, gvalid)
-                row.plain_geometry = proxy_correlations(features, cw.raw, cw.plain_board, cw.names, gvalid)
+                row.plain_geometry = proxy_correlations(features, cw.plain_raw, cw.plain_board, cw.names, gvalid)
         if not row.middle_ok:
             continue
         start, m = vt.start, len(middle)
@@ -880,7 +904,7 @@ def evaluate(tracks: list[VariantTracks], solve_fn: Callable[[FaceTrack], np.nda
         valid = by_key[clip, "original"].whole.detected & by_key[clip, "mirrored"].whole.detected
         mirror_rows.append(MirrorRow(clip, symmetry(a.arkit, b.arkit, ARKIT_NAMES, valid),
                                      symmetry(a.board, b.board, a.names, valid),
-                                     symmetry(a.raw, b.raw, ARKIT_NAMES, valid),
+                                     symmetry(a.plain_raw, b.plain_raw, ARKIT_NAMES, valid),
                                      symmetry(a.plain_board, b.plain_board, a.names, valid)))
     return Results(rows, mirror_rows, sum(t for t, _ in timing), sum(n for _, n in timing),
                    time.perf_counter() - begin)
@@ -1135,12 +1159,15 @@ def main(argv=None) -> int:
     parser.add_argument("--shared-data", type=Path, default=None,
                         help="shared data folder (default: $FACERETARGET_SHARED_DATA or ../shared/data)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="tracker threads (default: CPU count)")
+    parser.add_argument("--symmetric", action="store_true",
+                        help="the engine tracks as `run --symmetric` does (each frame also flipped; twice the "
+                             "tracking time, cached separately); the raw score and the plain chain stay single-pass")
     args = parser.parse_args(argv)
     print(f"# Real-footage yardstick ({datetime.date.today()}, {platform.node()}, {os.cpu_count()} cores, "
           f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"mediapipe {mediapipe_version()})\n", flush=True)
+          f"mediapipe {mediapipe_version()}{', engine tracking: symmetric' if args.symmetric else ''})\n", flush=True)
     start = time.perf_counter()
-    tracks = get_tracks(args.clips, args.variants, args.cache, args.shared_data, args.jobs)
+    tracks = get_tracks(args.clips, args.variants, args.cache, args.shared_data, args.jobs, args.symmetric)
     track_s = time.perf_counter() - start
     res = evaluate(tracks)
     print(report(res, args.detail))

@@ -257,6 +257,22 @@ def test_run_refuses_a_profile_for_the_other_rig_before_tracking(good_profile, t
     assert code == EXIT_BAD_INPUT and "not valid JSON" in error_of(events)["message"]
 
 
+@pytest.mark.parametrize("made,symmetric,warned", [
+    (None, False, False), (None, True, True), ("single", True, True), ("symmetric", True, False),
+    ("symmetric", False, True)])
+def test_a_profile_tracked_the_other_way_is_warned_about(good_profile, made, symmetric, warned):
+    """Profiles from before `tracking` was recorded were single-pass."""
+    from engine.config import RunOptions, SolveOptions
+    from engine.pipeline.sources import check_profile_tracking
+    from engine.protocol import Reporter
+    if made is not None:
+        edited(good_profile, lambda doc: doc["source"].update(tracking=made))
+    reporter = Reporter()
+    check_profile_tracking(RunOptions(symmetric=symmetric, solve=SolveOptions(actor=good_profile)), reporter)
+    codes = [w["code"] for w in reporter.warnings]
+    assert codes == (["actor_tracking_differs"] if warned else [])
+
+
 def test_calibrate_refuses_to_overwrite_a_profile(good_profile, tmp_path, capsys):
     before = good_profile.read_text()
     code, events = engine_main("calibrate", "--video", tmp_path / "unused.mp4", "--out", good_profile,
@@ -323,6 +339,7 @@ def test_calibrate_writes_a_profile_of_the_real_capture(calibrated):
     assert profile.source["neutral"]["sha256"] == file_sha256(calibrated["neutral"])
     assert profile.source["range_of_motion"]["sha256"] == file_sha256(calibrated["rom"])
     assert profile.source["engine"] and profile.source["mediapipe"] and profile.source["created"]
+    assert profile.source["tracking"] == "single"
     assert np.all((profile.neutral >= 0) & (profile.neutral <= 1)) and np.all(profile.rest_spread >= 0)
     # The range-of-motion clip (a speaking face) opens the jaw well beyond the rest capture.
     assert profile.ranges is not None

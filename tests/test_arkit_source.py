@@ -212,6 +212,7 @@ def test_a_malformed_csv_is_a_clear_error_with_nothing_written(case, tmp_path):
     (["--flame-params", "seq.npz"], "--arkit cannot be combined with --flame-params"),
     (["--actor", "hero.json", "--neutral-time", "1"], "--arkit cannot be combined with --actor, --neutral-time"),
     (["--lip-correction", "auto"], "--lip-correction needs --audio with --arkit"),
+    (["--symmetric"], "--arkit cannot be combined with --symmetric"),
 ])
 def test_options_that_need_a_video_are_refused(extra, message, tmp_path):
     code, events, stderr = run_arkit("--arkit", synthetic(tmp_path), "--out", tmp_path / "take", *extra)

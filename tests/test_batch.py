@@ -57,6 +57,14 @@ def test_csv_manifest_resolves_paths_against_its_folder_and_maps_options(tmp_pat
     assert "line 2" in a.where and "line 3" in b.where
 
 
+def test_symmetric_column_asks_for_symmetric_tracking(tmp_path):
+    manifest = write_csv(tmp_path / "m.csv", "video,output,symmetric", "a.mp4,t/a,yes", "b.mp4,t/b,", "c.mp4,t/c,0")
+    a, b, c = read_manifest(manifest)
+    assert (a.run_options().symmetric, b.run_options().symmetric, c.run_options().symmetric) == (True, False, False)
+    with pytest.raises(BadInput, match="symmetric"):
+        read_manifest(write_csv(tmp_path / "bad.csv", "video,output,symmetric", "a.mp4,t/a,maybe"))
+
+
 def test_json_manifest_takes_a_list_or_clips_with_nested_options(tmp_path):
     doc = {"clips": [{"video": "a.mp4", "output": "t/a", "options": {"rig": "legacy", "fps_out": 30}},
                      {"video": "b.mp4", "output": "t/b", "smoothing": 0}]}

@@ -99,6 +99,8 @@ class RunOptions:
     progress: str = "human"                    # "human" (stderr bar) or "json" (stdout events)
     overwrite: bool = False
     model_path: Path | None = None             # face_landmarker.task; None: resolve (see track.model_bundle)
+    symmetric: bool = False                    # also track each frame flipped and average the two readings:
+                                               # no left/right bias from the tracker, twice the tracking time
     mapping: str | None = None                 # ARKit -> face board: None = mapping pose + full-face rules,
                                                # "pose" = mapping pose only, or a fit-mapping / rules JSON path
     solve: SolveOptions = field(default_factory=SolveOptions)

@@ -43,7 +43,7 @@ def command_demo(args: argparse.Namespace, reporter: Reporter) -> None:
             make_sample_clip(neutral, SampleScript(DEMO_NEUTRAL_S), model_path=options.model_path)
             options.solve.actor = options.out.with_name(options.out.name + "_actor.json")   # kept: take.json names it
             calibrate_video(neutral, options.solve.actor, reporter, rig=options.rig, name="demo",
-                            model=options.model_path)
+                            model=options.model_path, symmetric=options.symmetric)
         reporter.progress("sample", 1, 1)
         options.video = clip
         take = run(options, reporter)

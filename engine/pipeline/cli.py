@@ -62,6 +62,10 @@ def add_take_options(parser: argparse.ArgumentParser) -> None:
     solve.add_argument("--smoothing", type=number(float, 0, 1000), default=SOLVE_DEFAULTS.smoothing_cutoff_hz,
                        help="low-pass cutoff in Hz, 0 = off (default: %(default)s)")
     add_model_option(solve)
+    solve.add_argument("--symmetric", action="store_true", default=DEFAULTS.symmetric,
+                       help="track each frame also flipped left-right and average the two readings: MediaPipe's own "
+                            "left/right bias is removed (a smirk reads the same on either side), at about twice the "
+                            "tracking time")
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
@@ -70,6 +74,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     return RunOptions(video=getattr(args, "video", None), out=args.out, rig=args.rig, fps_out=args.fps_out,
                       arkit=getattr(args, "arkit", None), arkit_fps=getattr(args, "arkit_fps", None),
                       progress=args.progress, overwrite=args.overwrite, model_path=args.model, solve=solve,
+                      symmetric=args.symmetric,
                       preview=getattr(args, "preview", False), mapping=args.mapping,
                       audio=audio_options_from(args), learned=learned_options_from(args),
                       flame=flame_run_options(args))

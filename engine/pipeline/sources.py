@@ -11,6 +11,7 @@ from engine.errors import BadInput, NoFaceFound
 from engine.export.take import TAKE_FILES, file_sha256
 from engine.media.video import VideoInfo, probe
 from engine.protocol import Reporter
+from engine.solve.actor import load_profile
 from engine.track.arkit_source import arkit_source
 from engine.track.facetrack import FaceTrack, SourceTrack
 from engine.track.landmarker import TrackerOptions
@@ -40,11 +41,13 @@ class VideoSource:
                            "give the recording; a still of the actor at rest belongs to `calibrate`")
         with timer.stage("track"):
             track = track_video(info, folder / TAKE_FILES["landmarks"], reporter,
-                                TrackerOptions(model_path=options.model_path))
+                                TrackerOptions(model_path=options.model_path, symmetric=options.symmetric))
         check_track(track, info, reporter)
+        check_profile_tracking(options, reporter)
         inputs = {"video": {"path": str(Path(options.video).absolute()), "sha256": file_sha256(info.path),
                             "width": info.width, "height": info.height, "rotation": info.rotation}}
-        return SourceTrack(self.kind, track, info.fps or None, inputs, {"source": self.kind})
+        return SourceTrack(self.kind, track, info.fps or None, inputs,
+                           {"source": self.kind, "symmetric": options.symmetric})
 
     def engine_info(self) -> dict:
         return {"mediapipe": version("mediapipe"), "face_landmarker_sha256": MODEL_SHA256}
@@ -63,6 +66,7 @@ class ArkitSource:
                                               ("--actor", options.solve.actor is not None),
                                               ("--neutral-time", options.solve.neutral_time is not None),
                                               ("--preview", options.preview),
+                                              ("--symmetric", options.symmetric),
                                               ("--video-model/--audio-model", options.learned.active)) if given]
         if conflicts:
             raise BadInput(f"--arkit cannot be combined with {', '.join(conflicts)}",
@@ -120,6 +124,19 @@ def pick_source(options: RunOptions) -> VideoSource | ArkitSource | FlameSource:
     if options.flame is not None:
         return FlameSource()
     return VideoSource()
+
+
+def check_profile_tracking(options: RunOptions, reporter: Reporter) -> None:
+    """An actor profile tracked the other way (single pass vs --symmetric) rests at slightly other levels."""
+    if options.solve.actor is None:
+        return
+    made = load_profile(options.solve.actor).source.get("tracking", "single")
+    wanted = "symmetric" if options.symmetric else "single"
+    if made != wanted:
+        reporter.warning("actor_tracking_differs",
+                         f"the actor profile was made with {made} tracking, this run uses {wanted} tracking: its "
+                         "resting levels may be off by MediaPipe's left/right bias",
+                         hint=f"re-run calibrate {'with' if options.symmetric else 'without'} --symmetric")
 
 
 def check_track(track: FaceTrack, info: VideoInfo, reporter: Reporter) -> None:

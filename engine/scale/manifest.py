@@ -85,6 +85,7 @@ _OPTION_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "smoothing": ("solve.smoothing_cutoff_hz", _float),
     "arkit_fps": ("arkit_fps", _float),
     "preview": ("preview", _bool),
+    "symmetric": ("symmetric", _bool),
 }
 _AUDIO_OPTION_COLUMNS = {"language": _str, "lip_correction": _str, "audio_offset": _float, "blend_weight": _float}
 

@@ -66,8 +66,9 @@ class ActorProfile:
 
 # --- building ------------------------------------------------------------------------------------------
 
-def capture_source(video: Path, rom: Path | None = None) -> dict:
-    """The `source` record of a profile made from these files: paths, sha256, versions and the date."""
+def capture_source(video: Path, rom: Path | None = None, symmetric: bool = False) -> dict:
+    """The `source` record of a profile made from these files: paths, sha256, versions, how they were tracked
+    (`tracking`: "symmetric" as `run --symmetric`, else "single") and the date."""
     def describe(path: Path) -> dict:
         return {"path": str(Path(path).absolute()), "sha256": file_sha256(path)}
 
@@ -77,6 +78,7 @@ def capture_source(video: Path, rom: Path | None = None) -> dict:
         mediapipe_version = None
     return {"neutral": describe(video), "range_of_motion": describe(rom) if rom is not None else None,
             "engine": engine.__version__, "mediapipe": mediapipe_version,
+            "tracking": "symmetric" if symmetric else "single",
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 

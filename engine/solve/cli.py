@@ -39,6 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, help="the actor profile (.json) to write")
     add_overwrite_option(p, "profile")
     add_model_option(p)
+    p.add_argument("--symmetric", action="store_true",
+                   help="track as `run --symmetric` does (each frame also flipped): for an actor whose takes run so")
     add_progress_option(p)
     p.set_defaults(handler=command_calibrate)
 
@@ -51,7 +53,7 @@ def command_calibrate(args: argparse.Namespace, reporter: Reporter) -> None:
     from engine.solve.capture import calibrate_video   # here, not above: MediaPipe loads only for a run
 
     profile = calibrate_video(args.video, out, reporter, rig=args.rig, name=args.name or out.stem,
-                              time=args.time, rom=args.rom, model=args.model)
+                              time=args.time, rom=args.rom, model=args.model, symmetric=args.symmetric)
     small = small_ranges(profile)
     if small:
         reporter.warning("range_small", f"the range-of-motion clip hardly moves {len(small)} channel(s) beyond "

@@ -3,6 +3,8 @@
 One public class, `FaceTracker`, created from `TrackerOptions`; `track(image, time_s)` returns a
 `FrameResult` (478 landmarks, 52 ARKit-ordered scores, head pose). MediaPipe requires strictly increasing
 integer millisecond timestamps in VIDEO mode; the tracker guarantees that whatever the video's timing.
+With `symmetric`, a second landmarker tracks the frames flipped left-right and each result is the average of
+the two readings (engine/track/mirror.py): no left/right bias, at about twice the tracking time.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.track.arkit_scores import mediapipe_to_arkit
+from engine.track.mirror import mirror_landmarks, mirror_scores
 from engine.track.model_bundle import resolve_model
 
 
@@ -21,6 +24,7 @@ class TrackerOptions:
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    symmetric: bool = False               # also track each frame flipped and average (run --symmetric)
 
 
 @dataclass
@@ -43,7 +47,7 @@ class FaceTracker:
         self.options = options or TrackerOptions()
         self.model_path = resolve_model(self.options.model_path)
         self._mp = mp
-        self._landmarker = vision.FaceLandmarker.create_from_options(vision.FaceLandmarkerOptions(
+        settings = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
             running_mode=vision.RunningMode.VIDEO,
             num_faces=1,
@@ -52,7 +56,10 @@ class FaceTracker:
             min_tracking_confidence=self.options.min_tracking_confidence,
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
-        ))
+        )
+        self._landmarker = vision.FaceLandmarker.create_from_options(settings)
+        # Its own landmarker: in VIDEO mode each one follows the face from its previous frame.
+        self._flipped = vision.FaceLandmarker.create_from_options(settings) if self.options.symmetric else None
         self._last_ms = -1
 
     def __enter__(self) -> "FaceTracker":
@@ -62,16 +69,28 @@ class FaceTracker:
         self.close()
 
     def close(self) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
+        for landmarker in (self._landmarker, self._flipped):
+            if landmarker is not None:
+                landmarker.close()
+        self._landmarker = self._flipped = None
 
     def track(self, image: np.ndarray, time_s: float) -> FrameResult:
         """Track the face in one RGB uint8 frame shown at `time_s` seconds."""
         stamp = max(int(round(time_s * 1000.0)), self._last_ms + 1)
         self._last_ms = stamp
+        front = self._read(self._landmarker, image, stamp)
+        if self._flipped is None or not front.detected:
+            return front
+        back = self._read(self._flipped, image[:, ::-1], stamp)
+        if not back.detected:
+            return front
+        return FrameResult(True, 0.5 * (front.landmarks + mirror_landmarks(back.landmarks)),
+                           0.5 * (front.arkit + mirror_scores(back.arkit)), front.head_pose,
+                           min(front.confidence, back.confidence))
+
+    def _read(self, landmarker, image: np.ndarray, stamp: int) -> FrameResult:
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
-        result = self._landmarker.detect_for_video(mp_image, stamp)
+        result = landmarker.detect_for_video(mp_image, stamp)
         if not result.face_landmarks:
             return FrameResult(detected=False)
         points = result.face_landmarks[0]
