@@ -71,6 +71,7 @@ LANGUAGES = (("en", "English: words aligned to the transcript (or recognised)"),
              ("other", "Another language: the mouth from loudness and timbre"))
 DEFAULT_LANGUAGE = "en"
 DEFAULT_SMOOTHING_HZ = None                   # None: the engine's own cutoff
+DEFAULT_SYMMETRIC = False                     # run --symmetric: the face also read flipped (twice the tracking)
 SMOOTHING_RANGE_HZ = (0.5, 30.0)
 CANCEL_GRACE_MS = 3000                        # after a cancel request, terminate(); as long again, then kill()
 

@@ -140,6 +140,10 @@ class RetargetDialog(QtWidgets.QDialog):
         smoothing_row.addWidget(self.smoothing_check)
         smoothing_row.addWidget(self.smoothing_spin)
         form.addRow("Smoothing", smoothing_row)
+        self.symmetric_check = QtWidgets.QCheckBox("Also read the face flipped (about twice the tracking time)")
+        self.symmetric_check.setToolTip("Removes the tracker's left/right bias: an expression on the actor's left "
+                                        "reads as strongly as the same one on the right (run --symmetric).")
+        form.addRow("Tracking", self.symmetric_check)
 
         self.language_combo = QtWidgets.QComboBox()
         for code, label in defaults.LANGUAGES:
@@ -360,6 +364,7 @@ class RetargetDialog(QtWidgets.QDialog):
         self.smoothing_check.setChecked(smoothing is not None)
         if smoothing is not None:
             self.smoothing_spin.setValue(smoothing)
+        self.symmetric_check.setChecked(s.flag("symmetric", defaults.DEFAULT_SYMMETRIC))
         self._select_data(self.lip_combo, s.text("lip_correction", defaults.DEFAULT_LIP_CORRECTION or ""))
         self._select_data(self.language_combo, s.text("language", defaults.DEFAULT_LANGUAGE))
         self._select_data(self.mode_combo, s.text("mode", defaults.DEFAULT_APPLY_MODE))
@@ -390,6 +395,7 @@ class RetargetDialog(QtWidgets.QDialog):
         if self.source_kind() == SOURCE_VIDEO:
             s.remember_actor(self.video_edit.text().strip(), self.actor_edit.text().strip())
         s.set("smoothing_hz", self.smoothing_spin.value() if self.smoothing_check.isChecked() else None)
+        s.set("symmetric", self.symmetric_check.isChecked())
         s.set("lip_correction", self.lip_combo.currentData())
         s.set("language", self.language_combo.currentData())
         s.set("mode", self.mode_combo.currentData())
@@ -447,7 +453,8 @@ class RetargetDialog(QtWidgets.QDialog):
             rig=getattr(rig, "generation", None),
             lip_correction=(self.lip_combo.currentData() or None) if video or audio else None,
             smoothing_hz=self.smoothing_spin.value() if self.smoothing_check.isChecked() else None,
-            actor=(self.actor_edit.text().strip() or None) if video else None)
+            actor=(self.actor_edit.text().strip() or None) if video else None,
+            symmetric=self.symmetric_check.isChecked() and video)
 
     # --- running ----------------------------------------------------------------------------------
     def run(self) -> bool:

@@ -93,6 +93,7 @@ class EngineRequest:
     lip_correction: Optional[str] = defaults.DEFAULT_LIP_CORRECTION
     smoothing_hz: Optional[float] = defaults.DEFAULT_SMOOTHING_HZ
     actor: Optional[str] = None                # actor profile (`calibrate`); None: the engine's resting model
+    symmetric: bool = defaults.DEFAULT_SYMMETRIC   # run --symmetric (video only): no left/right tracker bias
     arkit: Optional[str] = None                # Live Link Face CSV in place of the video (`video` is not sent)
     extra_args: List[str] = field(default_factory=list)
 
@@ -120,6 +121,8 @@ def engine_arguments(request: EngineRequest, entry: Sequence[str] = DEFAULT_ENTR
         args += ["--smoothing", "%g" % request.smoothing_hz]
     if request.actor:
         args += ["--actor", request.actor]
+    if request.symmetric and not request.arkit:
+        args += ["--symmetric"]
     return args + list(request.extra_args) + ["--progress", "json"]
 
 

@@ -376,3 +376,13 @@ def test_the_speech_language_is_chosen_remembered_and_sent(make_dialog, tmp_path
     dialog.save_settings()
     assert make_dialog().language_combo.currentData() == "zh"
 
+
+
+def test_symmetric_tracking_is_off_by_default_remembered_and_sent(make_dialog):
+    dialog = make_dialog()
+    assert not dialog.symmetric_check.isChecked()
+    assert "--symmetric" not in protocol.engine_arguments(dialog.request())
+    dialog.symmetric_check.setChecked(True)
+    assert "--symmetric" in protocol.engine_arguments(dialog.request())
+    dialog.save_settings()
+    assert make_dialog().symmetric_check.isChecked()

@@ -199,6 +199,10 @@ def test_engine_arguments():
     assert args[args.index("--language") + 1] == "zh"
     mandarin.audio = None
     assert "--language" not in protocol.engine_arguments(mandarin)
+    # symmetric tracking is asked for a video only (an ARKit CSV is not tracked)
+    assert "--symmetric" in protocol.engine_arguments(protocol.EngineRequest(video="v", out="o", symmetric=True))
+    assert "--symmetric" not in protocol.engine_arguments(
+        protocol.EngineRequest(video="", arkit="take.csv", out="o", symmetric=True))
 
 
 def test_scrubbed_environment():
