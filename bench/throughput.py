@@ -1,13 +1,14 @@
 """Throughput of the whole video path against MediaPipe's bare inference loop, and peak memory.
 
     python bench/throughput.py [--seconds 6] [--long-minutes 5] [--source CLIP]
-    python bench/throughput.py --whole-process [--pairs 3] [--durations 15,60] [--keep DIR]
+    python bench/throughput.py --whole-process [--pairs 3] [--durations 15,60] [--sizes 480p,720p,1080p] [--keep DIR]
 
 --whole-process: what a user waits for. `faceretarget-engine run` as a process against the plain loop a user
 would write instead (bench/bare_tracker.py: OpenCV decode + Face Landmarker, VIDEO mode, blendshapes and
 matrix on), each timed from outside with /usr/bin/time (wall seconds, peak RSS), start-up and model load
 included, run alternately (bare, engine, bare, engine, ...) so that machine drift cancels; the median of
-the pairs' ratios (bare time / engine time: above 1 the engine is faster) per size and length.
+the pairs' ratios (bare time / engine time: above 1 the engine is faster) per size and length. Memory flat
+in the clip's length: `--whole-process --sizes 720p --durations 60,600 --pairs 1` (peak RSS of each).
 
 For 480p, 720p and 1080p versions of one clip (made here from the generated demo sample, or --source):
   run fps    = frames / wall time of `pipeline.run` (decode, track, solve, retarget, export)
@@ -150,6 +151,8 @@ def whole_process(args, frames, fps: float, workdir: Path) -> None:
     print("|---|---|---|---|---|---|---|")
     for seconds in args.durations:
         for label, size in RESOLUTIONS.items():
+            if label not in args.sizes:
+                continue
             clip = encode(workdir / f"{label}_{seconds:g}s.mp4", looped(frames, int(seconds * fps)), fps, size)
             pairs = []
             for _ in range(args.pairs):
@@ -176,9 +179,15 @@ def main() -> None:
                         help="engine `run` vs the bare loop (bench/bare_tracker.py) as whole processes")
     parser.add_argument("--pairs", type=int, default=3, help="--whole-process: alternated pairs per cell")
     parser.add_argument("--durations", default="15,60", help="--whole-process: clip lengths in seconds")
+    parser.add_argument("--sizes", default=",".join(RESOLUTIONS),
+                        help=f"--whole-process: frame sizes, of {', '.join(RESOLUTIONS)} (default: all)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated clips in this folder")
     args = parser.parse_args()
     args.durations = [float(d) for d in args.durations.split(",")]
+    args.sizes = [s.strip() for s in args.sizes.split(",")]
+    unknown = set(args.sizes) - set(RESOLUTIONS)
+    if unknown:
+        parser.error(f"unknown sizes {sorted(unknown)}; choose from {', '.join(RESOLUTIONS)}")
     with tempfile.TemporaryDirectory(prefix="fr-bench-") as tmp:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
