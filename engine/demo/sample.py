@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from engine.errors import NoFaceFound
+from engine.track.mediapipe_import import import_mediapipe
 from engine.track.model_bundle import resolve_model
 
 def _smoothstep(x):
@@ -249,8 +250,7 @@ class FaceLayout:
 
 def locate_landmarks(image: np.ndarray, model_path: Path | None = None) -> np.ndarray:
     """(478, 2) pixel landmarks of the face in an RGB uint8 image, from MediaPipe in IMAGE mode."""
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
+    mp, BaseOptions, vision = import_mediapipe()
 
     options = vision.FaceLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(resolve_model(model_path))),

@@ -53,11 +53,11 @@ def warm_up() -> Path:
     global _MODEL_PATH, _WARMED
     if not _WARMED:
         # Once per worker, on purpose: the imports are most of a worker's start-up time.
-        import mediapipe  # noqa: F401
-
         import engine.pipeline  # noqa: F401
+        from engine.track.mediapipe_import import import_mediapipe
         from engine.track.model_bundle import resolve_model
 
+        import_mediapipe()
         _MODEL_PATH = resolve_model(None)
         _WARMED = True
     assert _MODEL_PATH is not None

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.transform import Rotation
+
+from engine.track.head_pose import nearest_rotation, yxz_angles
 
 # Landmarks that no ARKit expression moves by more than ~2 mm (measured on the ICT face with MediaPipe's
 # landmark placement): the rigid reference for the alignment.
@@ -65,7 +66,7 @@ def align_frames(points: np.ndarray, reference: np.ndarray, rigid=RIGID) -> tupl
 
 def pose_features(rotations: np.ndarray) -> np.ndarray:
     """(N, 7): 1, yaw, pitch, roll and second-order terms of the head rotation (radians)."""
-    yaw, pitch, roll = Rotation.from_matrix(rotations).as_euler("YXZ").T
+    yaw, pitch, roll = yxz_angles(nearest_rotation(rotations)).T
     return np.column_stack([np.ones(len(yaw)), yaw, pitch, roll, yaw * yaw, pitch * pitch, yaw * pitch])
 
 

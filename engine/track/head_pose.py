@@ -1,8 +1,12 @@
-"""Head pose: MediaPipe's facial transformation matrix <-> translation (cm) and yaw/pitch/roll."""
+"""Head pose: MediaPipe's facial transformation matrix <-> translation (cm) and yaw/pitch/roll.
+
+Angles are intrinsic Y-X-Z rotations (R = Ry(yaw) Rx(pitch) Rz(roll)), what SciPy's
+Rotation.as_euler("YXZ") reads. The few lines of trigonometry are written out because importing
+scipy.spatial costs ~0.4 s of CPU at `run`'s start; tests/test_head_pose.py holds them to SciPy's result.
+"""
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 
 def pose_to_components(matrices: np.ndarray) -> np.ndarray:
@@ -15,7 +19,7 @@ def pose_to_components(matrices: np.ndarray) -> np.ndarray:
         rot = matrices[valid, :3, :3]
         # The matrix carries the face model's scale; take it out before reading angles.
         scale = np.cbrt(np.linalg.det(rot))[:, None, None]
-        angles = Rotation.from_matrix(rot / scale).as_euler("YXZ", degrees=True)
+        angles = np.degrees(yxz_angles(nearest_rotation(rot / scale)))
         out[valid, :3] = matrices[valid, :3, 3]
         out[valid, 3:] = np.unwrap(angles, period=360.0, axis=0)
     return out
@@ -26,5 +30,29 @@ def angles_to_matrices(angles: np.ndarray | None, count: int) -> np.ndarray:
     reads back (identity rotations when a source has no head pose; no translation)."""
     out = np.tile(np.eye(4), (count, 1, 1))
     if angles is not None:
-        out[:, :3, :3] = Rotation.from_euler("YXZ", angles).as_matrix()
+        out[:, :3, :3] = yxz_matrices(np.asarray(angles, dtype=float).reshape(count, 3))
     return out
+
+
+def nearest_rotation(matrices: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) -> the nearest proper rotations (orthogonal Procrustes: U V^T, its determinant made +1)."""
+    u, _, vt = np.linalg.svd(matrices)
+    u[..., :, -1] *= np.sign(np.linalg.det(u @ vt))[..., None]
+    return u @ vt
+
+
+def yxz_angles(rotations: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) rotations -> (N, 3) yaw, pitch, roll in radians (pitch within +-90 degrees)."""
+    r = np.asarray(rotations, dtype=float)
+    yaw = np.arctan2(r[:, 0, 2], r[:, 2, 2])
+    pitch = np.arcsin(np.clip(-r[:, 1, 2], -1.0, 1.0))
+    roll = np.arctan2(r[:, 1, 0], r[:, 1, 1])
+    return np.column_stack([yaw, pitch, roll])
+
+
+def yxz_matrices(angles: np.ndarray) -> np.ndarray:
+    """(N, 3) yaw, pitch, roll in radians -> (N, 3, 3) rotations Ry(yaw) Rx(pitch) Rz(roll)."""
+    (cy, cp, cr), (sy, sp, sr) = np.cos(angles).T, np.sin(angles).T
+    return np.stack([np.stack([cy * cr + sy * sp * sr, sy * sp * cr - cy * sr, sy * cp], axis=-1),
+                     np.stack([cp * sr, cp * cr, -sp], axis=-1),
+                     np.stack([cy * sp * sr - sy * cr, sy * sr + cy * sp * cr, cy * cp], axis=-1)], axis=1)

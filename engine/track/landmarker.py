@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.track.arkit_scores import mediapipe_to_arkit
+from engine.track.mediapipe_import import import_mediapipe
 from engine.track.mirror import mirror_landmarks, mirror_scores
 from engine.track.model_bundle import resolve_model
 
@@ -40,9 +41,8 @@ class FaceTracker:
     """Tracks one face through a video. Use as a context manager so the native graph is closed."""
 
     def __init__(self, options: TrackerOptions | None = None):
-        # Imported here, not at module import, so that the CLI answers --help and bad-input errors fast.
-        import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
+        # MediaPipe loads here, not at module import, so that the CLI answers --help and bad-input errors fast.
+        mp, BaseOptions, vision = import_mediapipe()
 
         self.options = options or TrackerOptions()
         self.model_path = resolve_model(self.options.model_path)
