@@ -37,14 +37,15 @@ jawOpen (+), with mouthClose (-) and with the face board's lipsTogether controls
 of lip closures (runs of frames where the gap is in the clip's lowest 15%) matched by the take's closures
 (lipsTogether mean >= the engine's closed-class threshold or jawOpen - mouthClose <= 0.02) within 80 ms.
 
-Takes are cached under the cache folder (~/.cache/faceretarget/lip_fusion) by their inputs, so re-running the
-tables is quick. The first run (3 sentences, 7 degradations, 2 real clips) takes ~10-15 minutes on 2 cores.
+Takes are cached under the cache folder (~/.cache/faceretarget/lip_fusion) by their command, inputs and the
+engine's source (a changed engine makes new takes), so re-running the tables is quick. The first run (3 sentences, 7 degradations, 2 real clips) takes ~10-15 minutes on 2 cores.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import datetime
+import functools
 import hashlib
 import io
 import json
@@ -228,7 +229,8 @@ def engine_take(args: list[str], cache: Path, inputs: list[Path]) -> Path:
     sha256. The engine runs in this process (engine.cli.main), its output kept out of the tables."""
     from engine.cli import main   # here, not above: MediaPipe and pocketsphinx load only on a cache miss
 
-    key = hashlib.sha1(json.dumps([args, [rf.file_sha256(p, _MEMO) for p in inputs], RECIPE_VERSION]).encode())
+    key = hashlib.sha1(json.dumps([args, [rf.file_sha256(p, _MEMO) for p in inputs], RECIPE_VERSION,
+                                   engine_digest()]).encode())
     out = cache / "takes" / key.hexdigest()[:16]
     if (out / "take.json").exists():
         return out
@@ -244,6 +246,17 @@ def engine_take(args: list[str], cache: Path, inputs: list[Path]) -> Path:
 
 
 _MEMO: dict = {}
+
+
+@functools.lru_cache(maxsize=None)
+def engine_digest() -> str:
+    """sha1 of the engine's source and data: a changed engine makes new takes."""
+    digest = hashlib.sha1()
+    for path in sorted((REPO / "engine").rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".json", ".csv") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(REPO)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------- scores
@@ -455,16 +468,24 @@ def real_report(rows: list[dict]) -> str:
              "closure F1 | not lower than video (all four, 0.01 slack) |",
              "|---|---|---|---:|---:|---:|---:|---:|---|"]
     keys = ("jaw", "close", "together", "closure_f1")
+    flat = lambda x: x if np.isfinite(x) else 0.0  # noqa: E731
+    silent = [row["clip"] for row in rows if "fused" not in row and "fused_zh" not in row]
     for row in rows:
+        if row["clip"] in silent:
+            continue
         for label in ("video", "fused", "fused_zh"):
             if label not in row:
                 continue
             a = row[label]
-            verdict = "-" if label == "video" else ("yes" if all(
-                not np.isfinite(row["video"][k]) or a[k] >= row["video"][k] - 0.01 for k in keys) else "NO")
+            verdict = "-" if label == "video" else (
+                "yes" if all(flat(a[k]) >= flat(row["video"][k]) - 0.01 for k in keys) else "NO")
             lines.append(f"| {row['clip']} | {label} | {a['method'] if label != 'video' else '-'} | "
-                         f"{a['weight'] if label != 'video' else 0:.2f} | " + " | ".join(f"{a[k]:+.3f}" for k in keys)
-                         + f" | {verdict} |")
+                         f"{a['weight'] if label != 'video' else 0:.2f} | "
+                         + " | ".join(f"{a[k]:+.3f}" if np.isfinite(a[k]) else "flat" for k in keys) + f" | {verdict} |")
+    lines.append("\n(flat: the curve does not move, counted as 0; the correlation of a take that does not close is "
+                 "that of a constant)")
+    if silent:
+        lines.append(f"Sound track without speech the engine finds (nothing fused): {', '.join(silent)}")
     return "\n".join(lines)
 
 
