@@ -38,7 +38,8 @@ of lip closures (runs of frames where the gap is in the clip's lowest 15%) match
 (lipsTogether mean >= the engine's closed-class threshold or jawOpen - mouthClose <= 0.02) within 80 ms.
 
 Takes are cached under the cache folder (~/.cache/faceretarget/lip_fusion) by their command, inputs and the
-engine's source (a changed engine makes new takes), so re-running the tables is quick. The first run (3 sentences, 7 degradations, 2 real clips) takes ~10-15 minutes on 2 cores.
+engine's source (a changed engine makes new takes), so re-running the tables is quick. A run without a cache (3 sentences, 7 degradations, 2 real clips) took 3-4 minutes on the shared
+2-core machine.
 """
 from __future__ import annotations
 
