@@ -219,3 +219,38 @@ def test_loudness_only_audio_never_overrides_a_visible_mouth(inputs, tmp_path):
     kept = [d for d in meta["decisions"] if d["weight"] == 0.0]
     assert kept and all(d["audio_reliability"] == 0.0 for d in kept)
 
+
+
+def test_recognised_speech_never_overrides_a_visible_mouth_it_contradicts(inputs, tmp_path):
+    """Audio without a transcript (recognised words: a guess) against a seen face whose jaw moves against
+    it: the video's mouth stays, closures included; the same audio with its transcript aligned leads."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from engine.audio.correction import PreparedAudio, apply_correction
+    from engine.rig.arkit import ARKIT_INDEX
+    from engine.rig.retarget import retarget
+
+    _, speech_path, transcript = inputs
+    audio = load_audio(speech_path)
+    aligned = analyse_speech(audio, AudioOptions(transcript=transcript.read_text()))
+    guessed = dataclasses.replace(aligned, segments=[dataclasses.replace(s, method="words") for s in aligned.segments])
+    times = np.arange(0, audio.duration, 1 / 30)
+    _, audio_arkit = animate_speech(aligned, times)
+    video_arkit = np.zeros((len(times), len(ARKIT_INDEX)))
+    video_arkit[:, ARKIT_INDEX["jawOpen"]] = 0.6 - audio_arkit[:, ARKIT_INDEX["jawOpen"]]   # against the speech
+    changes = {}
+    for name, speech in (("words", guessed), ("align", aligned)):
+        solved = SimpleNamespace(times=times, arkit=video_arkit.copy(), detected=np.ones(len(times), bool),
+                                 head_pose=np.zeros((len(times), 6)))
+        curves = retarget(video_arkit, "mh4")
+        before = curves.faceboard.copy()
+        options = RunOptions(audio=AudioOptions(audio=speech_path, lip_correction="auto"))
+        (tmp_path / name).mkdir()
+        meta = apply_correction(PreparedAudio("auto", speech_path, audio, speech), options, solved, curves,
+                                tmp_path / name, Reporter())
+        changes[name] = (np.abs(curves.faceboard - before)[:, mouth_attribute_mask("mh4")].max(), meta["decisions"])
+    change, decisions = changes["words"]
+    assert change < 1e-6 and all(d["weight"] == 0.0 and d["audio_reliability"] < 0.8 for d in decisions)
+    change, decisions = changes["align"]
+    assert change > 0.2 and all(d["weight"] > 0.5 for d in decisions)

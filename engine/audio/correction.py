@@ -11,12 +11,17 @@ Modes:
   auto     per speech segment, evidence weighed by its reliability: the video's (face found, not turned
            away, tracking confidence) against the audio's (AUDIO_RELIABILITY: a transcript aligned to the
            speech is strong, recognised words or phones weaker, a loudness-only track weakest). Where the
-           mouth is not seen the audio replaces it; where it is seen, the audio leads only as far as its
-           reliability allows (more where the video's jaw disagrees with it, less where they agree), and a
-           loudness-only track never overrides a visible mouth. Every decision is written to take.json.
+           mouth is not seen the audio replaces it; where it is seen, the jaws' agreement is judged frame by
+           frame (over +-0.4 s, so that a mouth hidden for a second of a long sentence counts; a video jaw
+           moving less than a quarter as much as the audio's disagrees) and a strong
+           audio (a transcript aligned) leads as far as its reliability allows: more where the video's jaw
+           disagrees with it (or stays still while it moves), less where they agree. Weaker audio
+           (recognised words or phones without a transcript, a loudness-only track) never touches a visible
+           mouth: it fills only where the mouth is not seen. Every decision is written to take.json.
 The audio's closures win where the audio knows them: where it closes the lips (P/B/M) or bites the lower
-lip (F/V), those controls are at least the audio's and the jaw no more open than the audio's (not where a
-loudness-only track meets a visible mouth: loudness does not know a P from an A).
+lip (F/V), those controls are at least the audio's and the jaw no more open than the audio's (not where
+weak audio meets a visible mouth: a recognised guess or loudness does not know a P from an A).
+Measured by bench/lip_fusion.py (docs/lipsync.md).
 """
 from __future__ import annotations
 
@@ -49,6 +54,11 @@ class AutoRules:
     weight_disagree: float = 0.8
     weight_agree: float = 0.35
     weight_between: float = 0.6
+    local_window_s: float = 0.4        # jaw agreement is also judged frame by frame over +- this long
+    local_moving_std: float = 0.02     # an audio jaw this lively (sd) against a video jaw moving less than
+    local_still_ratio: float = 0.25    # ... this share of it (sd): disagreement
+    min_override_reliability: float = 0.8   # weaker audio (no transcript) leaves a visible mouth alone,
+                                            # closures included; it fills only where the mouth is not seen
 
 
 # How far each speech path (SpeechSegment.method) may lead a visible mouth: its share of the auto weights.
@@ -91,6 +101,24 @@ def prepare_audio(options: RunOptions, reporter: Reporter) -> PreparedAudio | No
         reporter.warning("no_audio", f"{exc.message}: the mouth stays as the video shows it")
         return None
     return PreparedAudio(mode, source, audio, speech)
+
+
+def local_jaw_correlation(audio_jaw: np.ndarray, video_jaw: np.ndarray, half: int,
+                          moving_std: float = 0.02, still_ratio: float = 0.25) -> np.ndarray:
+    """Per frame, the agreement of the two jaw curves over frames [i - half, i + half]: their correlation;
+    0 where the audio's jaw moves (sd > moving_std) while the video's barely does (sd below still_ratio x
+    the audio's: a hidden, blurred or frozen mouth, whose last traces correlate but do not show the
+    motion); NaN where neither moves enough to say."""
+    a, v = np.asarray(audio_jaw, float), np.asarray(video_jaw, float)
+    out = np.full(len(a), np.nan)
+    for i in range(len(a)):
+        wa, wv = a[max(0, i - half):i + half + 1], v[max(0, i - half):i + half + 1]
+        sa, sv = wa.std(), wv.std()
+        if sa > moving_std and sv < still_ratio * sa:
+            out[i] = 0.0
+        elif sa > 1e-3 and sv > 1e-3 and len(wa) > 3:
+            out[i] = float(np.corrcoef(wa, wv)[0, 1])
+    return out
 
 
 def _ramped(mask_weights: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -153,18 +181,35 @@ def apply_correction(prepared: PreparedAudio, options: RunOptions, solved, curve
             reliability = AUDIO_RELIABILITY.get(seg.method, 0.5)
             if visible < rules.min_visible_share or mean_conf < rules.min_confidence:
                 weight, reason = 1.0, "mouth not visible or tracking unsure: audio replaces the mouth"
-            elif reliability == 0.0:
-                weight, reason = 0.0, "loudness-only audio never overrides a visible mouth"
+                frame_weight = weight
+            elif reliability < rules.min_override_reliability:
+                # measured on real clips (bench/lip_fusion.py): even a light blend of recognised words or of
+                # loudness lowers a visible mouth's agreement with its own lips; the video keeps it
+                weight, frame_weight = 0.0, 0.0
+                reason = ("loudness-only audio never overrides a visible mouth" if reliability == 0.0 else
+                          "recognised speech without a transcript never overrides a visible mouth")
                 no_closures[frames] = True
-            elif corr < rules.disagree_corr:
-                weight = rules.weight_disagree * reliability
-                reason = "video jaw disagrees with the audio: audio leads as far as it is reliable"
-            elif corr >= rules.agree_corr:
-                weight = rules.weight_agree * reliability
-                reason = "video jaw agrees with the audio: video leads, audio adds closures"
             else:
-                weight, reason = rules.weight_between * reliability, "partial agreement: even blend"
-            weights[frames] = np.maximum(weights[frames], weight)
+                # within the segment, frame by frame: the jaws' agreement over a short window (a mouth
+                # hidden or blurred for a second of a longer sentence), the segment's where it says nothing
+                step = float(np.median(np.diff(times))) if len(times) > 1 else 1 / 30
+                local = local_jaw_correlation(a, v, max(1, int(round(rules.local_window_s / step))),
+                                              rules.local_moving_std, rules.local_still_ratio)
+                local = np.where(np.isfinite(local), local, corr)
+                frame_weight = reliability * np.where(
+                    local < rules.disagree_corr, rules.weight_disagree,
+                    np.where(local >= rules.agree_corr, rules.weight_agree, rules.weight_between))
+                weight = round(float(frame_weight.mean()), 4)
+                if corr < rules.disagree_corr:
+                    reason = "video jaw disagrees with the audio: audio leads as far as it is reliable"
+                elif corr >= rules.agree_corr:
+                    reason = "video jaw agrees with the audio: video leads, audio adds closures"
+                else:
+                    reason = "partial agreement: even blend"
+                disagreeing = float((local < rules.disagree_corr).mean())
+                if disagreeing > 0:
+                    reason += f"; the jaws disagree locally on {disagreeing:.0%} of its frames: the audio leads there"
+            weights[frames] = np.maximum(weights[frames], frame_weight)
             decisions.append({"start": seg.start, "end": seg.end, "method": seg.method, "weight": weight,
                               "audio_reliability": reliability,
                               "visible_share": round(visible, 3), "confidence": round(mean_conf, 3),
