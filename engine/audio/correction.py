@@ -108,16 +108,25 @@ def local_jaw_correlation(audio_jaw: np.ndarray, video_jaw: np.ndarray, half: in
     """Per frame, the agreement of the two jaw curves over frames [i - half, i + half]: their correlation;
     0 where the audio's jaw moves (sd > moving_std) while the video's barely does (sd below still_ratio x
     the audio's: a hidden, blurred or frozen mouth, whose last traces correlate but do not show the
-    motion); NaN where neither moves enough to say."""
+    motion); NaN where neither moves enough to say. Window sums come from running totals, so a long take
+    costs a few array operations, not a loop over its frames."""
     a, v = np.asarray(audio_jaw, float), np.asarray(video_jaw, float)
-    out = np.full(len(a), np.nan)
-    for i in range(len(a)):
-        wa, wv = a[max(0, i - half):i + half + 1], v[max(0, i - half):i + half + 1]
-        sa, sv = wa.std(), wv.std()
-        if sa > moving_std and sv < still_ratio * sa:
-            out[i] = 0.0
-        elif sa > 1e-3 and sv > 1e-3 and len(wa) > 3:
-            out[i] = float(np.corrcoef(wa, wv)[0, 1])
+    n = len(a)
+    lo = np.maximum(np.arange(n) - half, 0)
+    hi = np.minimum(np.arange(n) + half + 1, n)
+    count = (hi - lo).astype(float)
+
+    def window_mean(x: np.ndarray) -> np.ndarray:
+        total = np.concatenate([[0.0], np.cumsum(x)])
+        return (total[hi] - total[lo]) / count
+
+    ma, mv = window_mean(a), window_mean(v)
+    sa = np.sqrt(np.maximum(window_mean(a * a) - ma * ma, 0.0))
+    sv = np.sqrt(np.maximum(window_mean(v * v) - mv * mv, 0.0))
+    out = np.full(n, np.nan)
+    judged = (sa > 1e-3) & (sv > 1e-3) & (count > 3)
+    out[judged] = np.clip((window_mean(a * v) - ma * mv)[judged] / (sa * sv)[judged], -1.0, 1.0)
+    out[(sa > moving_std) & (sv < still_ratio * sa)] = 0.0
     return out
 
 
