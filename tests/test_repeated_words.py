@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.audio.io import Audio
+from engine.audio.lipsync import analyse_speech
 from engine.audio.recognize import Alignment, TimedPhone, TimedWord
 from engine.audio.repeated_words import stretched_words, typical_phone_durations, with_copies
+from engine.config import AudioOptions
+from engine.protocol import Reporter
+from engine_dev.long_recordings import SECOND_VOICE, Said, assemble, voices_available
 from tests.audio_helpers import festival_or_skip
 
 
@@ -57,12 +62,6 @@ def test_copies_go_before_their_word_and_every_word_is_traced():
 def test_a_short_word_said_twice_and_heard_once_is_reported_as_repeated(tmp_path, line, said, word):
     """Said by the kal voice, the biased recogniser hears one "it" / "the" (as on festival-dev)."""
     festival_or_skip()
-    from engine.audio.io import Audio
-    from engine.audio.lipsync import analyse_speech
-    from engine.config import AudioOptions
-    from engine.protocol import Reporter
-    from engine_dev.long_recordings import SECOND_VOICE, Said, assemble, voices_available
-
     if SECOND_VOICE not in voices_available():
         pytest.skip("needs Festival's kal voice (Debian festvox-kallpc16k)")
     lines = ["The train leaves at nine in the morning.", line, "Put your boots by the back door."]
