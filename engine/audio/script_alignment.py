@@ -14,7 +14,7 @@ Steps 1 and 3 work on one utterance at a time, spread over the machine's cores (
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.audio.chunks import SpeechSegment, clip_bounds, clip_phones, padded_bounds, padded_samples
 from engine.audio.io import SAMPLE_RATE, Audio
@@ -22,6 +22,7 @@ from engine.audio.placement import Deviation, Placement, place_script
 from engine.audio.recognize import (FRAME_S, Alignment, AlignmentFailed, RecognizerOptions, ScriptRecognition,
                                     TimedPhone, TimedWord, align_words, pronunciation, recognize_phones,
                                     recognize_script_words)
+from engine.audio.repeated_words import stretched_words, typical_phone_durations, with_copies
 from engine.audio.script import Script, common_words
 from engine.audio.speech_pool import SHARED, SpeechPool
 from engine.audio.text import letter_to_sound
@@ -100,6 +101,7 @@ class AlignmentJob:
     dropped: set[int]
     min_gain: float            # to say an unscripted group (engine.config.AudioOptions.deviation_min_gain)
     drop_gain: float           # to drop a group of script words (missing_min_gain)
+    repeat_gain: float = 0.0   # to say a stretched script word twice (repeat_min_gain)
 
 
 def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
@@ -136,11 +138,14 @@ def _local_gain(job: AlignmentJob, aligned: tuple[list[int], Alignment], dropped
     has fewer)."""
     kept, alignment = aligned
     spans = dict(zip(kept, alignment.words))
+    # words left out of the alignment leave their audio to the words after them (a repeated "watched
+    # watched the" aligned as "watched the" puts "the" on the second "watched"): look that many further
+    reach = NEIGHBOURS + (len(group) if group[0] in dropped else 0)
     before = [n for n in kept if n < group[0] and n not in group][-NEIGHBOURS:]
-    after = [n for n in kept if n > group[-1] and n not in group][:NEIGHBOURS]
+    after = [n for n in kept if n > group[-1] and n not in group][:reach]
     job_end = job.start + len(job.samples) / SAMPLE_RATE
     start = spans[before[0]].start if len(before) == NEIGHBOURS and before[0] in spans else job.start
-    end = spans[after[-1]].end if len(after) == NEIGHBOURS and after[-1] in spans else job_end
+    end = spans[after[-1]].end if len(after) == reach and after[-1] in spans else job_end
     a, b = int(round((start - job.start) * SAMPLE_RATE)), int(round((end - job.start) * SAMPLE_RATE))
     samples = job.samples[a:b]
     frame = set(before) | set(after)
@@ -167,6 +172,58 @@ def _try_alignment(job: AlignmentJob, samples, start: float, dropped: set[int]) 
 
 
 @dataclass
+class RepeatJob:
+    """An utterance's alignment, and the positions of its words aligned long enough to have been said twice."""
+    utterance: int
+    job: AlignmentJob | None
+    chosen: tuple[list[int], Alignment]
+    candidates: list[int]
+    repeatable: set[int]                     # positions of script words said (not in doubt)
+
+
+@dataclass
+class Repeats:
+    """Words said twice: the alignment with them (`words` without the copies, in step with `kept`)."""
+    kept: list[int]
+    alignment: Alignment
+    copies: list[tuple[int, TimedWord]]      # (position of the word said twice, where its copy was said)
+
+
+def confirm_repeats(task: RepeatJob) -> Repeats | None:
+    """The candidates whose saying twice raises the acoustic score around them by the job's `min_gain`, the
+    job aligned with them; None when there are none (a task of the speech pool)."""
+    job = task.job
+    twice = sorted({n for n in map(lambda c: _best_repeat(task, c), task.candidates) if n is not None})
+    if not twice:
+        return None
+    words, moved, copies = with_copies(job.words, twice)
+    realigned = _try_alignment(replace(job, words=words), job.samples, job.start, {moved[n] for n in job.dropped})
+    if realigned is None:
+        return None
+    spans = dict(zip(realigned[0], realigned[1].words))
+    original = {m: n for n, m in enumerate(moved)}
+    alignment = replace(realigned[1], words=[spans[m] for m in realigned[0] if m in original])
+    return Repeats([original[m] for m in realigned[0] if m in original], alignment,
+                   [(n, spans[c]) for n, c in zip(twice, copies)])
+
+
+def _best_repeat(task: RepeatJob, n: int) -> int | None:
+    """Position n or the one before it, whichever gains more by being said twice, if it gains enough."""
+    tried = [m for m in (n, n - 1) if m in task.repeatable]
+    gains = [(_repeat_gain(task.job, task.chosen, m), m) for m in tried]
+    gain, best = max(gains)
+    return best if gain >= task.job.repeat_gain else None
+
+
+def _repeat_gain(job: AlignmentJob, chosen: tuple[list[int], Alignment], n: int) -> float:
+    """How much saying the word at position n twice raises the acoustic score around it (`_local_gain`)."""
+    words, moved, (copy,) = with_copies(job.words, [n])
+    kept, alignment = chosen
+    dropped = {moved[d] for d in job.dropped} | {copy}
+    return _local_gain(replace(job, words=words), ([moved[k] for k in kept], alignment), dropped, [copy])
+
+
+@dataclass
 class _Stretch:
     """Consecutive utterances aligned (or recognised) together."""
     utterances: list[int]
@@ -185,7 +242,9 @@ class _UtteranceAligner:
                  options: AudioOptions, reporter: Reporter):
         self.audio, self.segments, self.groups = audio, segments, groups
         self.placement, self.reporter = placement, reporter
-        self.gains = (options.deviation_min_gain, options.missing_min_gain)
+        self.gains = (options.deviation_min_gain, options.missing_min_gain, options.repeat_min_gain)
+        self.stretch = (options.repeat_min_stretch, options.repeat_min_misfit)
+        self.repeats: dict[int, list[tuple[int, TimedWord]]] = {}   # utterance -> (placed word said twice, copy)
         self.pad_s = options.utterance_pad_s
         self.aligned: dict[int, TimedWord] = {}       # placed word -> its aligned span, for the words said
         self.tried: set[int] = set()                  # placed words of stretches that aligned (said or not)
@@ -196,6 +255,7 @@ class _UtteranceAligner:
         worded = [k for k in range(len(self.groups)) if self.placement.in_utterance(k)]
         alone = dict(zip(worded, pool.map(choose_alignment, len(worded), lambda n: self._job([worded[n]]),
                                           _progress(self.reporter, "speech"))))
+        self._confirm_repeats(pool, alone)
         done: list[_Stretch] = []
         k = 0
         while k < len(self.groups):
@@ -208,6 +268,29 @@ class _UtteranceAligner:
                 self.tried.update(i for u in stretch.utterances for i in self.placement.in_utterance(u))
             k = stretch.utterances[-1] + 1
         return done
+
+    def _confirm_repeats(self, pool: SpeechPool, alone: dict) -> None:
+        """Script words aligned long enough to have been said twice, tested (spread over the pool); the
+        utterances where some were take the alignment with them."""
+        typical = typical_phone_durations(chosen[1] for chosen in alone.values() if chosen)
+        tasks = [self._repeat_job(k, chosen, typical) for k, chosen in alone.items() if chosen]
+        tasks = [task for task in tasks if task.candidates]
+        results = pool.map(confirm_repeats, len(tasks), lambda n: tasks[n], lambda done, total: None)
+        for task, repeats in zip(tasks, results):
+            if repeats is not None:
+                k = task.utterance
+                placed = self.placement.in_utterance(k)
+                alone[k] = (repeats.kept, repeats.alignment)
+                self.repeats[k] = [(placed[n], span) for n, span in repeats.copies]
+
+    def _repeat_job(self, k: int, chosen: tuple[list[int], Alignment], typical: dict[str, float]) -> RepeatJob:
+        """Utterance k's script words aligned long enough to have been said twice (the job's audio is cut
+        only for the utterances that have some)."""
+        kept, alignment = chosen
+        placed = [self.placement.placed[i] for i in self.placement.in_utterance(k)]
+        repeatable = {n for n in kept if placed[n].script_index is not None and not placed[n].uncertain}
+        candidates = [kept[n] for n in stretched_words(alignment, typical, *self.stretch) if kept[n] in repeatable]
+        return RepeatJob(k, self._job([k]) if candidates else None, chosen, candidates, repeatable)
 
     def _retried(self, k: int, done: list[_Stretch]) -> _Stretch:
         if not self.placement.in_utterance(k):
@@ -250,6 +333,8 @@ class _UtteranceAligner:
     def _forget(self, stretch: _Stretch) -> None:
         for i in stretch.words:
             self.aligned.pop(i, None)
+        for k in stretch.utterances:
+            self.repeats.pop(k, None)
 
     def _fallback(self, k: int) -> _Stretch:
         stretch = _recognised_phones(self.audio, self.segments, [k], self.groups, SHARED["recognizer"],
@@ -303,6 +388,13 @@ def _report(placement: Placement, script: Script, aligner: _UtteranceAligner, re
         reporter.warning(code, message, start=round(times[0], 3), end=round(times[1], 3),
                          words=" ".join(deviation.words), lines=[k + 1 for k in deviation.lines])
         counts[deviation.kind] = counts.get(deviation.kind, 0) + 1
+    for i, copy in (pair for pairs in aligner.repeats.values() for pair in pairs):
+        word = placement.placed[i]
+        deviation = Deviation("repeated", (word.word,), (script.word_lines[word.script_index],), i, i + 1)
+        code, message = _describe(deviation, script, copy.start, copy.end)
+        reporter.warning(code, message, start=round(copy.start, 3), end=round(copy.end, 3), words=word.word,
+                         lines=[k + 1 for k in deviation.lines])
+        counts["repeated"] = counts.get("repeated", 0) + 1
     return counts
 
 

@@ -69,6 +69,11 @@ class AudioOptions:
                                                # ones -180 and below)
     missing_min_gain: float = 600.0            # a script word not heard is dropped when that raises it by this much
                                                # (fast real speech gained 250-305 dropping words that were said)
+    repeat_min_stretch: float = 1.3            # a script word aligned this many times its phones' median lengths
+    repeat_min_misfit: float = 15.0            # (over the recording), scoring this much per frame below its
+                                               # utterance, may be two (the recogniser heard one): said twice
+    repeat_min_gain: float = 200.0             # where that raises the acoustic score around it by this much
+                                               # (festival-dev: 222-1393 for words said twice, 95 for a word said once)
     script_min_heard: float = 0.3              # below this share of its words heard, a script is not the recording's
     speech_processes: int = 0                  # processes aligning a long recording; 0: one per core when it holds
     parallel_min_s: float = 60.0               # at least this much speech (and an audio-only take this long has its
