@@ -54,12 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def requested_progress(argv: list[str]) -> str:
     """The --progress mode a command line asks for, read without parsing it (which just failed)."""
+    asked = None
     for i, arg in enumerate(argv):
         if arg == "--progress" and i + 1 < len(argv):
-            return argv[i + 1] if argv[i + 1] in PROGRESS_MODES else RunOptions().progress
-        if arg.startswith("--progress="):
-            return arg.split("=", 1)[1] if arg.split("=", 1)[1] in PROGRESS_MODES else RunOptions().progress
-    return RunOptions().progress
+            asked = argv[i + 1]
+        elif arg.startswith("--progress="):
+            asked = arg.split("=", 1)[1]
+        if asked is not None:
+            break
+    return asked if asked in PROGRESS_MODES else RunOptions().progress
 
 
 def _raise_cancelled(signum, frame) -> None:

@@ -51,17 +51,21 @@ def reading_input(path: str | Path, what: str, hint: str = "check the file; re-e
         raise MalformedInput(f"{Path(path).name} is not a valid {what}: {exc}", hint) from None
 
 
+def _same_path(a: Path, b: Path) -> bool:
+    """One file under two names (links included), or one name for a file not written yet."""
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.absolute() == b.absolute()
+
+
 def check_output_file(out: str | Path, inputs: tuple = (), what: str = "output") -> Path:
     """`out` as a Path, or BadInput before any work: it must not be a folder or one of the command's own
     inputs (which writing would destroy), and its folder must be writable."""
     out = Path(out)
     if out.is_dir():
         raise BadInput(f"--out {out} is a folder", f"give the {what} file's name, e.g. {out / ('out' + (out.suffix or '.png'))}")
-    for source in inputs:
-        if source is not None and Path(source).exists() and out.exists() and os.path.samefile(out, source):
-            raise BadInput(f"--out {out} is one of this command's inputs", "write the result to a new file")
-        if source is not None and Path(source).absolute() == out.absolute():
-            raise BadInput(f"--out {out} is one of this command's inputs", "write the result to a new file")
+    if any(_same_path(out, Path(source)) for source in inputs if source is not None):
+        raise BadInput(f"--out {out} is one of this command's inputs", "write the result to a new file")
     parent = out.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

@@ -42,9 +42,6 @@ def validate(options: RunOptions, source=None) -> None:
     check_rig(options.rig)
     if options.fps_out is not None and not 1 <= options.fps_out <= 1000:
         raise BadInput(f"--fps-out {options.fps_out} is out of range", "use a rate such as 24, 30 or 60")
-    if options.mapping not in (None, "pose") and not Path(options.mapping).is_file():
-        raise BadInput(f"--mapping {options.mapping}: file not found",
-                       "give a fit-mapping JSON, a full-face rules JSON, or 'pose'")
     check_mapping(options.mapping, options.rig)
     if options.learned.active:   # engine/models: checkpoints exist, group specs parse
         # here, not above: the learned backends load only for a run that asks for them
@@ -58,11 +55,14 @@ def validate(options: RunOptions, source=None) -> None:
         load_profile(options.solve.actor, options.rig)
 
 
-def run(options: RunOptions, reporter: Reporter) -> Path:
-    """Write the take folder of options' source (--video, --arkit or --flame-params) at options.out."""
+def run(options: RunOptions, reporter: Reporter, startup_s: float | None = None) -> Path:
+    """Write the take folder of options' source (--video, --arkit or --flame-params) at options.out.
+    startup_s: the process's time before this call (imports, arguments), kept in the take's timings."""
     source = pick_source(options)
     validate(options, source)
     timer = StageTimer()
+    if startup_s is not None:
+        timer.timings["startup"] = round(startup_s, 4)
     with TakeWriter(options.out, options.overwrite) as writer:
         speech_audio = None
         if source.takes_audio and options.audio.correction != "off":

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.rig.arkit import ARKIT_NAMES, mapping_pose
+from engine.errors import BadInput
 from engine.media.files import reading_input
 from engine.rig.faceboard import FaceBoard, load_faceboard
 from engine.rig.fit_mapping import is_fitted_mapping, load_fitted_mapping
@@ -56,6 +57,8 @@ def check_mapping(mapping: str | Path | None, rig: str) -> None:
     """Read a --mapping file once before any work: a damaged or foreign one is refused in one line."""
     if mapping is None or str(mapping) == POSE_ONLY:
         return
+    if not Path(mapping).is_file():
+        raise BadInput(f"--mapping {mapping}: file not found", "give a fit-mapping JSON, a full-face rules JSON, or 'pose'")
     with reading_input(mapping, "mapping (a fit-mapping JSON or a full-face rules JSON)",
                        "give a file written by `fit-mapping`, a full-face rules JSON, or 'pose'"):
         if is_fitted_mapping(mapping):
