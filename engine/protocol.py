@@ -91,7 +91,7 @@ class HumanReporter(Reporter):
         self.stream.write(f"\nwarning: {message}\n")
 
     def result(self, take: str, summary: dict) -> None:
-        self.stream.write(f"take written: {take}\n")
+        self.stream.write(f"take written: {take}{_startup_note(summary)}\n")
 
     def error(self, message: str, hint: str = "") -> None:
         self.stream.write(f"\nerror: {message}\n" + (f"hint: {hint}\n" if hint else ""))
@@ -100,3 +100,11 @@ class HumanReporter(Reporter):
 
 def make_reporter(mode: str) -> Reporter:
     return JsonLinesReporter() if mode == "json" else HumanReporter()
+
+
+def _startup_note(summary: dict) -> str:
+    """' (start-up 0.4 s of 16.2 s, 2%)' when the summary has the process's start-up and total times."""
+    startup, total = summary.get("startup_s"), summary.get("total_s")
+    if startup is None or not total:
+        return ""
+    return f" (start-up {startup:.1f} s of {total:.1f} s, {100 * startup / total:.0f}%)"

@@ -34,7 +34,7 @@ def test_every_clip_gives_a_complete_take(takes):
         meta = json.loads((take / "take.json").read_text())
         assert meta["format"] == "faceretarget-take/1" and meta["rig"] == "mh4"
         assert len(meta["inputs"]["video"]["sha256"]) == 64
-        assert set(meta["timings"]) >= {"track", "solve", "rig", "export"}
+        assert set(meta["timings"]) >= {"model_load", "track", "solve", "rig", "export"}
         times, names, values = read_curves_csv(take / "faceboard.csv")
         assert len(names) == 174 and len(times) == meta["frame_count"]
         assert np.all(np.diff(times) > 0)

@@ -2,11 +2,13 @@
 libraries for a plain video take; MediaPipe's drawing helpers stay usable when someone does draw."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from engine.protocol import HumanReporter
 from tests.videos import read_frames, write_video
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,3 +44,26 @@ def test_mediapipes_drawing_helpers_load_when_used():
         "                  'matplotlib' in sys.modules, vision.drawing_utils.draw_landmarks is drawing_utils.draw_landmarks]))\n")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == [False, True, True, True, True]
+
+
+def test_run_reports_its_start_up_share(shared_data, tmp_path):
+    """The user sees how much of the wait was start-up, and the take keeps it beside the model's load."""
+    clip = write_video(tmp_path / "clip.mp4", read_frames(shared_data / "video" / "faces" / "driving_d12.mp4", 10))
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "run", "--video", str(clip), "--out",
+                           str(tmp_path / "take"), "--progress", "json"], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["event"] == "result" and 0 < result["startup_s"] < result["total_s"]
+    timings = json.loads((tmp_path / "take" / "take.json").read_text())["timings"]
+    assert abs(timings["startup"] - result["startup_s"]) < 1e-3
+    assert 0 < timings["model_load"] <= timings["track"]
+
+
+def test_the_console_line_states_the_share():
+    stream = io.StringIO()
+    HumanReporter(stream).result("take", {"warnings": 0, "startup_s": 0.5, "total_s": 10.0})
+    assert stream.getvalue() == "take written: take (start-up 0.5 s of 10.0 s, 5%)\n"
+    stream = io.StringIO()
+    HumanReporter(stream).result("take", {"warnings": 0})
+    assert stream.getvalue() == "take written: take\n"

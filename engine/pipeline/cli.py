@@ -4,8 +4,10 @@ then the learned models and FLAME input."""
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
+import engine
 from engine.arguments import (RATE, SECONDS, add_model_option, add_overwrite_option, add_progress_option,
                               add_rig_option, number)
 from engine.audio.cli import add_run_audio_options, audio_options_from
@@ -81,7 +83,11 @@ def options_from(args: argparse.Namespace) -> RunOptions:
 
 
 def command_run(args: argparse.Namespace, reporter: Reporter) -> None:
-    from engine.pipeline import run   # here, not above: MediaPipe, SciPy and the codecs load only for a run
+    from engine.pipeline import run   # here, not above: MediaPipe and the codecs load only for a run
 
-    take = run(options_from(args), reporter)
-    reporter.result(str(take), {"warnings": len(reporter.warnings)})
+    options = options_from(args)
+    startup = time.perf_counter() - engine.STARTED
+    take = run(options, reporter, startup_s=startup)
+    total = time.perf_counter() - engine.STARTED
+    reporter.result(str(take), {"warnings": len(reporter.warnings), "startup_s": round(startup, 3),
+                                "total_s": round(total, 3)})

@@ -41,7 +41,7 @@ class VideoSource:
                            "give the recording; a still of the actor at rest belongs to `calibrate`")
         with timer.stage("track"):
             track = track_video(info, folder / TAKE_FILES["landmarks"], reporter,
-                                TrackerOptions(model_path=options.model_path, symmetric=options.symmetric))
+                                TrackerOptions(model_path=options.model_path, symmetric=options.symmetric), timer)
         check_track(track, info, reporter)
         check_profile_tracking(options, reporter)
         inputs = {"video": {"path": str(Path(options.video).absolute()), "sha256": file_sha256(info.path),

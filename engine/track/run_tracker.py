@@ -22,9 +22,18 @@ def expected_frames(info: VideoInfo) -> int | None:
     return None
 
 
+def _loaded_tracker(options: TrackerOptions | None, timer) -> FaceTracker:
+    """A FaceTracker, its load timed as `model_load` when there is a timer."""
+    if timer is None:
+        return FaceTracker(options)
+    with timer.stage("model_load"):
+        return FaceTracker(options)
+
+
 def track_video(info: VideoInfo, landmarks_path: Path, reporter: Reporter,
-                options: TrackerOptions | None = None) -> FaceTrack:
-    """Run the face tracker over every frame of the video; frames without a face are kept as gaps."""
+                options: TrackerOptions | None = None, timer=None) -> FaceTrack:
+    """Run the face tracker over every frame of the video; frames without a face are kept as gaps.
+    timer: a StageTimer-like object (engine.pipeline.stages) that gets the model's load time as `model_load`."""
     times: list[float] = []
     detected: list[bool] = []
     scores: list[np.ndarray] = []
@@ -36,7 +45,8 @@ def track_video(info: VideoInfo, landmarks_path: Path, reporter: Reporter,
     no_pose = np.full((4, 4), np.nan)
     try:
         # Decoding starts before the model loads, so the two overlap.
-        with ReadAhead(iter_frames(info.path), depth=READ_AHEAD_FRAMES) as frames, FaceTracker(options) as tracker:
+        with ReadAhead(iter_frames(info.path), depth=READ_AHEAD_FRAMES) as frames, \
+                _loaded_tracker(options, timer) as tracker:
             try:
                 for frame in frames:
                     result = tracker.track(frame.image, frame.time)
