@@ -20,6 +20,7 @@ generated video: streaming means the two should be close.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -104,7 +105,6 @@ def run_fps(path: Path, workdir: Path) -> float:
     start = time.perf_counter()
     take = run(RunOptions(video=path, out=out, overwrite=True), Reporter())
     elapsed = time.perf_counter() - start
-    import json
     return json.loads((take / "take.json").read_text())["frame_count"] / elapsed
 
 
@@ -147,22 +147,30 @@ def whole_process(args, frames, fps: float, workdir: Path) -> None:
     bare = [sys.executable, str(REPO / "bench" / "bare_tracker.py")]
     engine_run = [sys.executable, "-m", "engine", "run", "--overwrite", "--out", str(workdir / "take"), "--video"]
     print(f"| input | clip | bare s | engine s | speed ratio (bare / engine), median of {args.pairs} pairs "
-          f"| bare peak MB | engine peak MB |")
-    print("|---|---|---|---|---|---|---|")
+          f"| bare peak MB | engine peak MB | engine start-up + model load s (share) |")
+    print("|---|---|---|---|---|---|---|---|")
     for seconds in args.durations:
         for label, size in RESOLUTIONS.items():
             if label not in args.sizes:
                 continue
             clip = encode(workdir / f"{label}_{seconds:g}s.mp4", looped(frames, int(seconds * fps)), fps, size)
-            pairs = []
+            pairs, fixed = [], []
             for _ in range(args.pairs):
                 pairs.append((timed_process([*bare, str(clip), model]), timed_process([*engine_run, str(clip)])))
+                fixed.append(start_up_s(workdir / "take"))
             bare_s = float(np.median([b[0] for b, _ in pairs]))
             engine_s = float(np.median([e[0] for _, e in pairs]))
             ratio = float(np.median([b[0] / e[0] for b, e in pairs]))
             print(f"| {label} {size[0]}x{size[1]} | {seconds:g} s | {bare_s:.2f} | {engine_s:.2f} | {ratio:.2f} "
                   f"(min {min(b[0] / e[0] for b, e in pairs):.2f}) | {max(b[1] for b, _ in pairs):.0f} "
-                  f"| {max(e[1] for _, e in pairs):.0f} |", flush=True)
+                  f"| {max(e[1] for _, e in pairs):.0f} | {np.median(fixed):.2f} ({np.median(fixed) / engine_s:.0%}) |",
+                  flush=True)
+
+
+def start_up_s(take: Path) -> float:
+    """The engine's own start-up (imports, arguments) and model load, from the take's timings (take.json)."""
+    timings = json.loads((take / "take.json").read_text())["timings"]
+    return timings["startup"] + timings["model_load"]
 
 
 def looped(frames, count):
