@@ -1,13 +1,26 @@
 """Audio/video mouth fusion measured: does `run --audio` help the mouth where the picture fails, and never hurt?
 
-    .venv/bin/python bench/lip_fusion.py [--sentences 3] [--degradations clean occluded ...] [--real d11 d6]
-                                         [--no-rendered] [--no-real] [--cache DIR] [--shared-data DIR]
+    .venv/bin/python bench/lip_fusion.py [--truth script|engine] [--sentences 3] [--degradations clean ...]
+                                         [--real d11 d6] [--no-rendered] [--no-real] [--cache DIR]
+                                         [--shared-data DIR]
 
 Part 1, rendered speech with truth. Festival (Debian `festival` + `festvox-us-slt-hts`) speaks the first
 --sentences of bench/lipsync.py's measured sentences; its segment file gives every phone's time. The truth
-mouth is those phones animated through the engine's own phone -> ARKit path (engine.audio.coarticulation
-`animate`, jaw scaled by the engine's loudness track of the same audio), so the rendered mouth matches the
-sound. The ICT head (../shared/data/ict-facekit) is rendered at these ARKit weights (engine_dev TruthRenderer,
+mouth must be independent of both sides being judged, so by default (`--truth script`) it is an
+articulatory script written here from phonetics: per phone, targets of jaw opening (by vowel height),
+lip rounding (back rounded vowels, W, R, SH), lip spread (front vowels, Y), lip closure with press (P/B/M,
+held over the phone) and lower-lip bite (F/V); lip-free consonants borrow the lips of the next vowel
+(anticipation over 0.24 s) or the last and keep part of their vowels' jaw; silence rests. Targets are
+joined by cosine easing and lightly smoothed, then mapped onto the ARKit mouth channels (jawOpen,
+mouthClose, pucker/funnel, roll, press, stretch, smile, upperUp, lowerDown). Per sentence a speaker is
+drawn (jaw, rounding and spread gains, left/right asymmetry), per vowel a stress gain, and every target
+lands 10-40 ms off its phone's timing: a real mouth is not the phone string, and the audio path must not
+be scored against its own tables. Nothing in it reads engine/audio/data/visemes.json, the engine's
+coarticulation or loudness, or the video. `--truth engine` is the first truth, kept for the record:
+the phones through the engine's own phone -> ARKit path (engine.audio.coarticulation `animate`, jaw
+scaled by the engine's loudness track of the same audio); on it the audio-alone column is a
+self-consistency bound (its only error is the aligner's timing), biased to win. The ICT head
+(../shared/data/ict-facekit) is rendered at the truth's ARKit weights (engine_dev TruthRenderer over EGL,
 512x512, 25 fps, light head motion) and the video is degraded as real footage fails:
   clean       as rendered
   occluded    a flat patch over the mouth for 1 s stretches (0.4-1.4 s and 2.0-3.0 s; the box from the clean
@@ -25,9 +38,10 @@ track) and, for information, `--audio A` without a transcript (English: words re
 Scores: mean absolute error against the rendered truth over the ARKit mouth group (engine/audio visemes'
 arkit mouth mask: jaw*, mouth*; tongueOut left out, the head cannot show it), the same for jawOpen alone,
 and over the face board's mouth attributes against the truth ARKit retargeted by the engine (retarget(truth,
-"mh4")). Caution: the truth is made by the engine's own viseme path, so the audio-alone column is close to
-an upper bound for phone-driven animation (its error is the aligner's timing only); the video columns carry
-the tracker's and solver's error against a face that moves exactly like the audio path's visemes.
+"mh4")). The face-board figures favour the video path: its face board is exactly that retarget of its
+ARKit, while the audio path's comes from its own viseme poses (which differ from the retarget of its ARKit
+by a mouth MAE of ~0.02); with `--truth engine` they are also given against the truth visemes' own
+face-board poses, which favour the audio. The ARKit mouth group is the measure.
 
 Part 2, real footage without truth. Every clip in ../shared/data/video/faces with a sound track in which the
 engine finds speech, run video alone and fused with its own sound track (`--lip-correction auto`, no
@@ -38,8 +52,10 @@ of lip closures (runs of frames where the gap is in the clip's lowest 15%) match
 (lipsTogether mean >= the engine's closed-class threshold or jawOpen - mouthClose <= 0.02) within 80 ms.
 
 Takes are cached under the cache folder (~/.cache/faceretarget/lip_fusion) by their command, inputs and the
-engine's source (a changed engine makes new takes), so re-running the tables is quick. A run without a cache (3 sentences, 7 degradations, 2 real clips) took 3-4 minutes on the shared
-2-core machine.
+engine's source (a changed engine makes new takes), so re-running the tables is quick; the rendered
+videos are cached per truth. A run without a cache (3 sentences, 7 degradations, the real clips) took
+3-4 minutes on the shared 2-core machine (194 s for `--truth script` at a load average of 6; then 125 s for
+`--truth engine` with the real clips' takes cached).
 """
 from __future__ import annotations
 
@@ -56,6 +72,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -101,21 +118,237 @@ def default_cache() -> Path:
 
 # ---------------------------------------------------------------------------------------------- truth
 
-def truth_curves(phones, audio, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ARKit (N, 52), face board (N, attrs)) truth at `times`: the phones (with the gaps as silence) through
-    the engine's phone -> viseme coarticulation, jaw scaled by the engine's loudness of the same audio;
-    mouthClose <= jawOpen. The ARKit weights drive the rendered head."""
+TRUTHS = ("script", "engine")
+SCRIPT_VERSION = 1                 # bump when the articulatory script changes (new videos, new takes)
+
+# The articulatory script (--truth script) is written from textbook phonetics, not from the engine's
+# engine/audio/data/visemes.json nor from anything the video path sees, so that neither the audio column nor
+# the video column is scored against its own output. Features, each 0..1: jaw opening, lip rounding, lip
+# spread, lip closure, lip press and lower-lip bite.
+FEATURES = ("jaw", "round", "spread", "close", "press", "bite")
+REST = dict.fromkeys(FEATURES, 0.0)
+
+# Vowels: (jaw, round, spread) targets. The jaw follows vowel height (close ~0.1, mid ~0.3, open ~0.5), back
+# vowels are rounded, front vowels spread; a diphthong moves from its onset target to its offset target.
+SCRIPT_VOWELS = {
+    "IY": [(0.10, 0.0, 0.55)], "IH": [(0.16, 0.0, 0.35)], "EH": [(0.30, 0.0, 0.25)], "AE": [(0.44, 0.0, 0.30)],
+    "AA": [(0.52, 0.0, 0.0)], "AH": [(0.32, 0.0, 0.05)], "AO": [(0.42, 0.45, 0.0)], "UH": [(0.16, 0.45, 0.0)],
+    "UW": [(0.10, 0.85, 0.0)], "ER": [(0.18, 0.30, 0.0)],
+    "EY": [(0.26, 0.0, 0.30), (0.12, 0.0, 0.45)], "OW": [(0.32, 0.35, 0.0), (0.16, 0.70, 0.0)],
+    "AY": [(0.50, 0.0, 0.0), (0.14, 0.0, 0.40)], "AW": [(0.50, 0.0, 0.0), (0.16, 0.60, 0.0)],
+    "OY": [(0.36, 0.50, 0.0), (0.14, 0.0, 0.40)],
+}
+
+
+class Consonant(NamedTuple):
+    jaw: float | None      # None (HH): no gesture of its own, the mouth is already on its way to the vowel
+    round: float | None    # None: the lips are free and take the shape of the vowels around (coarticulation)
+    spread: float | None
+    lips: str = ""         # "close" (bilabial seal), "bite" (labiodental: lower lip to the upper teeth) or ""
+    press: float = 0.0     # how hard sealed lips press (a plosive's build-up more than a nasal's)
+
+
+SCRIPT_CONSONANTS = {
+    "P": Consonant(0.05, 0.0, 0.0, "close", 0.35), "B": Consonant(0.05, 0.0, 0.0, "close", 0.30),
+    "M": Consonant(0.04, 0.0, 0.0, "close", 0.15),
+    "F": Consonant(0.07, 0.0, 0.0, "bite"), "V": Consonant(0.07, 0.0, 0.0, "bite"),
+    "W": Consonant(0.08, 0.90, 0.0), "Y": Consonant(0.08, 0.0, 0.40), "R": Consonant(0.12, 0.35, 0.0),
+    "SH": Consonant(0.06, 0.35, 0.0), "ZH": Consonant(0.06, 0.35, 0.0), "CH": Consonant(0.06, 0.35, 0.0),
+    "JH": Consonant(0.06, 0.35, 0.0), "S": Consonant(0.04, None, 0.15), "Z": Consonant(0.04, None, 0.15),
+    "TH": Consonant(0.10, None, None), "DH": Consonant(0.10, None, None), "T": Consonant(0.10, None, None),
+    "D": Consonant(0.10, None, None), "N": Consonant(0.10, None, None), "L": Consonant(0.12, None, None),
+    "K": Consonant(0.14, None, None), "G": Consonant(0.14, None, None), "NG": Consonant(0.14, None, None),
+    "HH": Consonant(None, None, None),
+}
+OTHER_CONSONANT = Consonant(0.10, None, None)
+SCRIPT_LOOKAHEAD_S = 0.24          # anticipatory rounding/spread: the next vowel's lips show this early ...
+SCRIPT_CARRYOVER = 0.5             # ... and half of the previous vowel's lingers after it
+SCRIPT_JAW_CONTEXT = 0.45          # the jaw is slow: a lip-free consonant keeps this share of its vowels' opening
+SCRIPT_JAW_CONTEXT_S = 0.25        # ... of the vowels (up to two phones away) whose centres are this close
+SCRIPT_JITTER_S = (0.010, 0.040)   # a target moves this far (either way) from its phone's timing: the audio's
+                                   # phone times are not the mouth's
+SCRIPT_STRESS = (0.75, 1.25)       # per vowel jaw gain: stress and emphasis the phones do not carry
+SCRIPT_SMOOTH_S = 0.018            # articulators are not instantaneous: Gaussian smoothing (sd)
+SCRIPT_STEP_S = 0.005              # the script's curves are built on this grid, then sampled at the frames
+
+
+def phone_spans(phones) -> list[PhoneSpan]:
+    """The phones sorted, the gaps between them filled with silence."""
     spans, cursor = [], 0.0
     for p in sorted(phones, key=lambda p: p.start):
         if p.start > cursor + 1e-6:
             spans.append(PhoneSpan(cursor, p.start, "SIL"))
         spans.append(PhoneSpan(p.start, p.end, normalize_phone(p.phone)))
         cursor = max(cursor, p.end)
+    return spans
+
+
+def engine_truth(phones, audio, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ARKit (N, 52), face board (N, attrs)) truth at `times`: the phones (with the gaps as silence) through
+    the engine's phone -> viseme coarticulation, jaw scaled by the engine's loudness of the same audio;
+    mouthClose <= jawOpen. The ARKit weights drive the rendered head."""
     loud_t, loud = loudness_track(audio)
-    board, arkit = animate(spans, times, viseme_table(RIG), np.interp(times, loud_t, loud))
+    board, arkit = animate(phone_spans(phones), times, viseme_table(RIG), np.interp(times, loud_t, loud))
     arkit[:, ARKIT_INDEX["mouthClose"]] = np.minimum(arkit[:, ARKIT_INDEX["mouthClose"]],
                                                      arkit[:, ARKIT_INDEX["jawOpen"]])
     return arkit, board
+
+
+Key = tuple[float, dict[str, float]]       # (time, feature targets) of the articulatory script
+
+
+def _timing_shift(rng: np.random.Generator) -> float:
+    """Seconds a target lands early (-) or late (+) of its phone's timing (SCRIPT_JITTER_S)."""
+    return rng.choice((-1.0, 1.0)) * rng.uniform(*SCRIPT_JITTER_S)
+
+
+def _silence_keys(s: PhoneSpan) -> list[Key]:
+    """At rest over a silence: held from shortly after its start to shortly before its end when it is long
+    enough to settle, touched once in its middle when it is a short pause."""
+    if s.end - s.start > 0.3:
+        return [(s.start + 0.12, REST), (s.end - 0.12, REST)]
+    return [((s.start + s.end) / 2, REST)]
+
+
+def _vowel_keys(s: PhoneSpan, gain: float, rng: np.random.Generator) -> list[Key]:
+    """A vowel's target at its middle; a diphthong's onset at 30% and offset at 80% of it. A short vowel
+    moves less with the jitter (its neighbours hem it in)."""
+    targets = SCRIPT_VOWELS[s.phone]
+    length = s.end - s.start
+    at = (0.5,) if len(targets) == 1 else (0.3, 0.8)
+    return [(s.start + share * length + _timing_shift(rng) * min(1.0, length / 0.1),
+             {**REST, "jaw": jaw * gain, "round": rnd, "spread": spread})
+            for (jaw, rnd, spread), share in zip(targets, at)]
+
+
+def _context_lips(spans: list[PhoneSpan], vowel_at: list[int], i: int, key: int) -> float:
+    """Rounding (key 1) or spread (key 2) of a lip-free consonant at i, borrowed from its vowels: the next
+    vowel's, fading with its distance over SCRIPT_LOOKAHEAD_S (anticipation), or a share of the previous
+    vowel's while it is near (carry-over), whichever is larger."""
+    s = spans[i]
+    after = next((j for j in vowel_at if j > i), None)
+    before = next((j for j in reversed(vowel_at) if j < i), None)
+    ahead = behind = 0.0
+    if after is not None and spans[after].start - s.start <= SCRIPT_LOOKAHEAD_S:
+        fade = 1 - (spans[after].start - s.start) / SCRIPT_LOOKAHEAD_S / 2
+        ahead = SCRIPT_VOWELS[spans[after].phone][0][key] * fade
+    if before is not None and s.start - spans[before].end < SCRIPT_LOOKAHEAD_S / 2:
+        behind = SCRIPT_CARRYOVER * SCRIPT_VOWELS[spans[before].phone][-1][key]
+    return max(ahead, behind)
+
+
+def _context_jaw(spans: list[PhoneSpan], vowel_at: list[int], gain: dict[int, float], i: int) -> float:
+    """The jaw opening a lip-free consonant at i keeps from its near vowels (SCRIPT_JAW_CONTEXT*)."""
+    centre = lambda k: (spans[k].start + spans[k].end) / 2  # noqa: E731
+    near = [SCRIPT_VOWELS[spans[j].phone][0 if j > i else -1][0] * gain[j] for j in vowel_at
+            if abs(j - i) <= 2 and abs(centre(j) - centre(i)) < SCRIPT_JAW_CONTEXT_S]
+    return SCRIPT_JAW_CONTEXT * float(np.mean(near)) if near else 0.0
+
+
+def _consonant_keys(spans: list[PhoneSpan], vowel_at: list[int], gain: dict[int, float], i: int,
+                    rng: np.random.Generator) -> list[Key]:
+    """A consonant's target: its own lip gesture, the rest from its context. Sealed lips (P/B/M) hold over
+    the phone, a little inside it (a closure is a stretch of time, not an instant); the others peak at
+    its middle."""
+    s = spans[i]
+    c = SCRIPT_CONSONANTS.get(s.phone, OTHER_CONSONANT)
+    if c.jaw is None:
+        return []
+    jaw = max(c.jaw, _context_jaw(spans, vowel_at, gain, i)) if c.lips == "" else c.jaw
+    target = {"jaw": jaw, "close": float(c.lips == "close"), "press": c.press, "bite": float(c.lips == "bite"),
+              "round": _context_lips(spans, vowel_at, i, 1) if c.round is None else c.round,
+              "spread": _context_lips(spans, vowel_at, i, 2) if c.spread is None else c.spread}
+    length = s.end - s.start
+    if c.lips == "close":
+        edge, move = min(0.015, length / 4), _timing_shift(rng) / 2
+        return [(s.start + edge + move, target), (s.end - edge + move, target)]
+    return [((s.start + s.end) / 2 + _timing_shift(rng) * min(1.0, length / 0.1), target)]
+
+
+def script_keys(spans: list[PhoneSpan], rng: np.random.Generator) -> list[Key]:
+    """The articulatory script's keyframes, sorted by time (jitter may reorder neighbours)."""
+    vowel_at = [i for i, s in enumerate(spans) if s.phone in SCRIPT_VOWELS]
+    gain = {i: rng.uniform(*SCRIPT_STRESS) for i in vowel_at}
+    keys: list[Key] = []
+    for i, s in enumerate(spans):
+        if s.phone == "SIL":
+            keys += _silence_keys(s)
+        elif s.phone in SCRIPT_VOWELS:
+            keys += _vowel_keys(s, gain[i], rng)
+        else:
+            keys += _consonant_keys(spans, vowel_at, gain, i, rng)
+    if spans and spans[-1].phone != "SIL":      # phones given without their closing pause: back to rest
+        keys.append((spans[-1].end + 0.12, REST))
+    return sorted(keys, key=lambda k: k[0])
+
+
+def _eased(key_t: np.ndarray, values: np.ndarray, fine: np.ndarray) -> np.ndarray:
+    """The targets joined by cosine easing (an articulator starts and stops gently), held before the first
+    and after the last, then smoothed (SCRIPT_SMOOTH_S)."""
+    seg = np.clip(np.searchsorted(key_t, fine) - 1, 0, len(key_t) - 2)
+    u = np.clip((fine - key_t[seg]) / np.maximum(key_t[seg + 1] - key_t[seg], 1e-6), 0.0, 1.0)
+    curve = values[seg] + (values[seg + 1] - values[seg]) * (1 - np.cos(np.pi * u)) / 2
+    sd = SCRIPT_SMOOTH_S / SCRIPT_STEP_S
+    kernel = np.exp(-0.5 * (np.arange(-int(3 * sd), int(3 * sd) + 1) / sd) ** 2)
+    return np.convolve(np.pad(curve, len(kernel) // 2, mode="edge"), kernel / kernel.sum(), mode="valid")
+
+
+def script_features(keys: list[Key], times: np.ndarray) -> dict[str, np.ndarray]:
+    """Each feature's curve at `times`."""
+    fine = np.arange(0.0, float(times[-1]) + 0.2, SCRIPT_STEP_S)
+    key_t = np.array([k[0] for k in keys])
+    return {name: np.interp(times, fine, _eased(key_t, np.array([k[1][name] for k in keys]), fine))
+            for name in FEATURES}
+
+
+def script_arkit(feats: dict[str, np.ndarray], speaker: dict[str, float]) -> np.ndarray:
+    """The features on the ARKit mouth channels, (N, 52). The mapping follows ARKit's shape definitions:
+    rounding protrudes the lips (pucker) when the jaw is nearly shut and funnels them as it opens; sealed
+    lips over a jaw opening are mouthClose (<= jawOpen, as ARKit requires, since close <= 1) and roll
+    the lips in a little; a bite rolls the lower lip in and lifts the upper; spread stretches and smiles.
+    The speaker's left side moves a little more or less than the right."""
+    jaw = np.clip(feats["jaw"] * speaker["jaw"], 0.0, 1.0)
+    rnd, spread = feats["round"] * speaker["round"], feats["spread"] * speaker["spread"]
+    close, bite = feats["close"], feats["bite"]
+    arkit = np.zeros((len(jaw), len(ARKIT_NAMES)))
+
+    def put(name: str, value: np.ndarray, sided: bool = False) -> None:
+        if not sided:
+            arkit[:, ARKIT_INDEX[name]] = value
+            return
+        arkit[:, ARKIT_INDEX[name + "Left"]] = value * speaker["left"]
+        arkit[:, ARKIT_INDEX[name + "Right"]] = value
+    put("jawOpen", jaw)
+    put("mouthClose", close * jaw)
+    put("mouthPucker", rnd * np.maximum(0.9 - jaw, 0.0))
+    put("mouthFunnel", rnd * (0.25 + 0.9 * jaw))
+    put("mouthRollLower", 0.15 * close + 0.55 * bite)
+    put("mouthRollUpper", 0.12 * close)
+    put("mouthPress", feats["press"], sided=True)
+    put("mouthStretch", 0.6 * spread, sided=True)
+    put("mouthSmile", 0.3 * spread, sided=True)
+    put("mouthUpperUp", 0.2 * bite, sided=True)
+    put("mouthLowerDown", 0.5 * np.maximum(jaw - 0.15, 0.0), sided=True)
+    return np.clip(arkit, 0.0, 1.0)
+
+
+def script_truth(phones, times: np.ndarray, seed: str) -> np.ndarray:
+    """ARKit (N, 52) truth at `times` from the articulatory script: a speaker drawn per sentence (jaw gain
+    0.6-1.3, rounding 0.7-1.2, spread 0.6-1.2, left side 0.9-1.1), per vowel a stress gain, every target
+    10-40 ms early or late. Seeded by `seed` (the sentence): the same sentence, the same face."""
+    if len(times) == 0:
+        return np.zeros((0, len(ARKIT_NAMES)))
+    rng = np.random.default_rng(int(hashlib.sha1(f"script{SCRIPT_VERSION}/{seed}".encode()).hexdigest()[:8], 16))
+    speaker = {"jaw": rng.uniform(0.6, 1.3), "round": rng.uniform(0.7, 1.2), "spread": rng.uniform(0.6, 1.2),
+               "left": rng.uniform(0.9, 1.1)}
+    return script_arkit(script_features(script_keys(phone_spans(phones), rng), times), speaker)
+
+
+def truth_curves(kind: str, clip: dict, audio, times: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(ARKit, face board of the truth's visemes or None) of the chosen truth for `clip`."""
+    if kind == "engine":
+        return engine_truth(clip["truth"], audio, times)
+    return script_truth(clip["truth"], times, clip["text"]), None
 
 
 # ---------------------------------------------------------------------------------------------- video
@@ -145,15 +378,16 @@ def mouth_boxes(landmarks: np.ndarray, detected: np.ndarray, size: tuple[int, in
     return boxes
 
 
-def render_sentence(clip: dict, folder: Path, yaw_deg: float, name: str) -> tuple[Path, np.ndarray]:
-    """Render the ICT head saying `clip` to folder/name.mp4 (25 fps); returns (path, frame times)."""
+def render_sentence(clip: dict, folder: Path, yaw_deg: float, name: str, truth_kind: str) -> tuple[Path, np.ndarray]:
+    """Render the ICT head saying `clip` (the `truth_kind` truth) to folder/name.mp4 (25 fps); returns (path,
+    frame times)."""
     from engine_dev.render.ict_head import IctHead   # here, not above: only a cache miss renders
     from engine_dev.render.renderer import Camera, Look, TruthRenderer
     from engine_dev.render.sequences import HeadMotion
 
     audio = load_audio(clip["audio"])
     times = np.arange(int(audio.duration * FPS)) / FPS
-    truth = truth_curves(clip["truth"], audio, times)[0]
+    truth = truth_curves(truth_kind, clip, audio, times)[0]
     angles = HeadMotion(6, 4, 2, period_s=5).at(times) + [yaw_deg, 0, 0]
     out = folder / f"{name}.mp4"
     if out.exists():
@@ -195,13 +429,13 @@ def write_frames(source: Path, out: Path, degrade, keep=lambda index: True) -> P
     return out
 
 
-def degraded_video(kind: str, clip: dict, folder: Path, clean: Path, clean_take: Path) -> Path:
+def degraded_video(kind: str, clip: dict, folder: Path, clean: Path, clean_take: Path, truth_kind: str) -> Path:
     stem = clean.stem
     rng = np.random.default_rng(int(hashlib.sha1(f"{stem}/{kind}".encode()).hexdigest()[:8], 16))
     if kind == "clean":
         return clean
     if kind == "turned_60":
-        return render_sentence(clip, folder, TURNED_YAW_DEG, f"{stem}_turned_60")[0]
+        return render_sentence(clip, folder, TURNED_YAW_DEG, f"{stem}_turned_60", truth_kind)[0]
     out = folder / f"{stem}_{kind}.mp4"
     if kind == "occluded":
         landmarks = np.load(clean_take / "landmarks.npy", mmap_mode="r")
@@ -267,7 +501,7 @@ class Score:
     mouth: float            # ARKit mouth-group MAE
     jaw: float              # jawOpen MAE
     board: float            # face-board mouth MAE against the truth ARKit retargeted
-    board_visemes: float    # ... against the face board of the truth's visemes
+    board_visemes: float    # ... against the face board of the truth's visemes (NaN: the script truth has none)
     weight: float = float("nan")   # mean audio weight (fused takes)
 
 
@@ -279,18 +513,21 @@ def take_curves(take: Path, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return at(arkit), at(board), names
 
 
-def score(take: Path, truth: tuple[np.ndarray, np.ndarray], times: np.ndarray) -> Score:
-    truth, truth_visemes = truth
+def score(take: Path, truth: tuple[np.ndarray, np.ndarray | None], times: np.ndarray) -> Score:
+    """`take` against truth_curves' (ARKit, face board of the truth's visemes or None) at `times`."""
+    truth_arkit, truth_visemes = truth
     arkit, board, names = take_curves(take, times)
     cols = [ARKIT_INDEX[n] for n in MOUTH_CHANNELS]
-    truth_board = retarget(truth, RIG, times).faceboard
+    jaw = ARKIT_INDEX["jawOpen"]
+    truth_board = retarget(truth_arkit, RIG, times).faceboard
     mouth = mouth_attribute_mask(RIG)
     record = json.loads((take / "take.json").read_text())
     weight = (record.get("lipsync") or {}).get("mean_audio_weight", float("nan"))
-    return Score(float(np.abs(arkit[:, cols] - truth[:, cols]).mean()),
-                 float(np.abs(arkit[:, ARKIT_INDEX["jawOpen"]] - truth[:, ARKIT_INDEX["jawOpen"]]).mean()),
-                 float(np.abs(board[:, mouth] - truth_board[:, mouth]).mean()),
-                 float(np.abs(board[:, mouth] - truth_visemes[:, mouth]).mean()), weight)
+    board_visemes = (float(np.abs(board[:, mouth] - truth_visemes[:, mouth]).mean()) if truth_visemes is not None
+                     else float("nan"))
+    return Score(float(np.abs(arkit[:, cols] - truth_arkit[:, cols]).mean()),
+                 float(np.abs(arkit[:, jaw] - truth_arkit[:, jaw]).mean()),
+                 float(np.abs(board[:, mouth] - truth_board[:, mouth]).mean()), board_visemes, weight)
 
 
 def mouth_mad(a: Path, b: Path, times: np.ndarray) -> float:
@@ -305,7 +542,14 @@ class RenderedResults:
     loudness: list[dict] = field(default_factory=list)
 
 
-def run_rendered(sentences: int, degradations: list[str], cache: Path) -> RenderedResults:
+def video_stem(clip: dict, truth_kind: str) -> str:
+    """The clean video's name: the engine truth keeps its first name (its cached videos stay valid)."""
+    if truth_kind == "engine":
+        return f"{clip['name']}_r{RECIPE_VERSION}"
+    return f"{clip['name']}_{truth_kind}{SCRIPT_VERSION}_r{RECIPE_VERSION}"
+
+
+def run_rendered(sentences: int, degradations: list[str], cache: Path, truth_kind: str = "script") -> RenderedResults:
     from lipsync import SENTENCES, festival_set   # here, not above: bench/lipsync.py loads the Rhubarb helpers
 
     clips = festival_set(cache / "festival", SENTENCES[:sentences])
@@ -317,16 +561,16 @@ def run_rendered(sentences: int, degradations: list[str], cache: Path) -> Render
     for clip in clips:
         log(f"{clip['name']}: {clip['text']}")
         text = clip["text"]
-        clean, times = render_sentence(clip, videos, 0.0, f"{clip['name']}_r{RECIPE_VERSION}")
+        clean, times = render_sentence(clip, videos, 0.0, video_stem(clip, truth_kind), truth_kind)
         audio = load_audio(clip["audio"])
-        truth = truth_curves(clip["truth"], audio, times)
+        truth = truth_curves(truth_kind, clip, audio, times)
         fps = ["--fps-out", f"{FPS:g}"]
         clean_take = engine_take(["run", "--video", str(clean), *fps], cache, [clean])
         audio_take = engine_take(["lipsync", "--audio", str(clip["audio"]), "--transcript", text, "--fps", f"{FPS:g}"],
                                  cache, [clip["audio"]])
         audio_score = score(audio_take, truth, times)
         for kind in degradations:
-            video = degraded_video(kind, clip, videos, clean, clean_take)
+            video = degraded_video(kind, clip, videos, clean, clean_take, truth_kind)
             alone = engine_take(["run", "--video", str(video), *fps], cache, [video])
             fused = engine_take(["run", "--video", str(video), *fps, "--audio", str(clip["audio"]), "--transcript", text],
                                 cache, [video, clip["audio"]])
@@ -351,8 +595,12 @@ def _means(slot: dict[str, list[Score]]) -> dict[str, Score]:
     return {p: Score(*(float(np.mean([getattr(s, f) for s in scores])) for f in fields)) for p, scores in slot.items()}
 
 
-def rendered_report(res: RenderedResults) -> str:
-    lines = ["### Rendered speech: mouth error against the truth (MAE, lower is better)\n",
+def _board_cell(s: Score) -> str:
+    return f"{s.board:.4f} / " + (f"{s.board_visemes:.4f}" if np.isfinite(s.board_visemes) else "-")
+
+
+def rendered_report(res: RenderedResults, truth_kind: str = "script") -> str:
+    lines = [f"### Rendered speech: mouth error against the truth (`--truth {truth_kind}`; MAE, lower is better)\n",
              "ARKit mouth group (27 channels) / jawOpen alone; mean over the sentences. The verdicts compare the "
              "ARKit mouth group.\n",
              "| degradation | video alone | audio alone | fused | fused audio weight (mean) | fused <= video | "
@@ -366,13 +614,13 @@ def rendered_report(res: RenderedResults) -> str:
                      f"{'yes' if f.mouth <= v.mouth else 'NO'} ({f.mouth - v.mouth:+.4f}) | "
                      f"{'yes' if f.mouth <= a.mouth else 'no'} ({f.mouth - a.mouth:+.4f}) |")
     lines += ["\nFace-board mouth attributes (MAE): against the truth ARKit retargeted by the engine / against the "
-              "face board of the truth's visemes (the audio path's own poses; the video path reaches the face "
-              "board through the retarget, so each truth favours one side):\n",
+              "face board of the truth's visemes (the audio path's own poses; `-`: the script truth has none). The "
+              "video path reaches the face board through that same retarget and the audio path through its viseme "
+              "poses, so each favours one side; the ARKit columns above are the measure:\n",
               "| degradation | video alone | audio alone | fused |", "|---|---|---|---|"]
     for kind, slot in res.rows.items():
         mean = _means(slot)
-        lines.append(f"| {kind} | " + " | ".join(f"{mean[p].board:.4f} / {mean[p].board_visemes:.4f}"
-                                                 for p in ("video", "audio", "fused")) + " |")
+        lines.append(f"| {kind} | " + " | ".join(_board_cell(mean[p]) for p in ("video", "audio", "fused")) + " |")
     per = ["\nPer sentence (ARKit mouth-group MAE: video / audio / fused):\n",
            "| degradation | " + " | ".join(f"sentence {i + 1}" for i in range(len(next(iter(res.rows.values()))["video"])))
            + " |", "|---|" + "---|" * len(next(iter(res.rows.values()))["video"])]
@@ -492,6 +740,9 @@ def real_report(rows: list[dict]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--truth", choices=TRUTHS, default="script",
+                        help="the rendered mouth: an articulatory script neither path is built from (default), or "
+                             "the engine's own viseme path (biased towards the audio)")
     parser.add_argument("--sentences", type=int, default=3, help="how many Festival sentences (default: 3)")
     parser.add_argument("--degradations", nargs="+", choices=DEGRADATIONS, default=list(DEGRADATIONS))
     parser.add_argument("--real", nargs="+", default=None, help="real clips (d11 d6 ...; default: all with sound)")
@@ -504,7 +755,8 @@ def main(argv=None) -> int:
           f"{platform.machine()}, Python {platform.python_version()})\n", flush=True)
     start = time.perf_counter()
     if not args.no_rendered:
-        print(rendered_report(run_rendered(args.sentences, args.degradations, args.cache)), flush=True)
+        results = run_rendered(args.sentences, args.degradations, args.cache, args.truth)
+        print(rendered_report(results, args.truth), flush=True)
     if not args.no_real:
         print("\n" + real_report(run_real(args.real, args.cache, rf.shared_data_dir(args.shared_data))), flush=True)
     print(f"\n{time.perf_counter() - start:.0f}s; cache {args.cache}")
