@@ -16,6 +16,7 @@ import platform
 import shutil
 import signal
 import threading
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -182,7 +183,9 @@ def read_curves_csv(path: Path) -> tuple[np.ndarray, list[str], np.ndarray]:
     with reading_input(path, "curves CSV (time,<names>)"):
         with open(path, encoding="utf-8") as handle:
             names = handle.readline().strip().split(",")[1:]
-        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+        with warnings.catch_warnings():   # a take without frames is valid: no "input contained no data" on stderr
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
         if table.size == 0:
             table = np.zeros((0, len(names) + 1))
         if table.shape[1] != len(names) + 1:
