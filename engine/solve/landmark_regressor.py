@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.rig.arkit import ARKIT_NAMES
 
+PREDICT_BLOCK_FRAMES = 1024   # frames per pass through the network (memory flat in the clip's length)
 DEFAULT_REGRESSOR = Path(__file__).resolve().parent / "data" / "landmark_regressor.npz"
 
 
@@ -43,8 +44,14 @@ class LandmarkRegressor:
         head yaw, pitch, roll in radians -> (N, 52) weights in 0..1."""
         if self.pose_inputs and pose is None:
             raise ValueError("this landmark network takes the head's angles as inputs: pass `pose`")
-        z = (inputs(displacement, scores, pose if self.pose_inputs else None) - self.mean) / self.scale
-        return np.mean([run_network(layers, z) for layers in self.members], axis=0)
+        # In blocks of frames: the inputs and the hidden layers' activations (with erf's temporaries) of a
+        # whole 10-minute clip at once would make memory grow with its length; each row is its own anyway.
+        blocks = []
+        for start in range(0, max(len(scores), 1), PREDICT_BLOCK_FRAMES):
+            rows = slice(start, start + PREDICT_BLOCK_FRAMES)
+            z = (inputs(displacement[rows], scores[rows], pose[rows] if self.pose_inputs else None) - self.mean) / self.scale
+            blocks.append(np.mean([run_network(layers, z) for layers in self.members], axis=0))
+        return np.concatenate(blocks)
 
     def save(self, path: Path) -> None:
         arrays = {f"m{m}_{kind}{i}": array for m, layers in enumerate(self.members)

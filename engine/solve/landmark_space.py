@@ -124,7 +124,7 @@ def build_space(landmarks: np.ndarray, image_size, neutral_frames: np.ndarray,
     calm &= valid
     remove_pose_effect(disp, pose_features(rotations), calm)
     disp[~valid] = np.nan
-    noise = np.nanstd(disp[calm], axis=0) if calm.any() else np.full(disp.shape[1], np.nan)
+    noise = calm_noise(disp, calm) if calm.any() else np.full(disp.shape[1], np.nan)
     noise = np.where(np.isfinite(noise), noise, np.nanmedian(noise) if np.isfinite(noise).any() else 0.05)
     return LandmarkSpace(reference, disp.reshape(n, len(keep), 3), noise.reshape(-1, 3))
 
@@ -143,20 +143,47 @@ def neutral_reference(landmarks: np.ndarray, image_size, neutral_frames: np.ndar
     return reference
 
 
+def _blocks(rows: np.ndarray) -> list[np.ndarray]:
+    return [rows[start:start + CHUNK_FRAMES] for start in range(0, len(rows), CHUNK_FRAMES)]
+
+
+def _pose_fit(disp: np.ndarray, feats: np.ndarray, calm: np.ndarray) -> np.ndarray:
+    """Least squares of disp[calm] on feats[calm]: the features' pseudo-inverse (a few columns) times the
+    displacements, a block of frames at a time, so that no float64 copy of a long clip's calm frames is made
+    (a 10-minute clip's would be ~100 MB)."""
+    rows = np.flatnonzero(calm)
+    pinv = np.linalg.pinv(feats[rows])
+    coef = np.zeros((feats.shape[1], disp.shape[1]))
+    for start, block in zip(range(0, len(rows), CHUNK_FRAMES), _blocks(rows)):
+        coef += pinv[:, start:start + len(block)] @ disp[block].astype(np.float64)
+    return coef
+
+
+def calm_noise(disp: np.ndarray, calm: np.ndarray) -> np.ndarray:
+    """Per-column standard deviation of disp over the calm frames (NaN ignored), a block of frames at a time."""
+    blocks = _blocks(np.flatnonzero(calm))
+    count = sum(np.isfinite(disp[b]).sum(axis=0) for b in blocks)
+    mean = sum(np.nansum(disp[b], axis=0, dtype=np.float64) for b in blocks) / np.maximum(count, 1)
+    square = sum(np.nansum((disp[b] - mean) ** 2, axis=0) for b in blocks)
+    return np.where(count > 0, np.sqrt(square / np.maximum(count, 1)), np.nan)
+
+
 def remove_pose_effect(disp: np.ndarray, feats: np.ndarray, calm: np.ndarray) -> None:
     """Subtract, in place, the displacement that a low-order polynomial of the head rotation explains,
     fitted robustly on the calm frames (what the similarity alignment cannot remove)."""
     if calm.sum() < 3 * feats.shape[1]:
         return
     for _ in range(2):   # robust: refit on the calm frames that the pose model explains best
-        coef = np.linalg.lstsq(feats[calm], disp[calm].astype(np.float64), rcond=None)[0]
-        resid = np.linalg.norm(disp[calm] - feats[calm] @ coef, axis=1)
-        keep = np.flatnonzero(calm)[resid <= np.nanquantile(resid, 0.7)]
+        coef = _pose_fit(disp, feats, calm)
+        rows = np.flatnonzero(calm)
+        resid = np.concatenate([np.linalg.norm(disp[block] - feats[block] @ coef, axis=1)
+                                for block in _blocks(rows)])
+        keep = rows[resid <= np.nanquantile(resid, 0.7)]
         if len(keep) < 3 * feats.shape[1]:
             break
         calm = np.zeros_like(calm)
         calm[keep] = True
-    coef = np.linalg.lstsq(feats[calm], disp[calm].astype(np.float64), rcond=None)[0]
+    coef = _pose_fit(disp, feats, calm)
     for start in range(0, len(disp), CHUNK_FRAMES):
         chunk = slice(start, start + CHUNK_FRAMES)
         disp[chunk] -= (feats[chunk] @ coef).astype(disp.dtype)

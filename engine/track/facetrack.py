@@ -38,11 +38,11 @@ class FaceTrack:
     def detected_share(self) -> float:
         return float(self.detected.mean()) if len(self) else 0.0
 
-    def landmarks(self) -> np.ndarray:
-        """Memory-mapped (N, 478, 3) landmarks: never loads the whole array unless indexed."""
+    def landmarks(self) -> "LandmarkFile":
+        """The (N, 478, 3) landmarks on disk, read when indexed: never the whole array unless asked for."""
         if self.landmarks_path is None:
             raise ValueError("this track carries no landmarks")
-        return np.load(self.landmarks_path, mmap_mode="r")
+        return LandmarkFile(self.landmarks_path)
 
     def gaps(self) -> list[tuple[int, int]]:
         """Half-open index ranges [start, end) of consecutive frames without a face."""
@@ -64,6 +64,67 @@ class SourceTrack:
     # neutral and only smooths.
     calibrated: bool = False
     files_absent: dict = field(default_factory=dict)   # take files this source cannot give, and why
+
+
+class LandmarkFile:
+    """An .npy array on disk (a take's landmarks.npy), read from the file when indexed like an array: rows
+    by an int, a slice or a list of frames, then any further axes (`lm[:, 0, 0]`). Not a memory map: a
+    map's pages count in the process's resident memory once read, so one pass over a 10-minute clip would
+    keep its 100 MB of landmarks; here only what was asked for is held."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        with open(self.path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            self.shape, fortran_order, self.dtype = read_header(handle)
+            self._offset = handle.tell()
+        if fortran_order or not self.shape:
+            raise ValueError(f"{self.path.name}: not a C-ordered array of frames")
+        self._row_items = int(np.prod(self.shape[1:], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        rows = self[:]
+        return rows if dtype is None else rows.astype(dtype)
+
+    def __getitem__(self, key):
+        rest = ()
+        if isinstance(key, tuple):
+            key, rest = key[0], key[1:]
+        if isinstance(key, (int, np.integer)):
+            return self._rows([int(key) + len(self) if key < 0 else int(key)])[0][rest]
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step < 0:
+                raise IndexError("landmark rows are read forwards")
+            rows = self._read_block(start, max(stop - start, 0))[::step]
+        else:
+            index = np.asarray(key)
+            index = np.flatnonzero(index) if index.dtype == bool else index.astype(np.int64)
+            rows = self._rows(np.where(index < 0, index + len(self), index))
+        return rows[(slice(None), *rest)] if rest else rows
+
+    def _read_block(self, start: int, count: int) -> np.ndarray:
+        with open(self.path, "rb") as handle:
+            handle.seek(self._offset + start * self._row_items * self.dtype.itemsize)
+            data = np.fromfile(handle, self.dtype, count * self._row_items)
+        return data.reshape((-1, *self.shape[1:]))
+
+    def _rows(self, indices) -> np.ndarray:
+        out = np.empty((len(indices), *self.shape[1:]), self.dtype)
+        for n, frame in enumerate(indices):
+            if not 0 <= frame < len(self):
+                raise IndexError(f"frame {frame} of {len(self)}")
+            out[n] = self._read_block(int(frame), 1)[0]
+        return out
 
 
 class LandmarkSink:

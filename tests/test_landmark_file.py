@@ -1,0 +1,48 @@
+"""A take's landmarks read from disk as they are asked for: the same values as numpy's own loading, for
+every kind of index the solve and the learned models use."""
+import numpy as np
+import pytest
+
+from engine.track.facetrack import LandmarkFile
+
+
+@pytest.fixture()
+def saved(tmp_path):
+    values = np.random.default_rng(3).normal(size=(37, 478, 3)).astype(np.float32)
+    values[5] = np.nan
+    path = tmp_path / "landmarks.npy"
+    np.save(path, values)
+    return values, LandmarkFile(path)
+
+
+def test_indexing_reads_what_numpy_would(saved):
+    values, lm = saved
+    assert len(lm) == 37 and lm.shape == values.shape and lm.ndim == 3
+    for key in (slice(None), slice(4, 9), slice(30, 99), slice(2, 20, 3), 0, -1, 36,
+                [3, 3, 0, 36], np.array([7, 1]), np.arange(37) % 2 == 0, (slice(None), 0, 0), (slice(1, 4), 10),
+                (4, 2), (np.array([1, 2]), slice(0, 5))):
+        np.testing.assert_array_equal(lm[key], values[key], err_msg=str(key))
+    np.testing.assert_array_equal(np.asarray(lm), values)
+    assert lm[slice(0, 0)].shape == (0, 478, 3)
+
+
+def test_out_of_range_frames_are_refused(saved):
+    _, lm = saved
+    with pytest.raises(IndexError):
+        lm[37]
+    with pytest.raises(IndexError):
+        lm[::-1]
+
+
+def test_a_fortran_ordered_file_is_not_taken_for_frames(tmp_path):
+    np.save(tmp_path / "f.npy", np.asfortranarray(np.zeros((4, 478, 3), np.float32)))
+    with pytest.raises(ValueError):
+        LandmarkFile(tmp_path / "f.npy")
+
+
+def test_a_list_of_frames_past_the_end_is_refused(saved):
+    _, lm = saved
+    with pytest.raises(IndexError):
+        lm[[0, 37]]
+    with pytest.raises(IndexError):
+        lm[-38]
