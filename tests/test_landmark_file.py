@@ -46,3 +46,14 @@ def test_a_list_of_frames_past_the_end_is_refused(saved):
         lm[[0, 37]]
     with pytest.raises(IndexError):
         lm[-38]
+
+
+def test_rows_appended_in_blocks_come_back_in_order():
+    from engine.track.run_tracker import RowBlocks
+
+    rows = RowBlocks((2,))
+    values = np.arange(2 * (2 * RowBlocks.BLOCK_FRAMES + 5), dtype=float).reshape(-1, 2)
+    for row in values:
+        rows.append(row)
+    np.testing.assert_array_equal(rows.array(), values)
+    assert RowBlocks(dtype=bool).array().shape == (0,)

@@ -30,15 +30,38 @@ def _loaded_tracker(options: TrackerOptions | None, timer) -> FaceTracker:
         return FaceTracker(options)
 
 
+class RowBlocks:
+    """Per-frame rows appended into fixed-size blocks: a long clip costs its rows' bytes, not a numpy object
+    (and a list slot) per frame, which also leaves the heap less fragmented."""
+
+    BLOCK_FRAMES = 1024
+
+    def __init__(self, shape: tuple[int, ...] = (), dtype=np.float64):
+        self.shape, self.dtype = shape, dtype
+        self.blocks: list[np.ndarray] = []
+        self.count = 0
+
+    def append(self, row) -> None:
+        at = self.count % self.BLOCK_FRAMES
+        if at == 0:
+            self.blocks.append(np.empty((self.BLOCK_FRAMES, *self.shape), self.dtype))
+        self.blocks[-1][at] = row
+        self.count += 1
+
+    def array(self) -> np.ndarray:
+        out = np.empty((self.count, *self.shape), self.dtype)
+        for n, block in enumerate(self.blocks):
+            start = n * self.BLOCK_FRAMES
+            out[start:start + self.BLOCK_FRAMES] = block[:min(self.BLOCK_FRAMES, self.count - start)]
+        return out
+
+
 def track_video(info: VideoInfo, landmarks_path: Path, reporter: Reporter,
                 options: TrackerOptions | None = None, timer=None) -> FaceTrack:
     """Run the face tracker over every frame of the video; frames without a face are kept as gaps.
     timer: a StageTimer-like object (engine.pipeline.stages) that gets the model's load time as `model_load`."""
-    times: list[float] = []
-    detected: list[bool] = []
-    scores: list[np.ndarray] = []
-    poses: list[np.ndarray] = []
-    confidence: list[float] = []
+    times, detected, confidence = RowBlocks(), RowBlocks(dtype=bool), RowBlocks()
+    scores, poses = RowBlocks((52,)), RowBlocks((4, 4))
     total = expected_frames(info)
     sink = LandmarkSink(landmarks_path)
     no_scores = np.full(52, np.nan)
@@ -56,14 +79,13 @@ def track_video(info: VideoInfo, landmarks_path: Path, reporter: Reporter,
                     poses.append(result.head_pose if result.detected else no_pose)
                     confidence.append(result.confidence)
                     sink.append(result.landmarks)
-                    reporter.progress(STAGE, len(times), max(total or 0, len(times)) or None)
+                    reporter.progress(STAGE, times.count, max(total or 0, times.count) or None)
             except TruncatedVideo as exc:
                 reporter.warning("video_truncated", f"the video ends early: {exc}", frames_read=exc.frames_read)
-        reporter.progress(STAGE, len(times), len(times))
+        reporter.progress(STAGE, times.count, times.count)
         path = sink.finish()
     except BaseException:
         sink.abort()
         raise
-    return FaceTrack(np.array(times), np.array(detected, dtype=bool), np.array(scores).reshape(-1, 52),
-                     np.array(poses).reshape(-1, 4, 4), np.array(confidence), path,
+    return FaceTrack(times.array(), detected.array(), scores.array(), poses.array(), confidence.array(), path,
                      image_size=(info.width, info.height))
