@@ -1,5 +1,6 @@
-"""A take's landmarks read from disk as they are asked for: the same values as numpy's own loading, for
-every kind of index the solve and the learned models use."""
+"""What keeps a long clip's memory down gives the same values: a take's landmarks read from disk as they
+are asked for (as numpy's own loading, for every kind of index the solve and the learned models use), and
+the tracker's per-frame rows kept in blocks."""
 import numpy as np
 import pytest
 
