@@ -4,7 +4,13 @@ the tracker's per-frame rows kept in blocks."""
 import numpy as np
 import pytest
 
+import engine.rig.retarget as retarget_module
+from engine.config import RunOptions
+from engine.pipeline import run
+from engine.protocol import Reporter
+from engine.rig.retarget import retarget, retarget_blocks
 from engine.track.facetrack import LandmarkFile
+from engine.track.run_tracker import RowBlocks
 
 
 @pytest.fixture()
@@ -50,11 +56,33 @@ def test_a_list_of_frames_past_the_end_is_refused(saved):
 
 
 def test_rows_appended_in_blocks_come_back_in_order():
-    from engine.track.run_tracker import RowBlocks
-
     rows = RowBlocks((2,))
     values = np.arange(2 * (2 * RowBlocks.BLOCK_FRAMES + 5), dtype=float).reshape(-1, 2)
     for row in values:
         rows.append(row)
     np.testing.assert_array_equal(rows.array(), values)
     assert RowBlocks(dtype=bool).array().shape == (0,)
+
+
+@pytest.mark.parametrize("mapping", [None, "pose"])
+def test_retargeting_in_blocks_gives_the_whole_clips_curves(mapping):
+    """Blocks carry the frames the sticky-lips rule looks back over: joined, they are value for value the
+    whole clip's curves, on uneven frame times too."""
+    rng = np.random.default_rng(4)
+    arkit = np.clip(rng.normal(0.2, 0.3, (900, 52)), 0, 1)
+    times = np.cumsum(rng.uniform(0.01, 0.06, 900))
+    whole = retarget(arkit, "mh4", times, mapping)
+    blocks = list(retarget_blocks(arkit, "mh4", times, mapping, block_frames=61))
+    assert len(blocks) == 15 and [rows.start for rows, _ in blocks] == list(range(0, 900, 61))
+    np.testing.assert_array_equal(np.concatenate([c.faceboard for _, c in blocks]), whole.faceboard)
+    np.testing.assert_array_equal(np.concatenate([c.raw for _, c in blocks]), whole.raw)
+
+
+def test_a_take_written_in_blocks_is_the_take_written_whole(shared_data, tmp_path, monkeypatch):
+    clip = shared_data / "video" / "faces" / "driving_d12.mp4"
+    takes = {}
+    for block in (40, 10**9):
+        monkeypatch.setattr(retarget_module, "RETARGET_BLOCK_FRAMES", block)
+        takes[block] = run(RunOptions(video=clip, out=tmp_path / f"take_{block}"), Reporter())
+    for name in ("faceboard.csv", "raw_curves.csv", "arkit.csv", "head_pose.csv", "rigmapper.csv"):
+        assert (takes[40] / name).read_bytes() == (takes[10**9] / name).read_bytes(), name

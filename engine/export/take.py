@@ -137,6 +137,12 @@ class Tables(Closing):
             table.close()
 
 
+def rigmapper_on_grid(times: np.ndarray, rig_fps: float | None) -> bool:
+    """Whether the take's frames lie on its RigMapper file's grid: then every file can be written a block of
+    frames at a time (TakeCurveFiles); otherwise the RigMapper file resamples the whole take."""
+    return _on_grid(times, rigmapper_rate(rig_fps, times))
+
+
 def _on_grid(times: np.ndarray, fps: float) -> bool:
     try:
         grid_frames(times, fps)

@@ -10,11 +10,14 @@ import numpy as np
 
 from engine.config import RunOptions, check_rig
 from engine.errors import BadInput
-from engine.export.take import TAKE_FILES, TakeWriter, file_sha256, take_record, write_take_files
+from engine.export.rigmapper import rigmapper_rate
+from engine.export.take import (TAKE_FILES, TakeCurveFiles, TakeWriter, file_sha256, rigmapper_on_grid, take_record,
+                               write_take_files)
 from engine.pipeline.sources import pick_source
 from engine.protocol import Reporter
 from engine.rig.arkit import ARKIT_NAMES
-from engine.rig.retarget import RigCurves, check_mapping, retarget
+from engine.rig.faceboard import load_faceboard
+from engine.rig.retarget import RigCurves, check_mapping, retarget, retarget_blocks
 from engine.solve.actor import PROFILE_FORMAT, load_profile
 from engine.solve.solver import SolvedTake, landmarks_usable, resample_take, solve, solve_calibrated
 from engine.track.facetrack import FaceTrack, SourceTrack
@@ -29,8 +32,8 @@ class StageTimer:
         start = time.perf_counter()
         try:
             yield
-        finally:
-            self.timings[name] = round(time.perf_counter() - start, 4)
+        finally:   # a stage run in blocks adds up
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
 def validate(options: RunOptions, source=None) -> None:
@@ -72,24 +75,28 @@ def run(options: RunOptions, reporter: Reporter, startup_s: float | None = None)
             with timer.stage("audio"):   # before tracking, so that bad audio fails fast
                 speech_audio = prepare_audio(options, reporter)
         got = source.read(options, writer.path, reporter, timer)
-        source_solved, solved, curves = solve_and_retarget(got, options, reporter, timer)
-        lipsync = None
-        if speech_audio is not None:
-            from engine.audio.correction import apply_correction   # loaded with prepare_audio above
-
-            with timer.stage("lip_correction"):
-                lipsync = apply_correction(speech_audio, options, solved, curves, writer.path, reporter,
-                                           got.track.confidence)
-        learned = None
-        if options.learned.active and source.has_video:   # learned predictions replace/blend per control group
-            from engine.models.apply import apply_learned   # loaded by validate above
-
-            with timer.stage("learned"):
-                curves, learned = apply_learned(curves, solved.times, got.track, source_solved, options, reporter)
+        source_solved, solved = solve_stage(got, options, reporter, timer)
         rig_fps = options.fps_out or got.fps
-        with timer.stage("export"):
-            files = write_take_files(writer.path, solved.times, curves, solved.arkit, solved.head_pose,
-                                     solved.detected, rig_fps, solved.eyes)
+        use_learned = options.learned.active and source.has_video
+        lipsync = learned = None
+        if speech_audio is None and not use_learned and rigmapper_on_grid(solved.times, rig_fps):
+            files = rig_and_export_in_blocks(writer.path, solved, options, rig_fps, reporter, timer)
+        else:   # the corrections work on the whole take's curves
+            curves = rig_stage(solved, options, reporter, timer)
+            if speech_audio is not None:
+                from engine.audio.correction import apply_correction   # loaded with prepare_audio above
+
+                with timer.stage("lip_correction"):
+                    lipsync = apply_correction(speech_audio, options, solved, curves, writer.path, reporter,
+                                               got.track.confidence)
+            if use_learned:   # learned predictions replace/blend per control group
+                from engine.models.apply import apply_learned   # loaded by validate above
+
+                with timer.stage("learned"):
+                    curves, learned = apply_learned(curves, solved.times, got.track, source_solved, options, reporter)
+            with timer.stage("export"):
+                files = write_take_files(writer.path, solved.times, curves, solved.arkit, solved.head_pose,
+                                         solved.detected, rig_fps, solved.eyes)
         reporter.progress("export", 1, 1)
         if "landmarks" not in got.files_absent:
             files["landmarks"] = TAKE_FILES["landmarks"]
@@ -112,9 +119,9 @@ def run(options: RunOptions, reporter: Reporter, startup_s: float | None = None)
         return writer.commit(meta)
 
 
-def solve_and_retarget(source: SourceTrack, options: RunOptions, reporter: Reporter, timer: StageTimer):
-    """The solve and rig stages: (solved at the track's own frame times, solved at the output times,
-    rig curves at the output times). The first is what the learned video model reads."""
+def solve_stage(source: SourceTrack, options: RunOptions, reporter: Reporter, timer: StageTimer):
+    """(solved at the track's own frame times, solved at the output times). The first is what the learned
+    video model reads."""
     track = source.track
     with timer.stage("solve"):
         source_solved = solve_calibrated(track, options.solve) if source.calibrated else solve(track, options.solve)
@@ -125,7 +132,29 @@ def solve_and_retarget(source: SourceTrack, options: RunOptions, reporter: Repor
                          "alone (which barely moves them)",
                          hint="make a profile once per actor (`faceretarget-engine calibrate`) and pass --actor")
     reporter.progress("solve", 1, 1)
-    return source_solved, solved, rig_stage(solved, options, reporter, timer)
+    return source_solved, solved
+
+
+def rig_and_export_in_blocks(folder: Path, solved: SolvedTake, options: RunOptions, rig_fps: float | None,
+                             reporter: Reporter, timer: StageTimer) -> dict[str, str]:
+    """The rig and export stages a block of frames at a time, so that a long clip's curves are never all
+    held (engine.rig.retarget.retarget_blocks: the same values as retargeting it whole)."""
+    board = load_faceboard(options.rig)
+    blocks = retarget_blocks(solved.arkit, options.rig, solved.times, options.mapping)
+    with TakeCurveFiles(folder, list(board.names), list(board.raw_curve_names),
+                        rigmapper_rate(rig_fps, solved.times)) as files:
+        while True:
+            with timer.stage("rig"):
+                block = next(blocks, None)
+            if block is None:
+                break
+            rows, curves = block
+            eyes = None if solved.eyes is None else solved.eyes[rows]
+            with timer.stage("export"):
+                files.write(solved.times[rows], curves, solved.arkit[rows], solved.head_pose[rows],
+                            solved.detected[rows], eyes)
+    reporter.progress("rig", 1, 1)
+    return files.names
 
 
 def rig_stage(solved: SolvedTake, options: RunOptions, reporter: Reporter, timer: StageTimer) -> RigCurves:

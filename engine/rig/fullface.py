@@ -50,6 +50,22 @@ class FullFaceMapping:
     def families(self) -> list[str]:
         return list(dict.fromkeys(r.family for r in self.rules))
 
+    def lookback_s(self) -> float:
+        """How far back in time (s) any rule looks: its recent_max windows, nested ones added up."""
+        return max((reach_s(r.input, self.features) for r in self.rules), default=0.0)
+
+
+def reach_s(expr, features: dict) -> float:
+    """How far back in time (s) an input looks through its recent_max windows (features followed)."""
+    if isinstance(expr, str):
+        return reach_s(features[expr], features) if expr in features else 0.0
+    if isinstance(expr, list):
+        return max((reach_s(e, features) for e in expr), default=0.0)
+    (op,) = [k for k in expr if k in OPERATIONS]
+    arg = expr[op]
+    inner = max((reach_s(k, features) for k in arg), default=0.0) if op == "sum" else reach_s(arg, features)
+    return inner + (float(expr["seconds"]) if op == "recent_max" else 0.0)
+
 
 def _names_in(expr) -> set[str]:
     if isinstance(expr, str):

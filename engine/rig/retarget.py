@@ -9,6 +9,7 @@ because animators edit the face board, not raw curves. A mapping fitted from pai
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,9 @@ class RigCurves:
     faceboard: np.ndarray     # (N, 174) clamped to every attribute's range
     raw_names: list[str]
     raw: np.ndarray           # (N, raw curves) 0..1
+
+    def rows(self, rows: slice) -> "RigCurves":
+        return RigCurves(self.rig, self.faceboard_names, self.faceboard[rows], self.raw_names, self.raw[rows])
 
 
 @lru_cache(maxsize=None)
@@ -86,3 +90,33 @@ def retarget(arkit: np.ndarray, rig: str, times: np.ndarray | None = None,
     faceboard = board.from_raw(raw)
     # What the face board can express is what the rig will show: report the raw curves it produces.
     return RigCurves(rig, list(board.names), faceboard, list(board.raw_curve_names), board.to_raw(faceboard))
+
+
+RETARGET_BLOCK_FRAMES = 4096   # frames retargeted at a time by retarget_blocks
+
+
+def lookback_s(mapping: str | Path | None) -> float | None:
+    """How far back in time `mapping`'s rules look (s); None for a fitted mapping, retargeted whole."""
+    if mapping is not None and str(mapping) == POSE_ONLY:
+        return 0.0
+    if mapping is not None and is_fitted_mapping(mapping):
+        return None
+    return load_mapping(str(mapping) if mapping is not None else None).lookback_s()
+
+
+def retarget_blocks(arkit: np.ndarray, rig: str, times: np.ndarray, mapping: str | Path | None = None,
+                    block_frames: int | None = None) -> Iterator[tuple[slice, RigCurves]]:
+    """`retarget` a block of frames at a time, as (rows, their curves): memory stays flat in a long clip's
+    length. Each block is retargeted together with the frames before it that the rules look back over
+    (sticky lips' recent_max), so the blocks joined are the whole clip's curves, value for value."""
+    reach = lookback_s(mapping)
+    n = len(arkit)
+    block_frames = block_frames or RETARGET_BLOCK_FRAMES
+    if reach is None or n <= block_frames:
+        yield slice(0, n), retarget(arkit, rig, times, mapping)
+        return
+    for start in range(0, n, block_frames):
+        stop = min(start + block_frames, n)
+        first = max(int(np.searchsorted(times, times[start] - reach, side="left")) - 1, 0)
+        curves = retarget(arkit[first:stop], rig, times[first:stop], mapping)
+        yield slice(start, stop), curves.rows(slice(start - first, None))
