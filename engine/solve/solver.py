@@ -35,10 +35,10 @@ class SolvedTake:
 def solve(track: FaceTrack, options: SolveOptions) -> SolvedTake:
     profile = load_actor(options)
     neutral = choose_neutral(track, options.neutral_time, profile.neutral if profile else None)
-    per_frame, used_landmarks = solve_frames(track, neutral, options, profile)
-    calibrated = np.where(track.detected[:, None], per_frame, 0.0)
-    arkit, gaps = fill_gaps(calibrated, track.times, track.detected, np.zeros(calibrated.shape[1]),
-                            options.max_bridged_gap_s)
+    # One name for the curves as they pass through the steps: a long clip holds one copy, not five.
+    arkit, used_landmarks = solve_frames(track, neutral, options, profile)
+    arkit = np.where(track.detected[:, None], arkit, 0.0)
+    arkit, gaps = fill_gaps(arkit, track.times, track.detected, np.zeros(arkit.shape[1]), options.max_bridged_gap_s)
     arkit = zero_phase_lowpass(arkit, track.times, options.smoothing_cutoff_hz)
     # The dead zone comes last, on the smoothed curves: the table's, the same for every clip (a dead zone
     # measured on the clip's own frames would make a take depend on what else the clip holds).
