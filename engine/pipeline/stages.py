@@ -82,21 +82,8 @@ def run(options: RunOptions, reporter: Reporter, startup_s: float | None = None)
         if speech_audio is None and not use_learned and rigmapper_on_grid(solved.times, rig_fps):
             files = rig_and_export_in_blocks(writer.path, solved, options, rig_fps, reporter, timer)
         else:   # the corrections work on the whole take's curves
-            curves = rig_stage(solved, options, reporter, timer)
-            if speech_audio is not None:
-                from engine.audio.correction import apply_correction   # loaded with prepare_audio above
-
-                with timer.stage("lip_correction"):
-                    lipsync = apply_correction(speech_audio, options, solved, curves, writer.path, reporter,
-                                               got.track.confidence)
-            if use_learned:   # learned predictions replace/blend per control group
-                from engine.models.apply import apply_learned   # loaded by validate above
-
-                with timer.stage("learned"):
-                    curves, learned = apply_learned(curves, solved.times, got.track, source_solved, options, reporter)
-            with timer.stage("export"):
-                files = write_take_files(writer.path, solved.times, curves, solved.arkit, solved.head_pose,
-                                         solved.detected, rig_fps, solved.eyes)
+            files, lipsync, learned = correct_and_export(writer.path, got, source_solved, solved, speech_audio,
+                                                         use_learned, rig_fps, options, reporter, timer)
         reporter.progress("export", 1, 1)
         if "landmarks" not in got.files_absent:
             files["landmarks"] = TAKE_FILES["landmarks"]
@@ -117,6 +104,29 @@ def run(options: RunOptions, reporter: Reporter, startup_s: float | None = None)
             with timer.stage("preview"):
                 add_preview_to_take(writer.path, meta, options.preview_options, reporter)
         return writer.commit(meta)
+
+
+def correct_and_export(folder: Path, got: SourceTrack, source_solved: SolvedTake, solved: SolvedTake, speech_audio,
+                       use_learned: bool, rig_fps: float | None, options: RunOptions, reporter: Reporter,
+                       timer: StageTimer) -> tuple[dict[str, str], dict | None, dict | None]:
+    """Rig the whole take, correct its mouth from the speech and/or blend the learned models in, and write
+    it: (files written, the lip-sync record, the learned models' record)."""
+    lipsync = learned = None
+    curves = rig_stage(solved, options, reporter, timer)
+    if speech_audio is not None:
+        from engine.audio.correction import apply_correction   # loaded with prepare_audio in run
+
+        with timer.stage("lip_correction"):
+            lipsync = apply_correction(speech_audio, options, solved, curves, folder, reporter, got.track.confidence)
+    if use_learned:   # learned predictions replace/blend per control group
+        from engine.models.apply import apply_learned   # loaded by validate
+
+        with timer.stage("learned"):
+            curves, learned = apply_learned(curves, solved.times, got.track, source_solved, options, reporter)
+    with timer.stage("export"):
+        files = write_take_files(folder, solved.times, curves, solved.arkit, solved.head_pose, solved.detected,
+                                 rig_fps, solved.eyes)
+    return files, lipsync, learned
 
 
 def solve_stage(source: SourceTrack, options: RunOptions, reporter: Reporter, timer: StageTimer):
