@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.bad_inputs.corpus import CASES, Case, make_corpus
+from tests.videos import write_video
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,12 +55,20 @@ def test_a_bad_input_fails_cleanly(case: Case, corpus: Path):
     assert snapshot(corpus) == before, "the corpus folder changed (an output or leftover beside it, or an input)"
 
 
+@pytest.fixture(scope="module")
+def long_faceless_clip(tmp_path_factory) -> Path:
+    """50 s without a face: a run of it (~3 s) outlasts every delay below (the 12-frame corpus clip no longer does:
+    start-up got fast enough for the whole run to end within 0.8 s)."""
+    return write_video(tmp_path_factory.mktemp("faceless") / "grey_50s.mp4",
+                       [np.full((120, 160, 3), 90 + (i % 7), np.uint8) for i in range(1500)])
+
+
 @pytest.mark.parametrize("delay", [0.05, 0.2, 0.4, 0.8])
-def test_ctrl_c_while_the_engine_loads_is_a_clean_cancel(delay: float, corpus: Path):
+def test_ctrl_c_while_the_engine_loads_is_a_clean_cancel(delay: float, long_faceless_clip: Path, corpus: Path):
     import signal
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", "--video", str(corpus / "grey.mp4"), "--out",
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", "--video", str(long_faceless_clip), "--out",
                              str(corpus / "out")], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
