@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import BadInput
@@ -166,6 +166,7 @@ def take_folder(tmp_path_factory) -> Path:
 
 @FUZZ
 @given(take_documents())
+@example(text='{"format": null, "files": {"faceboard": null}}')   # found by the 100k run: a file named null
 def test_take_json(take_folder, text):
     from engine.preview.take_data import load_take
     from retarget_maya.takes import TakeError, read_take_info

@@ -101,6 +101,9 @@ def load_take(folder: Path, meta: dict | None = None, video: Path | None = None)
             meta = json.loads(meta_path.read_text())
     with reading_input(folder / "take.json", "take.json", "the take is damaged; re-run the engine"):
         files = {**TAKE_FILES, **meta.get("files", {})}
+        named = [key for key in ("faceboard", "arkit", "head_pose", "landmarks", "audio") if key in files]
+        if not all(isinstance(files[key], str) and files[key] for key in named):
+            raise ValueError("its `files` must name each file of the take")
     for key in ("faceboard", "arkit", "head_pose"):
         if not (folder / files[key]).is_file():
             raise BadInput(f"the take is missing {files[key]}: {folder}", "re-run the engine on the video")
