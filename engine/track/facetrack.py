@@ -112,18 +112,21 @@ class LandmarkFile:
             rows = self._rows(np.where(index < 0, index + len(self), index))
         return rows[(slice(None), *rest)] if rest else rows
 
-    def _read_block(self, start: int, count: int) -> np.ndarray:
-        with open(self.path, "rb") as handle:
-            handle.seek(self._offset + start * self._row_items * self.dtype.itemsize)
-            data = np.fromfile(handle, self.dtype, count * self._row_items)
-        return data.reshape((-1, *self.shape[1:]))
+    def _read_block(self, start: int, count: int, handle=None) -> np.ndarray:
+        """`count` frames from `start`, from `handle` (the file opened for reading) or a handle of its own."""
+        if handle is None:
+            with open(self.path, "rb") as own:
+                return self._read_block(start, count, own)
+        handle.seek(self._offset + start * self._row_items * self.dtype.itemsize)
+        return np.fromfile(handle, self.dtype, count * self._row_items).reshape((-1, *self.shape[1:]))
 
     def _rows(self, indices) -> np.ndarray:
         out = np.empty((len(indices), *self.shape[1:]), self.dtype)
-        for n, frame in enumerate(indices):
-            if not 0 <= frame < len(self):
-                raise IndexError(f"frame {frame} of {len(self)}")
-            out[n] = self._read_block(int(frame), 1)[0]
+        with open(self.path, "rb") as handle:   # one open for all the frames asked for
+            for n, frame in enumerate(indices):
+                if not 0 <= frame < len(self):
+                    raise IndexError(f"frame {frame} of {len(self)}")
+                out[n] = self._read_block(int(frame), 1, handle)[0]
         return out
 
 
