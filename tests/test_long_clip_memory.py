@@ -86,3 +86,18 @@ def test_a_take_written_in_blocks_is_the_take_written_whole(shared_data, tmp_pat
         takes[block] = run(RunOptions(video=clip, out=tmp_path / f"take_{block}"), Reporter())
     for name in ("faceboard.csv", "raw_curves.csv", "arkit.csv", "head_pose.csv", "rigmapper.csv"):
         assert (takes[40] / name).read_bytes() == (takes[10**9] / name).read_bytes(), name
+
+
+def test_the_pose_fit_in_blocks_is_the_least_squares_fit():
+    """The pose-effect fit over a long clip's calm frames, computed a block at a time (no float64 copy of
+    them all), is NumPy's least squares to rounding (d13's take differs in the last printed digit: 1e-7)."""
+    from engine.solve.landmark_space import CHUNK_FRAMES, _pose_fit
+
+    rng = np.random.default_rng(5)
+    n = 3 * CHUNK_FRAMES + 17
+    angles = rng.normal(0, 0.2, (n, 3))
+    feats = np.column_stack([np.ones(n), angles, angles[:, 0] ** 2, angles[:, 1] ** 2, angles[:, 0] * angles[:, 1]])
+    disp = (feats @ rng.normal(size=(7, 60)) * 0.01 + rng.normal(0, 0.002, (n, 60))).astype(np.float32)
+    calm = rng.random(n) < 0.4
+    expected = np.linalg.lstsq(feats[calm], disp[calm].astype(np.float64), rcond=None)[0]
+    np.testing.assert_allclose(_pose_fit(disp, feats, calm), expected, rtol=0, atol=1e-12)
