@@ -80,3 +80,35 @@ def test_symmetric_tracker_reads_a_flipped_clip_as_the_original_mirrored(face_cl
     assert bias > 0.01
     # The front pass is the single-pass tracker itself: head pose and detection are unchanged by --symmetric.
     assert all(np.array_equal(a.head_pose, s.head_pose) for a, s in zip(original, single))
+
+
+class _CountingLandmarker:
+    def __init__(self):
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_flipped_reader_reads_flipped_frames_in_order_and_hands_errors_back():
+    from engine.track.landmarker import FlippedReader, FrameResult
+    seen = []
+
+    def read(landmarker, image, stamp):
+        if stamp == 3:
+            raise RuntimeError("the graph failed")
+        seen.append(int(image[0, 0, 0]))
+        return FrameResult(True, confidence=float(stamp))
+
+    landmarker = _CountingLandmarker()
+    reader = FlippedReader(landmarker, read)
+    image = np.zeros((2, 3, 3), np.uint8)
+    image[0, -1] = 7                       # the flipped picture starts with the last column
+    for stamp in (1, 2):
+        reader.submit(image, stamp)
+        assert reader.result().confidence == stamp
+    reader.submit(image, 3)
+    with pytest.raises(RuntimeError, match="graph failed"):
+        reader.result()
+    reader.close()
+    assert seen == [7, 7] and landmarker.closed
