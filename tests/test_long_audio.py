@@ -246,3 +246,51 @@ def test_take_files_written_in_blocks_beside_this_process_are_the_take_written_a
             files.write(times[rows], part, arkit[rows], head[rows], np.zeros(len(times[rows]), bool))
     for name in files.names.values():
         assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "blocks" / name).read_bytes(), name
+
+
+def _job_with_speech(loud_spans, choices=(), heard=(), words=("one", "two", "three")):
+    """An AlignmentJob over 2 s of audio, loud (a 200 Hz tone at -12 dBFS) within `loud_spans`, else silent."""
+    from engine.audio.script_alignment import AlignmentJob
+    rate = 16000
+    t = np.arange(2 * rate) / rate
+    samples = np.zeros_like(t)
+    for a, b in loud_spans:
+        inside = (t >= a) & (t < b)
+        samples[inside] = 0.35 * np.sin(2 * np.pi * 200 * t[inside])
+    return AlignmentJob(samples.astype(np.float32), 10.0, list(words), [list(c) for c in choices], set(),
+                        300.0, 600.0, 200.0, list(heard), 0.2, 20.0)
+
+
+def _aligned(*phones):
+    from engine.audio.recognize import Alignment, TimedPhone
+    return Alignment([TimedPhone(10.0 + a, 10.0 + b, p) for a, b, p in phones], [], -10.0)
+
+
+def test_speech_under_silence_is_unexplained_and_word_edges_are_not():
+    from engine.audio.script_alignment import unexplained_speech_s
+    job = _job_with_speech([(0.2, 0.6), (0.9, 1.3), (1.5, 1.8)])
+    alignment = _aligned((0.0, 0.2, "SIL"), (0.2, 0.6, "W"), (0.6, 1.5, "SIL"), (1.5, 1.8, "AH"), (1.8, 2.0, "SIL"))
+    assert unexplained_speech_s(job, alignment, (10.85, 11.4)) == pytest.approx(0.4, abs=0.03)
+    # a word aligned 40 ms late leaves its own start uncovered: the aligner's slack, not an ad-lib
+    late = _aligned((0.0, 0.24, "SIL"), (0.24, 0.6, "W"), (0.6, 2.0, "SIL"))
+    assert unexplained_speech_s(_job_with_speech([(0.2, 0.6)]), late, (10.1, 10.5)) == 0.0
+    # quiet audio under silence is a pause, and a filler is not a word
+    assert unexplained_speech_s(job, alignment, (10.65, 10.85)) == 0.0
+    filler = _aligned((0.0, 0.9, "SIL"), (0.9, 1.3, "+BREATH+"), (1.3, 2.0, "SIL"))
+    assert unexplained_speech_s(job, filler, (10.85, 11.4)) == pytest.approx(0.4, abs=0.03)
+
+
+def test_unscripted_words_left_out_over_speech_are_said_again(monkeypatch):
+    """An ad-lib misheard ("hang on" heard as "and pink") fits worse than silence, so the acoustic gain drops
+    it; loud audio left to silence where it was heard brings it back. Script words are never judged so."""
+    import engine.audio.script_alignment as sa
+    tried = []
+    monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: tried.append(dropped) or
+                        ([0, 1, 2, 3], "said again"))
+    job = _job_with_speech([(0.2, 0.6), (0.9, 1.3), (1.5, 1.8)], choices=[[1, 2], [3]],
+                           heard=[(10.9, 11.3), None], words=("road", "and", "pink", "peggy"))
+    best = ([0, 3], _aligned((0.2, 0.6, "W"), (0.6, 1.5, "SIL"), (1.5, 1.8, "AH")))
+    assert sa._with_unexplained_speech(job, best) == ([0, 1, 2, 3], "said again") and tried == [set()]
+    tried.clear()
+    covered = ([0, 3], _aligned((0.2, 1.3, "W"), (1.3, 1.5, "SIL"), (1.5, 1.8, "AH")))
+    assert sa._with_unexplained_speech(job, covered) is covered and tried == []

@@ -5,7 +5,9 @@
 2. The words heard are matched to the script (`placement.place_script`): each utterance gets its script
    words, and deviations from the script are found.
 3. Each utterance is force-aligned with its words. Words placed as uncertain (heard but not in the script,
-   or script words not heard inside a line) are kept or dropped by what fits the audio better. An utterance
+   or script words not heard inside a line) are kept or dropped by what fits the audio better; unscripted
+   words are also kept where dropping them leaves loud audio under silence (misheard, they can fit worse
+   than silence, but something was said there and the mouth must move). An utterance
    that fails is re-tried together with its next, then its previous neighbour (a word placed on the wrong
    side of a pause), and only then falls back to phone recognition.
 4. The deviations the alignment confirms are reported as warnings, timed by the aligned words.
@@ -16,9 +18,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from engine.audio.chunks import SpeechSegment, clip_bounds, clip_phones, padded_bounds, padded_samples
-from engine.audio.io import SAMPLE_RATE, Audio
-from engine.audio.placement import Deviation, Placement, place_script
+from engine.audio.io import SAMPLE_RATE, Audio, frame_rms_db
+from engine.audio.placement import Deviation, PlacedWord, Placement, place_script
 from engine.audio.recognize import (FRAME_S, Alignment, AlignmentFailed, RecognizerOptions, ScriptRecognition,
                                     TimedPhone, TimedWord, align_words, pronunciation, recognize_phones,
                                     recognize_script_words)
@@ -102,6 +106,10 @@ class AlignmentJob:
     min_gain: float            # to say an unscripted group (engine.config.AudioOptions.deviation_min_gain)
     drop_gain: float           # to drop a group of script words (missing_min_gain)
     repeat_gain: float = 0.0   # to say a stretched script word twice (repeat_min_gain)
+    heard: list[tuple[float, float] | None] = field(default_factory=list)   # per choice: where its unscripted
+                                                                           # words were heard (None: script words)
+    min_speech_s: float = float("inf")     # unscripted words leaving this much loud audio to silence are said
+    speech_below_peak_db: float = 20.0     # (AudioOptions.unscripted_min_speech_s, speech_below_peak_db)
 
 
 def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
@@ -125,7 +133,36 @@ def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
     if changed:
         other = _try_alignment(job, job.samples, job.start, dropped ^ changed)
         best = other or best
-    return best
+    return _with_unexplained_speech(job, best)
+
+
+def _with_unexplained_speech(job: AlignmentJob, best: tuple[list[int], Alignment]) -> tuple[list[int], Alignment]:
+    """`best` with the unscripted groups it leaves out said again where leaving them out puts loud audio
+    (speech, whatever the words were) under silence: the mouth must move where the actor spoke."""
+    left_out = set(range(len(job.words))) - set(best[0])
+    said = {n for group, span in zip(job.choices, job.heard) if span is not None and group[0] in left_out
+            and unexplained_speech_s(job, best[1], span) >= job.min_speech_s for n in group}
+    if not said:
+        return best
+    return _try_alignment(job, job.samples, job.start, left_out - said) or best
+
+
+def unexplained_speech_s(job: AlignmentJob, alignment: Alignment, span: tuple[float, float]) -> float:
+    """Seconds of loud audio inside `span` that `alignment` gives to no word (silence or a filler), leaving
+    out WORD_EDGE_S either side of every word (where an aligned word starts a little late is no ad-lib)."""
+    levels = frame_rms_db(np.asarray(job.samples, np.float64))
+    times = job.start + np.arange(len(levels)) * LEVEL_HOP_S
+    loud = levels >= np.percentile(levels, 90) - job.speech_below_peak_db
+    worded = np.zeros(len(levels), bool)
+    for phone in alignment.phones:
+        if phone.phone != "SIL" and not phone.phone.startswith("+"):
+            worded |= (times >= phone.start - WORD_EDGE_S) & (times < phone.end + WORD_EDGE_S)
+    inside = (times >= span[0]) & (times < span[1])
+    return float(np.count_nonzero(inside & loud & ~worded)) * LEVEL_HOP_S
+
+
+LEVEL_HOP_S = 0.01     # frame_rms_db's default hop
+WORD_EDGE_S = 0.05     # the aligner's word boundaries are this uncertain
 
 
 NEIGHBOURS = 2    # words either side of a doubtful group that frame the audio it is judged on
@@ -244,6 +281,7 @@ class _UtteranceAligner:
         self.placement, self.reporter = placement, reporter
         self.gains = (options.deviation_min_gain, options.missing_min_gain, options.repeat_min_gain)
         self.stretch = (options.repeat_min_stretch, options.repeat_min_misfit)
+        self.speech = (options.unscripted_min_speech_s, options.speech_below_peak_db)
         self.repeats: dict[int, list[tuple[int, TimedWord]]] = {}   # utterance -> (placed word said twice, copy)
         self.pad_s = options.utterance_pad_s
         self.aligned: dict[int, TimedWord] = {}       # placed word -> its aligned span, for the words said
@@ -315,8 +353,10 @@ class _UtteranceAligner:
         # stands only where it fits the audio better
         dropped = {n for group in choices for n in group if self.placement.placed[placed[n]].script_index is None}
         start, end = padded_bounds(self.segments, self._chunk(utterances), self.pad_s)
+        heard = [_heard_span([self.placement.placed[placed[n]] for n in group]) for group in choices]
         return AlignmentJob(padded_samples(self.audio, start, end), start,
-                            [self.placement.placed[i].word for i in placed], choices, dropped, *self.gains)
+                            [self.placement.placed[i].word for i in placed], choices, dropped, *self.gains,
+                            heard, *self.speech)
 
     def _chunk(self, utterances: list[int]) -> list[Segment]:
         return [s for k in utterances for s in self.groups[k]]
@@ -344,6 +384,13 @@ class _UtteranceAligner:
                               f"{stretch.end:.2f}s, also with the neighbouring lines; using phone recognition there",
                               start=round(stretch.start, 3), end=round(stretch.end, 3))
         return stretch
+
+
+def _heard_span(words: list[PlacedWord]) -> tuple[float, float] | None:
+    """Where a group of unscripted words was heard; None for a group with script words."""
+    if any(w.script_index is not None or w.heard is None for w in words):
+        return None
+    return min(w.heard.start for w in words), max(w.heard.end for w in words)
 
 
 def _uncertain_groups(placed: list[int], placement: Placement) -> list[list[int]]:

@@ -67,6 +67,12 @@ class AudioOptions:
                                                # acoustic score of the audio around them by this much (log units;
                                                # festival-dev: ones said 430-12000 but for a "the the", chance
                                                # ones -180 and below)
+    unscripted_min_speech_s: float = 0.2       # ...or, said or not, when dropping them leaves this much loud audio
+    speech_below_peak_db: float = 20.0         # where they were heard to silence ("loud": within this of the
+                                               # utterance's 90th-percentile level): misheard words (an ad-lib
+                                               # "hang on" heard as "and pink") fit worse than silence, so their
+                                               # acoustic gain cannot tell that something was said (10-minute
+                                               # Festival recordings: that ad-lib left 0.36 s, chance words 0-0.11)
     missing_min_gain: float = 600.0            # a script word not heard is dropped when that raises it by this much
                                                # (fast real speech gained 250-305 dropping words that were said)
     repeat_min_stretch: float = 1.3            # a script word aligned this many times its phones' median lengths
