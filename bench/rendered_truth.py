@@ -35,6 +35,7 @@ from engine.config import SolveOptions  # noqa: E402
 from engine.rig.arkit import ARKIT_NAMES  # noqa: E402
 from engine.rig.retarget import retarget  # noqa: E402
 from engine.solve.solver import solve  # noqa: E402
+from engine.track.landmarker import TrackerOptions  # noqa: E402
 from engine_dev.render.ict_head import RENDERED_CHANNELS, IctHead  # noqa: E402
 from engine_dev.render.metrics import (GROUPS, WEAK_CHANNELS, channel_scores, correlation, group_of,  # noqa: E402
                                         rest_frames)
@@ -143,7 +144,8 @@ def default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "faceretarget" / "rendered_truth"
 
 
-def get_clips(specs, head: IctHead, cache: Path, log) -> list[RenderedClip]:
+def get_clips(specs, head: IctHead, cache: Path, log, tracker_options: TrackerOptions | None = None
+              ) -> list[RenderedClip]:
     clips = []
     renderer = None
     try:
@@ -153,7 +155,7 @@ def get_clips(specs, head: IctHead, cache: Path, log) -> list[RenderedClip]:
             if clip is None:
                 renderer = renderer or TruthRenderer(head)
                 start = time.perf_counter()
-                clip = render_and_track(spec, head, cache, renderer,
+                clip = render_and_track(spec, head, cache, renderer, tracker_options,
                                         progress=lambda n: n % 300 == 0 and log(f"  {spec.name}: {n} frames"))
                 save_clip(clip, path)
                 log(f"rendered + tracked {spec.name}: {len(clip.times)} frames in {time.perf_counter() - start:.0f}s")
@@ -164,14 +166,15 @@ def get_clips(specs, head: IctHead, cache: Path, log) -> list[RenderedClip]:
     return clips
 
 
-def neutral_captures(clips: list[RenderedClip], head: IctHead, cache: Path, log) -> dict[str, Path]:
+def neutral_captures(clips: list[RenderedClip], head: IctHead, cache: Path, log,
+                     tracker_options: TrackerOptions | None = None) -> dict[str, Path]:
     """Per clip, an actor profile made as a user makes one: `calibrate` on a neutral capture of the same
     identity, look and camera (1.6 s at rest, head still), rendered and tracked like the clip."""
     from engine.solve.actor import build_profile, save_profile
 
     specs = [replace(c.spec, name=c.spec.name + "_neutral", scripts=("rest",), motion=HeadMotion()) for c in clips]
     profiles = {}
-    for clip, capture in zip(clips, get_clips(specs, head, cache, log)):
+    for clip, capture in zip(clips, get_clips(specs, head, cache, log, tracker_options)):
         path = cache / f"{clip.spec.name}.actor.json"
         save_profile(build_profile(capture.track, name=clip.spec.name, rig="mh4"), path)
         profiles[clip.spec.name] = path
@@ -277,19 +280,24 @@ def main(argv=None) -> int:
     parser.add_argument("--neutral", choices=["capture", "population"], default="capture",
                         help="capture: each identity's actor profile from a rendered neutral capture, as "
                              "`calibrate` makes it (the recommended workflow); population: no profile")
+    parser.add_argument("--symmetric", action="store_true",
+                        help="track as `run --symmetric` does (each frame also flipped), cached separately")
     args = parser.parse_args(argv)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     specs = {"test": TEST_CLIPS, "dev": DEV_CLIPS, "all": TEST_CLIPS + DEV_CLIPS}[args.split]
     if args.quick:
         specs = tuple(replace(s, name=s.name + "_quick", scripts=("expressions",)) for s in specs[:2])
     head = IctHead.load(args.ict)
-    args.cache.mkdir(parents=True, exist_ok=True)
-    clips = get_clips(specs, head, args.cache, log)
+    tracker_options = TrackerOptions(symmetric=args.symmetric)
+    cache = args.cache / "symmetric" if args.symmetric else args.cache
+    cache.mkdir(parents=True, exist_ok=True)
+    clips = get_clips(specs, head, cache, log, tracker_options)
     options = SolveOptions(landmark_basis=args.basis, use_landmarks=not args.mediapipe_only)
-    actors = neutral_captures(clips, head, args.cache, log) if args.neutral == "capture" else None
+    actors = neutral_captures(clips, head, cache, log, tracker_options) if args.neutral == "capture" else None
     res = evaluate(clips, options, actors)
     mode = ("3D blendshape fit against " + args.basis.name if args.basis else
             "MediaPipe scores only" if args.mediapipe_only else "default solve")
+    mode += ", tracked symmetric" if args.symmetric else ""
     mode += ", actor profiles from neutral captures" if actors else ", no actor profile (population resting model)"
     print(f"## Rendered ground truth ({args.split} split, {mode})\n")
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "

@@ -169,7 +169,7 @@ def test_demo_command_writes_a_take_and_prints_a_summary(tmp_path):
     assert meta["actor"]["name"] == "demo" and Path(meta["actor"]["path"]).is_file()
     assert meta["tracking"]["neutral_source"] == "actor profile"
     assert tuple(meta) == TAKE_KEYS, set(meta) ^ set(TAKE_KEYS)   # every kind of take: the same take.json keys
-    assert not [w for w in meta["warnings"] if w["code"] == "no_rest"]
+    assert not [w for w in meta["warnings"] if w["code"] == "no_actor_profile"]
     # run twice: the demo replaces its own take
     again = subprocess.run([sys.executable, "-m", "engine", "demo", "--out", str(out), "--seconds", "5"],
                            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)

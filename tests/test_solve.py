@@ -183,3 +183,23 @@ def test_head_pose_leaves_the_solve_filtered_like_the_curves():
     np.testing.assert_allclose(solved.head_pose[:, 3], filtered, atol=1e-6)
     # 8 Hz of the 15 Hz a 30 fps track holds pass: the jitter drops to about sqrt(8 / 15) of itself.
     assert np.std(solved.head_pose[:, 3] - slow) < 0.8 * np.std(yaw - slow)
+
+
+def test_the_landmark_estimate_is_measured_only_from_a_neutral_the_user_gave():
+    """Rest frames found in the clip itself are no reference for the landmark estimate: whether a clip holds
+    rest would then change the curves of the same frames. A profile's neutral shape or --neutral-time is."""
+    from types import SimpleNamespace
+
+    from engine.solve.calibration import Neutral
+    from engine.solve.solver import landmark_reference
+    frames = np.arange(30)
+    assert landmark_reference(Neutral(np.zeros(52), "population", frames), None) is None
+    named, reference = landmark_reference(Neutral(np.zeros(52), "neutral time", frames[:6]), None)
+    assert named.tolist() == list(range(6)) and reference is None
+    assert landmark_reference(Neutral(np.zeros(52), "neutral time", frames[:2]), None) is None
+    shape = np.ones((478, 3))
+    profile = SimpleNamespace(landmark_neutral=shape.tolist())
+    _, reference = landmark_reference(Neutral(np.zeros(52), "actor profile", frames), profile)
+    assert np.array_equal(reference, shape)
+    no_shape = SimpleNamespace(landmark_neutral=None)
+    assert landmark_reference(Neutral(np.zeros(52), "actor profile", frames), no_shape) is None

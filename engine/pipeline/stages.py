@@ -137,9 +137,10 @@ def solve_stage(source: SourceTrack, options: RunOptions, reporter: Reporter, ti
         source_solved = solve_calibrated(track, options.solve) if source.calibrated else solve(track, options.solve)
         solved = resample_take(source_solved, options.fps_out) if options.fps_out else source_solved
     if landmarks_usable(track, options.solve) and not source_solved.sources.get("landmarks"):
-        reporter.warning("no_rest", "the clip holds no resting moment and no actor profile was given: cheek "
-                         "puff, cheek squint, sneer, jaw forward, lips together and lip roll come from MediaPipe "
-                         "alone (which barely moves them)",
+        why = "no actor profile was given" if options.solve.actor is None else \
+            "the actor profile holds no neutral landmark shape"
+        reporter.warning("no_actor_profile", f"{why}: cheek puff, cheek squint, sneer, jaw forward, lips together "
+                         "and lip roll come from MediaPipe alone (which barely moves them)",
                          hint="make a profile once per actor (`faceretarget-engine calibrate`) and pass --actor")
     reporter.progress("solve", 1, 1)
     return source_solved, solved

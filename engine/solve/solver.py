@@ -104,7 +104,7 @@ def profile_gain(profile, neutral: np.ndarray, table_gain: np.ndarray) -> np.nda
     return np.where(reach >= MIN_PROFILE_RANGE, 1.0 / np.maximum(reach, MIN_PROFILE_RANGE), table_gain)
 
 
-MIN_REFERENCE_FRAMES = 5   # rest frames needed to take the landmark neutral from the clip
+MIN_REFERENCE_FRAMES = 5   # frames at --neutral-time needed to take the landmark neutral from them
 
 
 def landmark_features(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarray, landmarks: np.ndarray,
@@ -121,13 +121,14 @@ def landmark_features(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarr
 
 def landmark_reference(neutral: Neutral, profile) -> tuple[np.ndarray, np.ndarray | None] | None:
     """(frames, shape) the landmark space is measured from: the actor profile's neutral shape, else the
-    clip's rest frames (engine.solve.calibration.rest_frames). None for a clip without rest and without a
-    profile: its "least active" frames would hold expression, and the landmark estimate would then depend
-    on what else the clip holds (bench/real_footage.py: middle-third r 0.90-0.97 with that fallback, >= 0.975
-    without it), so such a clip is solved from MediaPipe's scores alone."""
+    frames the user named as rest (`--neutral-time`). None otherwise, and the clip is solved from MediaPipe's
+    scores alone: a neutral shape taken from the clip's own rest frames makes the landmark estimate depend on
+    whether the clip holds rest, so the same frames change with the clip around them (bench/real_footage.py,
+    d13's compressed copy under --symmetric: middle third vs whole clip pooled r 0.935 with it, 0.993
+    without; the least-active-frames fallback before that: 0.90-0.97)."""
     if profile is not None and profile.landmark_neutral is not None:
         return neutral.frames, np.asarray(profile.landmark_neutral, float)
-    if len(neutral.frames) >= MIN_REFERENCE_FRAMES:
+    if neutral.source == "neutral time" and len(neutral.frames) >= MIN_REFERENCE_FRAMES:
         return neutral.frames, None
     return None
 
