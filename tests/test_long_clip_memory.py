@@ -101,3 +101,37 @@ def test_the_pose_fit_in_blocks_is_the_least_squares_fit():
     calm = rng.random(n) < 0.4
     expected = np.linalg.lstsq(feats[calm], disp[calm].astype(np.float64), rcond=None)[0]
     np.testing.assert_allclose(_pose_fit(disp, feats, calm), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("with_landmarks", [False, True])
+def test_the_solve_a_group_of_channels_at_a_time_is_the_solve_of_all_at_once(monkeypatch, with_landmarks):
+    """Solved 8 channels at a time (engine.solve.solver.SOLVE_COLUMNS), the curves are bit for bit those of
+    all 52 channels solved together: on uneven frame times, with short (bridged) and long (eased) gaps, one
+    at the start, and with a landmark estimate blended in."""
+    import engine.solve.solver as solver
+    from engine.config import SolveOptions
+    from engine.track.facetrack import FaceTrack
+
+    rng = np.random.default_rng(6)
+    n = 1500
+    times = np.cumsum(rng.uniform(0.025, 0.045, n))
+    detected = np.ones(n, bool)
+    for start, stop in ((0, 7), (300, 306), (700, 790), (1490, 1500)):
+        detected[start:stop] = False
+    arkit = np.where(detected[:, None], np.clip(rng.normal(0.3, 0.25, (n, 52)), 0, 1), np.nan)
+    pose = np.tile(np.eye(4), (n, 1, 1))
+    pose[:, :3, 3] = rng.normal(0, 1, (n, 3))
+    pose[~detected] = np.nan
+    track = FaceTrack(times, detected, arkit, pose, detected.astype(float))
+    if with_landmarks:
+        landmark = rng.uniform(0, 1, (n, 52))
+        monkeypatch.setattr(solver, "landmarks_usable", lambda *_: True)
+        monkeypatch.setattr(solver, "landmark_estimate", lambda *_: landmark)
+    assert len(solver.channel_groups(52)) == 7
+    grouped = solver.solve(track, SolveOptions())
+    monkeypatch.setattr(solver, "SOLVE_COLUMNS", 52)
+    whole = solver.solve(track, SolveOptions())
+    assert grouped.sources["landmarks"] == with_landmarks
+    assert grouped.arkit.tobytes() == whole.arkit.tobytes()
+    assert grouped.head_pose.tobytes() == whole.head_pose.tobytes()
+    assert [g.to_json() for g in grouped.gaps] == [g.to_json() for g in whole.gaps] and len(grouped.gaps) == 4
