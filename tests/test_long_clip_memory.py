@@ -64,6 +64,21 @@ def test_rows_appended_in_blocks_come_back_in_order():
     assert RowBlocks(dtype=bool).array().shape == (0,)
 
 
+def test_rows_are_kept_narrow_only_while_that_rounds_nothing():
+    """MediaPipe's float32 scores are kept as float32 (half the bytes); a row float32 cannot hold exactly
+    widens every row kept, and the array is every value as appended."""
+    rows = RowBlocks((3,), np.float32)
+    narrow = np.arange(3 * (RowBlocks.BLOCK_FRAMES + 2), dtype=np.float32).reshape(-1, 3) / 7
+    for row in narrow:
+        rows.append(row)
+    assert rows.dtype == np.float32
+    wide = np.array([0.1, np.pi, np.nan])
+    rows.append(wide)
+    assert rows.dtype == np.float64
+    kept = rows.array(np.float64)
+    np.testing.assert_array_equal(kept, np.vstack([narrow.astype(np.float64), wide]))
+
+
 @pytest.mark.parametrize("mapping", [None, "pose"])
 def test_retargeting_in_blocks_gives_the_whole_clips_curves(mapping):
     """Blocks carry the frames the sticky-lips rule looks back over: joined, they are value for value the
