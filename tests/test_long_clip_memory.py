@@ -150,3 +150,23 @@ def test_the_solve_a_group_of_channels_at_a_time_is_the_solve_of_all_at_once(mon
     assert grouped.arkit.tobytes() == whole.arkit.tobytes()
     assert grouped.head_pose.tobytes() == whole.head_pose.tobytes()
     assert [g.to_json() for g in grouped.gaps] == [g.to_json() for g in whole.gaps] and len(grouped.gaps) == 4
+
+
+def test_the_landmark_space_aligned_a_few_frames_at_a_time_is_the_same(monkeypatch):
+    """Each frame is aligned on its own: the landmark space is bit for bit the same whatever the number of
+    frames aligned at a time (engine.solve.landmark_space.ALIGN_FRAMES), frames without a face included."""
+    import engine.solve.landmark_space as space_module
+
+    rng = np.random.default_rng(7)
+    face = rng.uniform(0.3, 0.7, (478, 3)).astype(np.float32)
+    landmarks = face + rng.normal(0, 0.004, (300, 478, 3)).astype(np.float32)
+    landmarks[[5, 6, 150]] = np.nan
+    keep = np.arange(0, 478, 3)
+    spaces = []
+    for frames in (7, 10**6):
+        monkeypatch.setattr(space_module, "ALIGN_FRAMES", frames)
+        spaces.append(space_module.build_space(landmarks, (640, 480), np.arange(20, 60), np.arange(0, 300, 2), keep))
+    chunked, whole = spaces
+    assert np.isnan(whole.displacement[5]).all() and np.isfinite(whole.displacement[7]).all()
+    for name in ("neutral", "displacement", "noise"):
+        assert getattr(chunked, name).tobytes() == getattr(whole, name).tobytes(), name
