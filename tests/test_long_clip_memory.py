@@ -64,6 +64,21 @@ def test_rows_appended_in_blocks_come_back_in_order():
     assert RowBlocks(dtype=bool).array().shape == (0,)
 
 
+def test_rows_are_kept_narrow_only_while_that_rounds_nothing():
+    """MediaPipe's float32 scores are kept as float32 (half the bytes); a row float32 cannot hold exactly
+    widens every row kept, and the array is every value as appended."""
+    rows = RowBlocks((3,), np.float32)
+    narrow = np.arange(3 * (RowBlocks.BLOCK_FRAMES + 2), dtype=np.float32).reshape(-1, 3) / 7
+    for row in narrow:
+        rows.append(row)
+    assert rows.dtype == np.float32
+    wide = np.array([0.1, np.pi, np.nan])
+    rows.append(wide)
+    assert rows.dtype == np.float64
+    kept = rows.array(np.float64)
+    np.testing.assert_array_equal(kept, np.vstack([narrow.astype(np.float64), wide]))
+
+
 @pytest.mark.parametrize("mapping", [None, "pose"])
 def test_retargeting_in_blocks_gives_the_whole_clips_curves(mapping):
     """Blocks carry the frames the sticky-lips rule looks back over: joined, they are value for value the
@@ -101,3 +116,57 @@ def test_the_pose_fit_in_blocks_is_the_least_squares_fit():
     calm = rng.random(n) < 0.4
     expected = np.linalg.lstsq(feats[calm], disp[calm].astype(np.float64), rcond=None)[0]
     np.testing.assert_allclose(_pose_fit(disp, feats, calm), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("with_landmarks", [False, True])
+def test_the_solve_a_group_of_channels_at_a_time_is_the_solve_of_all_at_once(monkeypatch, with_landmarks):
+    """Solved 8 channels at a time (engine.solve.solver.SOLVE_COLUMNS), the curves are bit for bit those of
+    all 52 channels solved together: on uneven frame times, with short (bridged) and long (eased) gaps, one
+    at the start, and with a landmark estimate blended in."""
+    import engine.solve.solver as solver
+    from engine.config import SolveOptions
+    from engine.track.facetrack import FaceTrack
+
+    rng = np.random.default_rng(6)
+    n = 1500
+    times = np.cumsum(rng.uniform(0.025, 0.045, n))
+    detected = np.ones(n, bool)
+    for start, stop in ((0, 7), (300, 306), (700, 790), (1490, 1500)):
+        detected[start:stop] = False
+    arkit = np.where(detected[:, None], np.clip(rng.normal(0.3, 0.25, (n, 52)), 0, 1), np.nan)
+    pose = np.tile(np.eye(4), (n, 1, 1))
+    pose[:, :3, 3] = rng.normal(0, 1, (n, 3))
+    pose[~detected] = np.nan
+    track = FaceTrack(times, detected, arkit, pose, detected.astype(float))
+    if with_landmarks:
+        landmark = rng.uniform(0, 1, (n, 52))
+        monkeypatch.setattr(solver, "landmarks_usable", lambda *_: True)
+        monkeypatch.setattr(solver, "landmark_estimate", lambda *_: landmark)
+    assert len(solver.channel_groups(52)) == 7
+    grouped = solver.solve(track, SolveOptions())
+    monkeypatch.setattr(solver, "SOLVE_COLUMNS", 52)
+    whole = solver.solve(track, SolveOptions())
+    assert grouped.sources["landmarks"] == with_landmarks
+    assert grouped.arkit.tobytes() == whole.arkit.tobytes()
+    assert grouped.head_pose.tobytes() == whole.head_pose.tobytes()
+    assert [g.to_json() for g in grouped.gaps] == [g.to_json() for g in whole.gaps] and len(grouped.gaps) == 4
+
+
+def test_the_landmark_space_aligned_a_few_frames_at_a_time_is_the_same(monkeypatch):
+    """Each frame is aligned on its own: the landmark space is bit for bit the same whatever the number of
+    frames aligned at a time (engine.solve.landmark_space.ALIGN_FRAMES), frames without a face included."""
+    import engine.solve.landmark_space as space_module
+
+    rng = np.random.default_rng(7)
+    face = rng.uniform(0.3, 0.7, (478, 3)).astype(np.float32)
+    landmarks = face + rng.normal(0, 0.004, (300, 478, 3)).astype(np.float32)
+    landmarks[[5, 6, 150]] = np.nan
+    keep = np.arange(0, 478, 3)
+    spaces = []
+    for frames in (7, 10**6):
+        monkeypatch.setattr(space_module, "ALIGN_FRAMES", frames)
+        spaces.append(space_module.build_space(landmarks, (640, 480), np.arange(20, 60), np.arange(0, 300, 2), keep))
+    chunked, whole = spaces
+    assert np.isnan(whole.displacement[5]).all() and np.isfinite(whole.displacement[7]).all()
+    for name in ("neutral", "displacement", "noise"):
+        assert getattr(chunked, name).tobytes() == getattr(whole, name).tobytes(), name

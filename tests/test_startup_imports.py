@@ -46,6 +46,25 @@ def test_mediapipes_drawing_helpers_load_when_used():
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == [False, True, True, True, True]
 
 
+def test_importing_mediapipe_keeps_none_of_the_callers_frames():
+    """What MediaPipe keeps from its import (an error's traceback, e.g. sounddevice's where PortAudio is
+    missing) must not keep its caller's locals alive: the tracker is made inside a clip's tracking, whose
+    locals hold the clip's per-frame rows."""
+    proc = _python(
+        "import gc, json, weakref\n"
+        "from engine.track.mediapipe_import import import_mediapipe\n"
+        "class Rows: pass\n"
+        "def tracking():\n"
+        "    rows = Rows()\n"
+        "    import_mediapipe()\n"
+        "    return weakref.ref(rows)\n"
+        "rows = tracking()\n"
+        "gc.collect()\n"
+        "print(json.dumps(rows() is None))\n")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) is True
+
+
 def test_run_reports_its_start_up_share(shared_data, tmp_path):
     """The user sees how much of the wait was start-up, and the take keeps it beside the model's load."""
     clip = write_video(tmp_path / "clip.mp4", read_frames(shared_data / "video" / "faces" / "driving_d12.mp4", 10))

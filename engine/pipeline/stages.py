@@ -76,27 +76,30 @@ def run(options: RunOptions, reporter: Reporter, startup_s: float | None = None)
                 speech_audio = prepare_audio(options, reporter)
         got = source.read(options, writer.path, reporter, timer)
         source_solved, solved = solve_stage(got, options, reporter, timer)
+        of_source = source_fields(got, solved)
         rig_fps = options.fps_out or got.fps
         use_learned = options.learned.active and source.has_video
         lipsync = learned = None
         if speech_audio is None and not use_learned and rigmapper_on_grid(solved.times, rig_fps):
+            # The track is read no more: a long clip's raw scores and head poses are not held through the
+            # rig and export stages (of_source keeps what take.json says of it).
+            del got, source_solved
             files = rig_and_export_in_blocks(writer.path, solved, options, rig_fps, reporter, timer)
         else:   # the corrections work on the whole take's curves
             files, lipsync, learned = correct_and_export(writer.path, got, source_solved, solved, speech_audio,
                                                          use_learned, rig_fps, options, reporter, timer)
         reporter.progress("export", 1, 1)
-        if "landmarks" not in got.files_absent:
+        if "landmarks" not in of_source["files_absent"]:
             files["landmarks"] = TAKE_FILES["landmarks"]
         if lipsync is not None:
             from engine.audio.take import AUDIO_TAKE_FILES   # loaded with the correction above
 
             files.update(AUDIO_TAKE_FILES)
-        meta = take_record(kind=got.kind, rig=options.rig, times=solved.times, fps=options.fps_out or got.fps,
-                           source_fps=got.fps, source_frame_count=len(got.track), fps_out=options.fps_out,
-                           rig_fps=rig_fps, inputs=got.inputs, options=options.to_json(), actor=actor_record(options),
-                           tracking={**got.tracking, **solve_record(got.track, solved)}, timings=timer.timings,
-                           warnings=reporter.warnings, files=files, files_absent=got.files_absent,
-                           lipsync=lipsync, learned=learned, engine_extra=source.engine_info())
+        meta = take_record(rig=options.rig, times=solved.times, fps=options.fps_out or of_source["source_fps"],
+                           fps_out=options.fps_out, rig_fps=rig_fps, options=options.to_json(),
+                           actor=actor_record(options), timings=timer.timings, warnings=reporter.warnings,
+                           files=files, lipsync=lipsync, learned=learned, engine_extra=source.engine_info(),
+                           **of_source)
         if options.preview and source.has_video:   # preview.mp4 goes into the take before it is committed
             # here, not above: OpenCV, the encoder and OpenGL load only for a run with --preview
             from engine.preview.preview import add_preview_to_take
@@ -185,6 +188,12 @@ def solve_record(track: FaceTrack, solved: SolvedTake) -> dict:
             "neutral_source": neutral.get("source"),
             "neutral_lowered_to_clip_rest": neutral.get("lowered_to_clip_rest", []),
             "gaps": [g.to_json() for g in solved.gaps]}
+
+
+def source_fields(got: SourceTrack, solved: SolvedTake) -> dict:
+    """take_record's fields that say what the source was and what its track held."""
+    return {"kind": got.kind, "source_fps": got.fps, "source_frame_count": len(got.track), "inputs": got.inputs,
+            "tracking": {**got.tracking, **solve_record(got.track, solved)}, "files_absent": got.files_absent}
 
 
 def actor_record(options: RunOptions) -> dict | None:

@@ -92,7 +92,7 @@ def retarget(arkit: np.ndarray, rig: str, times: np.ndarray | None = None,
     return RigCurves(rig, list(board.names), faceboard, list(board.raw_curve_names), board.to_raw(faceboard))
 
 
-RETARGET_BLOCK_FRAMES = 4096   # frames retargeted at a time by retarget_blocks
+RETARGET_BLOCK_FRAMES = 1024   # frames retargeted at a time by retarget_blocks
 
 
 def lookback_s(mapping: str | Path | None) -> float | None:

@@ -93,7 +93,10 @@ class LandmarkSpace:
 CALM_SHARE = 0.4        # share of frames (least active first) that teach the pose correction
 
 
-CHUNK_FRAMES = 2048     # frames aligned at a time: memory stays bounded whatever the clip's length
+CHUNK_FRAMES = 2048     # frames summed at a time by the pose-effect fit (its sums depend on it)
+# Frames aligned at a time: each frame's alignment is its own (any size gives the same values); a chunk's
+# float64 points and their aligned copy are ~12 MB per 256 frames.
+ALIGN_FRAMES = 256
 
 
 def build_space(landmarks: np.ndarray, image_size, neutral_frames: np.ndarray,
@@ -112,12 +115,13 @@ def build_space(landmarks: np.ndarray, image_size, neutral_frames: np.ndarray,
     disp = np.full((n, len(keep) * 3), np.nan, np.float32)
     rotations = np.tile(np.eye(3), (n, 1, 1))
     valid = np.zeros(n, bool)
-    for start in range(0, n, CHUNK_FRAMES):
-        chunk = slice(start, start + CHUNK_FRAMES)
+    for start in range(0, n, ALIGN_FRAMES):
+        chunk = slice(start, start + ALIGN_FRAMES)
         points = to_points(np.asarray(landmarks[chunk]), image_size)
         aligned, rotations[chunk] = align_frames(points, reference)
         valid[chunk] = np.isfinite(points).all(axis=(1, 2))
         disp[chunk] = (aligned[:, keep] - reference[keep][None]).reshape(len(points), -1)
+        del points, aligned   # before the next chunk's are made, not after
     frames = np.asarray(neutral_frames, int)
     calm = np.zeros(n, bool)
     calm[np.asarray(calm_frames if calm_frames is not None else frames, int)] = True

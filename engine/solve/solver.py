@@ -8,7 +8,7 @@ import numpy as np
 from engine.config import SolveOptions
 from engine.solve.calibration import Neutral, apply_neutral, choose_neutral, estimate_neutral, rescale
 from engine.solve.channels import load_channels
-from engine.solve.filters import zero_phase_lowpass
+from engine.solve.filters import LOWPASS_COLUMNS, zero_phase_lowpass
 from engine.solve.gaps import Gap, fill_gaps
 from engine.track.head_pose import pose_to_components
 from engine.track.facetrack import FaceTrack
@@ -35,21 +35,45 @@ class SolvedTake:
 def solve(track: FaceTrack, options: SolveOptions) -> SolvedTake:
     profile = load_actor(options)
     neutral = choose_neutral(track, options.neutral_time, profile.neutral if profile else None)
-    # One name for the curves as they pass through the steps: a long clip holds one copy, not five.
-    arkit, used_landmarks = solve_frames(track, neutral, options, profile)
-    arkit = np.where(track.detected[:, None], arkit, 0.0)
-    arkit, gaps = fill_gaps(arkit, track.times, track.detected, np.zeros(arkit.shape[1]), options.max_bridged_gap_s)
-    arkit = zero_phase_lowpass(arkit, track.times, options.smoothing_cutoff_hz)
+    landmark = landmark_estimate(track, neutral, options, profile) if landmarks_usable(track, options) else None
+    gain = profile_gain(profile, neutral.scores, load_channels().gain)
+    arkit = np.empty(track.arkit.shape)
+    gaps: list[Gap] = []
+    # Every step below is per channel: a group of channels at a time, so that a long clip's transient
+    # copies are of a group's columns, not of all 52 (the values are the same, see SOLVE_COLUMNS).
+    for columns in channel_groups(arkit.shape[1]):
+        arkit[:, columns], gaps = solve_channels(track, columns, neutral, gain, landmark, options)
+    return SolvedTake(track.times, arkit, solve_head_pose(track, options), track.detected.copy(), neutral.scores,
+                      neutral.frames, gaps, {"landmarks": landmark is not None, "neutral": neutral.to_json(track.times)})
+
+
+# Channels solved at a time: the low-pass filter's own groups (zero_phase_lowpass), so that every channel
+# is filtered exactly as in a solve of all channels at once; any multiple of it gives the same values.
+SOLVE_COLUMNS = LOWPASS_COLUMNS
+
+
+def channel_groups(count: int) -> list[slice]:
+    return [slice(start, start + SOLVE_COLUMNS) for start in range(0, count, SOLVE_COLUMNS)]
+
+
+def solve_channels(track: FaceTrack, columns: slice, neutral: Neutral, gain: np.ndarray,
+                   landmark: np.ndarray | None, options: SolveOptions) -> tuple[np.ndarray, list[Gap]]:
+    """(N, len(columns)) solved curves of those channels, and the gaps filled (the same for every group)."""
+    values = frame_estimates(track, columns, neutral, gain, landmark)
+    values = np.where(track.detected[:, None], values, 0.0)
+    values, gaps = fill_gaps(values, track.times, track.detected, np.zeros(values.shape[1]), options.max_bridged_gap_s)
+    values = zero_phase_lowpass(values, track.times, options.smoothing_cutoff_hz)
     # The dead zone comes last, on the smoothed curves: the table's, the same for every clip (a dead zone
     # measured on the clip's own frames would make a take depend on what else the clip holds).
-    arkit = rescale(arkit, 1.0, load_channels().deadzone)
+    return rescale(values, 1.0, load_channels().deadzone[columns]), gaps
 
+
+def solve_head_pose(track: FaceTrack, options: SolveOptions) -> np.ndarray:
+    """(N, 6) head pose (HEAD_POSE_COLUMNS): gaps filled from the clip's median pose, smoothed."""
     pose = pose_to_components(track.head_pose)
     rest_pose = np.nanmedian(pose[track.detected], axis=0)
     pose, _ = fill_gaps(np.nan_to_num(pose), track.times, track.detected, rest_pose, options.max_bridged_gap_s)
-    pose = zero_phase_lowpass(pose, track.times, options.smoothing_cutoff_hz)
-    return SolvedTake(track.times, arkit, pose, track.detected.copy(), neutral.scores, neutral.frames, gaps,
-                      {"landmarks": used_landmarks, "neutral": neutral.to_json(track.times)})
+    return zero_phase_lowpass(pose, track.times, options.smoothing_cutoff_hz)
 
 
 def solve_calibrated(track: FaceTrack, options: SolveOptions) -> SolvedTake:
@@ -75,21 +99,27 @@ def landmarks_usable(track: FaceTrack, options: SolveOptions) -> bool:
     return bool(options.use_landmarks and track.landmarks_path is not None and track.image_size is not None)
 
 
-def solve_frames(track: FaceTrack, neutral: Neutral, options: SolveOptions, profile=None) -> tuple[np.ndarray, bool]:
-    """(N, 52) per-frame estimates before gap filling and smoothing (rows without a face are garbage), and
-    whether the landmark estimate took part.
+def calibrated_scores(track: FaceTrack, neutral: Neutral, columns: slice = slice(None)) -> np.ndarray:
+    """MediaPipe's scores of those channels made neutral-relative (engine.solve.calibration); rows without a
+    face read as if they were 0."""
+    return apply_neutral(np.nan_to_num(track.arkit[:, columns]), neutral.scores[columns])
 
-    MediaPipe's scores are made neutral-relative (calibration) and range-normalised per channel (the
-    table's gain, or the actor profile's own range where it has one); where the clip has landmarks, the
-    landmark-space estimate relative to the actor's neutral is blended in per the channel table
-    (engine/solve/data/channels.json). (`solve` then fills gaps, smooths, and applies the dead zone.)"""
+
+def frame_estimates(track: FaceTrack, columns: slice, neutral: Neutral, gain: np.ndarray,
+                    landmark: np.ndarray | None) -> np.ndarray:
+    """(N, len(columns)) per-frame estimates of those channels before gap filling and smoothing (rows
+    without a face are garbage).
+
+    MediaPipe's scores are made neutral-relative (calibration) and range-normalised per channel by `gain`
+    (the table's, or the actor profile's own range where it has one: profile_gain); where the clip has a
+    landmark estimate (N, 52), it is blended in per the channel table (engine/solve/data/channels.json)."""
     table = load_channels()
-    mp = apply_neutral(np.nan_to_num(track.arkit), neutral.scores)
-    gain = profile_gain(profile, neutral.scores, table.gain)
-    landmark = landmark_estimate(track, mp, neutral, options, profile) if landmarks_usable(track, options) else None
+    mp = calibrated_scores(track, neutral, columns)
     if landmark is None:
-        return np.clip(mp * gain, 0.0, 1.0), False
-    return np.clip((1.0 - table.blend) * mp * gain + table.blend * landmark * table.fit_gain, 0.0, 1.0), True
+        return np.clip(mp * gain[columns], 0.0, 1.0)
+    blend = table.blend[columns]
+    return np.clip((1.0 - blend) * mp * gain[columns] + blend * landmark[:, columns] * table.fit_gain[columns],
+                   0.0, 1.0)
 
 
 MIN_PROFILE_RANGE = 0.1   # a range-of-motion peak closer than this to the neutral says nothing about the range
@@ -133,8 +163,7 @@ def landmark_reference(neutral: Neutral, profile) -> tuple[np.ndarray, np.ndarra
     return None
 
 
-def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral: Neutral, options: SolveOptions,
-                      profile=None) -> np.ndarray | None:
+def landmark_estimate(track: FaceTrack, neutral: Neutral, options: SolveOptions, profile=None) -> np.ndarray | None:
     """(N, 52) ARKit weights from the landmarks: the trained regressor, or a blendshape fit when the
     options name a basis (engine.solve.landmark_fit). None when neither is available, or the clip has no
     neutral to measure the landmarks from (landmark_reference)."""
@@ -142,6 +171,7 @@ def landmark_estimate(track: FaceTrack, mp: np.ndarray, neutral: Neutral, option
     if chosen is None:
         return None
     frames, reference = chosen
+    mp = calibrated_scores(track, neutral)   # every channel's: here, where the estimate will be made
     if options.landmark_basis:
         basis = load_basis(str(options.landmark_basis))
         space, disp = landmark_features(track, mp, frames, basis.landmarks, reference)

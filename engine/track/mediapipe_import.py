@@ -71,15 +71,45 @@ _FINDER = _DeferringFinder()
 
 def import_mediapipe():
     """(mediapipe, BaseOptions, vision) with MediaPipe's drawing and recording helpers deferred."""
+    if "mediapipe" not in sys.modules:
+        on_own_thread(_import_with_stand_ins)
+    import mediapipe
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    return mediapipe, BaseOptions, vision
+
+
+def _import_with_stand_ins() -> None:
     with _lock:
         if "mediapipe" not in sys.modules:
             _FINDER.names.update(name for name in DEFERRED if name not in sys.modules)
             sys.meta_path.insert(0, _FINDER)
             try:
                 import mediapipe  # noqa: F401 - the stand-ins are taken while this runs
+                from mediapipe.tasks.python import BaseOptions, vision  # noqa: F401
             finally:
                 sys.meta_path.remove(_FINDER)
-    import mediapipe
-    from mediapipe.tasks.python import BaseOptions, vision
 
-    return mediapipe, BaseOptions, vision
+
+def on_own_thread(work) -> None:
+    """Run `work` on a thread of its own and wait for it; its exception is raised here.
+
+    Why MediaPipe is imported this way: what a module keeps from its import holds every frame that was on
+    the stack then. MediaPipe's audio recorder keeps sounddevice's error where PortAudio is missing
+    (`audio_record.sd_error`), and that error's traceback holds, frame by frame, the caller of the import
+    with its locals: a tracker made inside a clip's tracking kept the whole clip's track and its per-frame
+    rows alive to the end of the run (20 MB for 10 minutes). A thread's stack holds none of the caller's
+    frames."""
+    failure: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            work()
+        except BaseException as exc:   # handed to the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=guarded, name="import-mediapipe", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]

@@ -32,24 +32,31 @@ def _loaded_tracker(options: TrackerOptions | None, timer) -> FaceTracker:
 
 class RowBlocks:
     """Per-frame rows appended into fixed-size blocks: a long clip costs its rows' bytes, not a numpy object
-    (and a list slot) per frame, which also leaves the heap less fragmented."""
+    (and a list slot) per frame, which also leaves the heap less fragmented. Rows are kept in `dtype`
+    (float32 for MediaPipe's float32 scores: half the bytes); a row that `dtype` cannot hold exactly widens
+    what is kept, so no value is ever rounded."""
 
     BLOCK_FRAMES = 1024
 
     def __init__(self, shape: tuple[int, ...] = (), dtype=np.float64):
-        self.shape, self.dtype = shape, dtype
+        self.shape, self.dtype = shape, np.dtype(dtype)
         self.blocks: list[np.ndarray] = []
         self.count = 0
 
     def append(self, row) -> None:
+        row = np.asarray(row)
+        if not np.can_cast(row.dtype, self.dtype):
+            self.dtype = np.result_type(self.dtype, row.dtype)
+            self.blocks = [block.astype(self.dtype) for block in self.blocks]
         at = self.count % self.BLOCK_FRAMES
         if at == 0:
             self.blocks.append(np.empty((self.BLOCK_FRAMES, *self.shape), self.dtype))
         self.blocks[-1][at] = row
         self.count += 1
 
-    def array(self) -> np.ndarray:
-        out = np.empty((self.count, *self.shape), self.dtype)
+    def array(self, dtype=None) -> np.ndarray:
+        """Every row, in `dtype` (default: as kept)."""
+        out = np.empty((self.count, *self.shape), dtype or self.dtype)
         for n, block in enumerate(self.blocks):
             start = n * self.BLOCK_FRAMES
             out[start:start + self.BLOCK_FRAMES] = block[:min(self.BLOCK_FRAMES, self.count - start)]
@@ -61,10 +68,10 @@ def track_video(info: VideoInfo, landmarks_path: Path, reporter: Reporter,
     """Run the face tracker over every frame of the video; frames without a face are kept as gaps.
     timer: a StageTimer-like object (engine.pipeline.stages) that gets the model's load time as `model_load`."""
     times, detected, confidence = RowBlocks(), RowBlocks(dtype=bool), RowBlocks()
-    scores, poses = RowBlocks((52,)), RowBlocks((4, 4))
+    scores, poses = RowBlocks((52,), np.float32), RowBlocks((4, 4))
     total = expected_frames(info)
     sink = LandmarkSink(landmarks_path)
-    no_scores = np.full(52, np.nan)
+    no_scores = np.full(52, np.nan, np.float32)
     no_pose = np.full((4, 4), np.nan)
     try:
         # Decoding starts before the model loads, so the two overlap.
@@ -87,5 +94,5 @@ def track_video(info: VideoInfo, landmarks_path: Path, reporter: Reporter,
     except BaseException:
         sink.abort()
         raise
-    return FaceTrack(times.array(), detected.array(), scores.array(), poses.array(), confidence.array(), path,
+    return FaceTrack(times.array(), detected.array(), scores.array(np.float64), poses.array(), confidence.array(), path,
                      image_size=(info.width, info.height))
