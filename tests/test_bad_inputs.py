@@ -68,8 +68,11 @@ def test_ctrl_c_while_the_engine_loads_is_a_clean_cancel(delay: float, long_face
     import signal
     import time
 
+    # Ctrl+C as a terminal sends it: a test run started in the background (`make test &`) ignores SIGINT, and
+    # a child inherits that, so the engine is started with the default disposition.
     proc = subprocess.Popen([sys.executable, "-m", "engine", "run", "--video", str(long_faceless_clip), "--out",
-                             str(corpus / "out")], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(corpus / "out")], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
