@@ -165,8 +165,57 @@ def test_the_landmark_space_aligned_a_few_frames_at_a_time_is_the_same(monkeypat
     spaces = []
     for frames in (7, 10**6):
         monkeypatch.setattr(space_module, "ALIGN_FRAMES", frames)
-        spaces.append(space_module.build_space(landmarks, (640, 480), np.arange(20, 60), np.arange(0, 300, 2), keep))
+        space = space_module.build_space(landmarks, (640, 480), np.arange(20, 60), np.arange(0, 300, 2), keep)
+        # The displacements are computed when read: here, while ALIGN_FRAMES is still this size.
+        spaces.append({"neutral": space.neutral, "displacement": np.asarray(space.displacement), "noise": space.noise})
     chunked, whole = spaces
-    assert np.isnan(whole.displacement[5]).all() and np.isfinite(whole.displacement[7]).all()
+    assert np.isnan(whole["displacement"][5]).all() and np.isfinite(whole["displacement"][7]).all()
     for name in ("neutral", "displacement", "noise"):
-        assert getattr(chunked, name).tobytes() == getattr(whole, name).tobytes(), name
+        assert chunked[name].tobytes() == whole[name].tobytes(), name
+
+
+def test_the_displacements_computed_a_block_at_a_time_are_the_whole_clip_array():
+    """build_space's displacements are computed when indexed (FrameDisplacements), so that a long clip's are
+    never all held: any block of frames (the landmark network's, or blocks across the pose fit's chunks),
+    single frames and scattered frames are bit for bit those of the whole-clip computation (every frame
+    aligned, the pose effect fitted on the calm frames and subtracted chunk by chunk), frames without a
+    face included."""
+    import engine.solve.landmark_space as space_module
+    from engine.solve.landmark_space import CHUNK_FRAMES, align_frames, fit_pose_effect, pose_features, to_points
+
+    rng = np.random.default_rng(8)
+    n = 2 * CHUNK_FRAMES + 300
+    face = rng.uniform(0.3, 0.7, (478, 3)).astype(np.float32)
+    turn = rng.normal(0, 0.01, (n, 1, 3)).astype(np.float32) * face[None, :, ::-1]
+    landmarks = face + turn + rng.normal(0, 0.003, (n, 478, 3)).astype(np.float32)
+    landmarks[[5, 6, CHUNK_FRAMES + 1]] = np.nan
+    keep = np.arange(0, 478, 4)
+    calm = np.arange(0, n, 3)
+    space = space_module.build_space(landmarks, (640, 480), np.arange(20, 60), calm, keep)
+
+    # The whole-clip computation, as build_space did it before the displacements were made lazy.
+    points = to_points(landmarks, (640, 480))
+    aligned, rotations = align_frames(points, space.neutral)
+    whole = (aligned[:, keep] - space.neutral[keep][None]).reshape(n, -1).astype(np.float32)
+    valid = np.isfinite(points).all(axis=(1, 2))
+    calm_rows = np.zeros(n, bool)
+    calm_rows[calm] = True
+    feats = pose_features(rotations)
+    coef = fit_pose_effect(whole, feats, calm_rows & valid)
+    assert coef is not None
+    for start in range(0, n, CHUNK_FRAMES):
+        whole[start:start + CHUNK_FRAMES] -= (feats[start:start + CHUNK_FRAMES] @ coef).astype(np.float32)
+    whole[~valid] = np.nan
+    whole = whole.reshape(n, len(keep), 3)
+
+    disp = space.displacement
+    assert disp.shape == whole.shape and len(disp) == n
+    assert np.array_equal(np.asarray(disp), whole, equal_nan=True)
+    for block in (1024, 1000, 777):
+        lazy = np.concatenate([disp[start:start + block] for start in range(0, n, block)])
+        assert np.array_equal(lazy, whole, equal_nan=True), block
+    scattered = np.array([3, 5, CHUNK_FRAMES - 1, CHUNK_FRAMES, n - 1])
+    assert np.array_equal(disp[scattered], whole[scattered], equal_nan=True)
+    assert np.array_equal(disp[CHUNK_FRAMES + 7], whole[CHUNK_FRAMES + 7])
+    assert np.array_equal(disp[10:20, 3, 1], whole[10:20, 3, 1])
+    assert np.isnan(disp[5]).all() and np.isfinite(disp[7]).all()

@@ -52,7 +52,8 @@ def frame_features(record: TrackRecord, config: dict) -> np.ndarray:
         if not neutral:
             disp = np.zeros((n, LANDMARK_COUNT, 3))
         else:
-            disp = build_space(np.asarray(record.landmarks), record.image_size, np.asarray(neutral)).displacement
+            space = build_space(np.asarray(record.landmarks), record.image_size, np.asarray(neutral))
+            disp = np.asarray(space.displacement)   # computed when read: once, for both uses below
         disp = np.where(np.isfinite(disp), disp, 0.0)
         parts.append(disp.reshape(n, -1))
     if config["scores"]:

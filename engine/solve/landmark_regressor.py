@@ -40,7 +40,8 @@ class LandmarkRegressor:
         return len(self.mean)
 
     def predict(self, displacement: np.ndarray, scores: np.ndarray, pose: np.ndarray | None = None) -> np.ndarray:
-        """(N, L, 3) displacements (NaN rows -> 0), (N, 52) scores and, for a network that takes it, (N, 3)
+        """(N, L, 3) displacements (NaN rows -> 0; an array, or the landmark space's FrameDisplacements,
+        which computes each block when it is read), (N, 52) scores and, for a network that takes it, (N, 3)
         head yaw, pitch, roll in radians -> (N, 52) weights in 0..1."""
         if self.pose_inputs and pose is None:
             raise ValueError("this landmark network takes the head's angles as inputs: pass `pose`")

@@ -85,9 +85,10 @@ def head_frame(shape: np.ndarray) -> np.ndarray:
 
 @dataclass
 class LandmarkSpace:
-    neutral: np.ndarray          # (L, 3) the actor's neutral in the head frame, cm
-    displacement: np.ndarray     # (N, L, 3) each frame's displacement from it, pose effects removed (NaN: no face)
-    noise: np.ndarray            # (L, 3) standard deviation of the displacement on calm frames (cm)
+    neutral: np.ndarray                  # (L, 3) the actor's neutral in the head frame, cm
+    displacement: "FrameDisplacements"   # (N, L, 3) each frame's displacement from it, pose effects removed
+    #                                      (NaN: no face), computed when indexed
+    noise: np.ndarray                    # (L, 3) standard deviation of the displacement on calm frames (cm)
 
 
 CALM_SHARE = 0.4        # share of frames (least active first) that teach the pose correction
@@ -99,6 +100,93 @@ CHUNK_FRAMES = 2048     # frames summed at a time by the pose-effect fit (its su
 ALIGN_FRAMES = 256
 
 
+class FrameDisplacements:
+    """A clip's (N, L, 3) float32 displacements, computed from its landmarks when indexed (a block of frames
+    at a time) rather than held: a 10-minute clip's would be ~42 MB, and the landmark network reads them a
+    block at a time anyway. Indexing (an int, a slice, an array of frames, then the other axes) returns the
+    values that a whole-clip array would hold, bit for bit; np.asarray gives that whole array."""
+
+    def __init__(self, landmarks, image_size, reference: np.ndarray, keep: np.ndarray, valid: np.ndarray,
+                 feats: np.ndarray, coef: np.ndarray | None = None):
+        self.landmarks, self.image_size, self.reference, self.keep = landmarks, image_size, reference, keep
+        self.valid, self.feats, self.coef = valid, feats, coef
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return len(self.valid), len(self.keep), 3
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+    def __getitem__(self, key):
+        frames, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        rows = np.arange(len(self))[frames]
+        block = self.rows(np.atleast_1d(rows)).reshape(-1, len(self.keep), 3)
+        if np.ndim(rows) == 0:
+            return block[0][rest]
+        return block[(slice(None),) + rest]
+
+    def __array__(self, dtype=None, copy=None):
+        whole = self[:]
+        return whole if dtype is None else whole.astype(dtype)
+
+    def with_pose_effect(self, coef: np.ndarray | None) -> "FrameDisplacements":
+        return FrameDisplacements(self.landmarks, self.image_size, self.reference, self.keep, self.valid,
+                                  self.feats, coef)
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), 3L) float32 displacements of those frames, the pose effect removed (NaN: no face)."""
+        disp = self.aligned_rows(rows)
+        if self.coef is not None:
+            disp -= pose_effect(self.feats, self.coef, rows)
+        disp[~self.valid[rows]] = np.nan
+        return disp
+
+    def aligned_rows(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), 3L) float32 displacements of those frames from the reference after the alignment alone."""
+        disp = np.empty((len(rows), len(self.keep) * 3), np.float32)
+        for start in range(0, len(rows), ALIGN_FRAMES):
+            some = rows[start:start + ALIGN_FRAMES]
+            points = to_points(read_frames(self.landmarks, some), self.image_size)
+            aligned, _ = align_frames(points, self.reference)
+            offsets = aligned[:, self.keep] - self.reference[self.keep][None]
+            disp[start:start + len(some)] = offsets.reshape(len(some), -1)
+            del points, aligned, offsets   # before the next chunk's are made, not after
+        return disp
+
+
+def read_frames(landmarks, rows: np.ndarray) -> np.ndarray:
+    """landmarks[rows], as one slice where the frames are consecutive (a LandmarkFile reads a list of frames
+    one at a time)."""
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) == 1).all():
+        return np.asarray(landmarks[int(rows[0]):int(rows[-1]) + 1])
+    return np.asarray(landmarks[rows])
+
+
+def pose_effect(feats: np.ndarray, coef: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), C) float32 pose effect of those frames. It is computed over the whole
+    CHUNK_FRAMES chunk of frames each lies in, as a whole-clip subtraction did: a matrix product's last bit
+    may depend on its shape, and the takes must not change with the frames asked for."""
+    out = np.empty((len(rows), coef.shape[1]), np.float32)
+    chunks = rows // CHUNK_FRAMES
+    for chunk in np.unique(chunks):
+        start = chunk * CHUNK_FRAMES
+        effect = (feats[start:start + CHUNK_FRAMES] @ coef).astype(np.float32)
+        mine = chunks == chunk
+        out[mine] = effect[rows[mine] - start]
+    return out
+
+
+class _RowsOf:
+    """`rows_of` indexed like an array by arrays of frames: how the fits below read frames computed on demand."""
+
+    def __init__(self, rows_of, shape: tuple[int, int]):
+        self.rows_of, self.shape = rows_of, shape
+
+    def __getitem__(self, rows):
+        return self.rows_of(np.asarray(rows))
+
+
 def build_space(landmarks: np.ndarray, image_size, neutral_frames: np.ndarray,
                 calm_frames: np.ndarray | None = None, keep: np.ndarray | None = None,
                 reference: np.ndarray | None = None) -> LandmarkSpace:
@@ -106,31 +194,38 @@ def build_space(landmarks: np.ndarray, image_size, neutral_frames: np.ndarray,
     actor profile's, or estimated from `neutral_frames`), then remove the displacement that follows head
     rotation, learnt on `calm_frames` (default: the neutral frames).
 
-    `landmarks` may be a memory-mapped (N, 478, 3) array: frames are read and aligned in chunks, and only
-    the displacements of the `keep` landmarks (default: all) are held, as float32."""
+    `landmarks` may be a memory-mapped (N, 478, 3) array: it is read a chunk of frames at a time, by the fits
+    here and later whenever the displacements (of the `keep` landmarks, default all; float32) are indexed,
+    so it must stay readable while the space is used. Only the head rotations' features are held per frame."""
     n = len(landmarks)
     keep = np.arange(landmarks.shape[1]) if keep is None else np.asarray(keep, int)
     if reference is None:
         reference = neutral_reference(landmarks, image_size, neutral_frames)
-    disp = np.full((n, len(keep) * 3), np.nan, np.float32)
+    rotations, valid = head_rotations(landmarks, image_size, reference)
+    frames = np.asarray(neutral_frames, int)
+    calm = np.zeros(n, bool)
+    calm[np.asarray(calm_frames if calm_frames is not None else frames, int)] = True
+    calm &= valid
+    disp = FrameDisplacements(landmarks, image_size, reference, keep, valid, pose_features(rotations))
+    flat = (n, len(keep) * 3)
+    disp = disp.with_pose_effect(fit_pose_effect(_RowsOf(disp.aligned_rows, flat), disp.feats, calm))
+    noise = calm_noise(_RowsOf(disp.rows, flat), calm) if calm.any() else np.full(flat[1], np.nan)
+    noise = np.where(np.isfinite(noise), noise, np.nanmedian(noise) if np.isfinite(noise).any() else 0.05)
+    return LandmarkSpace(reference, disp, noise.reshape(-1, 3))
+
+
+def head_rotations(landmarks: np.ndarray, image_size, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 3, 3) rotations that align each frame to `reference` (identity where no face), and (N,) which
+    frames have a face."""
+    n = len(landmarks)
     rotations = np.tile(np.eye(3), (n, 1, 1))
     valid = np.zeros(n, bool)
     for start in range(0, n, ALIGN_FRAMES):
         chunk = slice(start, start + ALIGN_FRAMES)
         points = to_points(np.asarray(landmarks[chunk]), image_size)
-        aligned, rotations[chunk] = align_frames(points, reference)
+        _, rotations[chunk] = align_frames(points, reference)
         valid[chunk] = np.isfinite(points).all(axis=(1, 2))
-        disp[chunk] = (aligned[:, keep] - reference[keep][None]).reshape(len(points), -1)
-        del points, aligned   # before the next chunk's are made, not after
-    frames = np.asarray(neutral_frames, int)
-    calm = np.zeros(n, bool)
-    calm[np.asarray(calm_frames if calm_frames is not None else frames, int)] = True
-    calm &= valid
-    remove_pose_effect(disp, pose_features(rotations), calm)
-    disp[~valid] = np.nan
-    noise = calm_noise(disp, calm) if calm.any() else np.full(disp.shape[1], np.nan)
-    noise = np.where(np.isfinite(noise), noise, np.nanmedian(noise) if np.isfinite(noise).any() else 0.05)
-    return LandmarkSpace(reference, disp.reshape(n, len(keep), 3), noise.reshape(-1, 3))
+    return rotations, valid
 
 
 def neutral_reference(landmarks: np.ndarray, image_size, neutral_frames: np.ndarray) -> np.ndarray:
@@ -164,19 +259,26 @@ def _pose_fit(disp: np.ndarray, feats: np.ndarray, calm: np.ndarray) -> np.ndarr
 
 
 def calm_noise(disp: np.ndarray, calm: np.ndarray) -> np.ndarray:
-    """Per-column standard deviation of disp over the calm frames (NaN ignored), a block of frames at a time."""
+    """Per-column standard deviation of disp over the calm frames (NaN ignored), a block of frames at a time.
+    `disp` may compute the frames it is indexed by: each block is read once for the count and the sum, once
+    more for the squares."""
     blocks = _blocks(np.flatnonzero(calm))
-    count = sum(np.isfinite(disp[b]).sum(axis=0) for b in blocks)
-    mean = sum(np.nansum(disp[b], axis=0, dtype=np.float64) for b in blocks) / np.maximum(count, 1)
+    count, total = 0, 0
+    for b in blocks:
+        values = disp[b]
+        count = count + np.isfinite(values).sum(axis=0)
+        total = total + np.nansum(values, axis=0, dtype=np.float64)
+    mean = total / np.maximum(count, 1)
     square = sum(np.nansum((disp[b] - mean) ** 2, axis=0) for b in blocks)
     return np.where(count > 0, np.sqrt(square / np.maximum(count, 1)), np.nan)
 
 
-def remove_pose_effect(disp: np.ndarray, feats: np.ndarray, calm: np.ndarray) -> None:
-    """Subtract, in place, the displacement that a low-order polynomial of the head rotation explains,
-    fitted robustly on the calm frames (what the similarity alignment cannot remove)."""
+def fit_pose_effect(disp, feats: np.ndarray, calm: np.ndarray) -> np.ndarray | None:
+    """Coefficients of the low-order polynomial of the head rotation that explains the displacement (what the
+    similarity alignment cannot remove), fitted robustly on the calm frames; None if too few. `disp` (indexed
+    by arrays of frames) is read a block of calm frames at a time, once per pass."""
     if calm.sum() < 3 * feats.shape[1]:
-        return
+        return None
     for _ in range(2):   # robust: refit on the calm frames that the pose model explains best
         coef = _pose_fit(disp, feats, calm)
         rows = np.flatnonzero(calm)
@@ -187,7 +289,4 @@ def remove_pose_effect(disp: np.ndarray, feats: np.ndarray, calm: np.ndarray) ->
             break
         calm = np.zeros_like(calm)
         calm[keep] = True
-    coef = _pose_fit(disp, feats, calm)
-    for start in range(0, len(disp), CHUNK_FRAMES):
-        chunk = slice(start, start + CHUNK_FRAMES)
-        disp[chunk] -= (feats[chunk] @ coef).astype(disp.dtype)
+    return _pose_fit(disp, feats, calm)

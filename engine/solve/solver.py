@@ -141,7 +141,8 @@ def landmark_features(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarr
                       reference: np.ndarray | None = None):
     """The clip's landmark space (engine.solve.landmark_space) restricted to `landmarks`, and their
     displacements, relative to `reference` (an actor profile's neutral shape) or to the shape of the
-    `neutral_frames`. Only those landmarks are held in memory."""
+    `neutral_frames`. The displacements are computed a block of frames at a time when indexed
+    (engine.solve.landmark_space.FrameDisplacements), of those landmarks only."""
     act = activity(np.where(track.detected[:, None], np.nan_to_num(track.arkit), np.inf))
     calm = np.flatnonzero(act <= np.quantile(act[track.detected], CALM_SHARE))
     space = build_space(track.landmarks(), track.image_size, neutral_frames, calm, keep=landmarks,
@@ -175,7 +176,7 @@ def landmark_estimate(track: FaceTrack, neutral: Neutral, options: SolveOptions,
     if options.landmark_basis:
         basis = load_basis(str(options.landmark_basis))
         space, disp = landmark_features(track, mp, frames, basis.landmarks, reference)
-        return fit_weights(disp, basis, prior=np.clip(mp, 0, 1), prior_weight=load_channels().prior_weight,
+        return fit_weights(np.asarray(disp), basis, prior=np.clip(mp, 0, 1), prior_weight=load_channels().prior_weight,
                            noise=space.noise)
 
     regressor = load_regressor()
