@@ -26,7 +26,7 @@ def test_indexing_reads_what_numpy_would(saved):
     values, lm = saved
     assert len(lm) == 37 and lm.shape == values.shape and lm.ndim == 3
     for key in (slice(None), slice(4, 9), slice(30, 99), slice(2, 20, 3), 0, -1, 36,
-                [3, 3, 0, 36], np.array([7, 1]), np.arange(37) % 2 == 0, (slice(None), 0, 0), (slice(1, 4), 10),
+                [3, 3, 0, 36], [4, 5, 6, 9, 10, 2, 3], np.array([7, 1]), np.arange(37) % 2 == 0, (slice(None), 0, 0), (slice(1, 4), 10),
                 (4, 2), (np.array([1, 2]), slice(0, 5))):
         np.testing.assert_array_equal(lm[key], values[key], err_msg=str(key))
     np.testing.assert_array_equal(np.asarray(lm), values)

@@ -147,20 +147,12 @@ class FrameDisplacements:
         disp = np.empty((len(rows), len(self.keep) * 3), np.float32)
         for start in range(0, len(rows), ALIGN_FRAMES):
             some = rows[start:start + ALIGN_FRAMES]
-            points = to_points(read_frames(self.landmarks, some), self.image_size)
+            points = to_points(np.asarray(self.landmarks[some]), self.image_size)
             aligned, _ = align_frames(points, self.reference)
             offsets = aligned[:, self.keep] - self.reference[self.keep][None]
             disp[start:start + len(some)] = offsets.reshape(len(some), -1)
             del points, aligned, offsets   # before the next chunk's are made, not after
         return disp
-
-
-def read_frames(landmarks, rows: np.ndarray) -> np.ndarray:
-    """landmarks[rows], as one slice where the frames are consecutive (a LandmarkFile reads a list of frames
-    one at a time)."""
-    if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) == 1).all():
-        return np.asarray(landmarks[int(rows[0]):int(rows[-1]) + 1])
-    return np.asarray(landmarks[rows])
 
 
 def pose_effect(feats: np.ndarray, coef: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -121,12 +121,16 @@ class LandmarkFile:
         return np.fromfile(handle, self.dtype, count * self._row_items).reshape((-1, *self.shape[1:]))
 
     def _rows(self, indices) -> np.ndarray:
+        """The frames `indices`, through one open of the file; each run of consecutive frames in one read."""
+        indices = np.asarray(indices, np.int64).reshape(-1)
+        bad = indices[(indices < 0) | (indices >= len(self))]
+        if len(bad):
+            raise IndexError(f"frame {int(bad[0])} of {len(self)}")
         out = np.empty((len(indices), *self.shape[1:]), self.dtype)
-        with open(self.path, "rb") as handle:   # one open for all the frames asked for
-            for n, frame in enumerate(indices):
-                if not 0 <= frame < len(self):
-                    raise IndexError(f"frame {frame} of {len(self)}")
-                out[n] = self._read_block(int(frame), 1, handle)[0]
+        run_starts = np.flatnonzero(np.diff(indices, prepend=-2) != 1)
+        with open(self.path, "rb") as handle:
+            for begin, end in zip(run_starts, [*run_starts[1:], len(indices)]):
+                out[begin:end] = self._read_block(int(indices[begin]), int(end - begin), handle)
         return out
 
 
