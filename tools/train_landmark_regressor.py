@@ -130,7 +130,7 @@ def main() -> int:
         tr = c.track
         neutral, used = estimate_neutral(tr.arkit, tr.detected)
         mp = apply_neutral(np.nan_to_num(tr.arkit), neutral)
-        _, disp_all = landmark_features(tr, mp, used, np.arange(478))
+        _, disp_all = landmark_features(tr, used, np.arange(478))
         disp_all = np.asarray(disp_all)   # computed when indexed: once here, not once per use below
         item = dict(disp=disp_all[:, landmarks], mp=mp, truth=c.truth, times=tr.times, rest=rest_frames(c.truth),
                     ok=tr.detected, used=used, clip=len(data) // (2 if mirror else 1), pose=head_angles(tr),

@@ -150,7 +150,7 @@ def _with_unexplained_speech(job: AlignmentJob, best: tuple[list[int], Alignment
 def unexplained_speech_s(job: AlignmentJob, alignment: Alignment, span: tuple[float, float]) -> float:
     """Seconds of loud audio inside `span` that `alignment` gives to no word (silence or a filler), leaving
     out WORD_EDGE_S either side of every word (where an aligned word starts a little late is no ad-lib)."""
-    levels = frame_rms_db(np.asarray(job.samples, np.float64))
+    levels = frame_rms_db(np.asarray(job.samples, np.float64), hop_s=LEVEL_HOP_S)
     times = job.start + np.arange(len(levels)) * LEVEL_HOP_S
     loud = levels >= np.percentile(levels, 90) - job.speech_below_peak_db
     worded = np.zeros(len(levels), bool)
@@ -161,7 +161,7 @@ def unexplained_speech_s(job: AlignmentJob, alignment: Alignment, span: tuple[fl
     return float(np.count_nonzero(inside & loud & ~worded)) * LEVEL_HOP_S
 
 
-LEVEL_HOP_S = 0.01     # frame_rms_db's default hop
+LEVEL_HOP_S = 0.01     # 10 ms frames of loudness
 WORD_EDGE_S = 0.05     # the aligner's word boundaries are this uncertain
 
 

@@ -137,7 +137,7 @@ def profile_gain(profile, neutral: np.ndarray, table_gain: np.ndarray) -> np.nda
 MIN_REFERENCE_FRAMES = 5   # frames at --neutral-time needed to take the landmark neutral from them
 
 
-def landmark_features(track: FaceTrack, mp: np.ndarray, neutral_frames: np.ndarray, landmarks: np.ndarray,
+def landmark_features(track: FaceTrack, neutral_frames: np.ndarray, landmarks: np.ndarray,
                       reference: np.ndarray | None = None):
     """The clip's landmark space (engine.solve.landmark_space) restricted to `landmarks`, and their
     displacements, relative to `reference` (an actor profile's neutral shape) or to the shape of the
@@ -175,14 +175,14 @@ def landmark_estimate(track: FaceTrack, neutral: Neutral, options: SolveOptions,
     mp = calibrated_scores(track, neutral)   # every channel's: here, where the estimate will be made
     if options.landmark_basis:
         basis = load_basis(str(options.landmark_basis))
-        space, disp = landmark_features(track, mp, frames, basis.landmarks, reference)
+        space, disp = landmark_features(track, frames, basis.landmarks, reference)
         return fit_weights(np.asarray(disp), basis, prior=np.clip(mp, 0, 1), prior_weight=load_channels().prior_weight,
                            noise=space.noise)
 
     regressor = load_regressor()
     if regressor is None:
         return None
-    _, disp = landmark_features(track, mp, frames, regressor.landmarks, reference)
+    _, disp = landmark_features(track, frames, regressor.landmarks, reference)
     return regressor.predict(disp, mp, head_angles(track) if regressor.pose_inputs else None)
 
 
