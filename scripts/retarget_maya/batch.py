@@ -34,7 +34,7 @@ from . import defaults, engine_subprocess, protocol, takes
 
 CLIP_KEYS = ("scene", "video", "audio", "transcript", "language", "actor", "out", "take", "playblast", "camera", "save_as",
              "rig", "start_frame", "lip_correction", "smoothing_hz", "engine_python", "mode", "no_save",
-             "no_head", "head_target", "head_strength", "head_translation")
+             "no_head", "head_target", "head_strength", "head_translation", "single_pass")
 PATH_KEYS = ("scene", "video", "audio", "transcript", "actor", "out", "take", "playblast", "save_as")
 
 
@@ -62,6 +62,7 @@ class Clip:
     head_target: str = ""           # the transform to key the head's turn on; empty: the joint named "head"
     head_strength: float = defaults.DEFAULT_HEAD_STRENGTH
     head_translation: bool = defaults.DEFAULT_HEAD_TRANSLATION
+    single_pass: bool = not defaults.DEFAULT_SYMMETRIC   # track the face once, not also flipped (faster)
 
     @property
     def name(self) -> str:
@@ -119,6 +120,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="share of the actor's head turn, 0-1 (default: %g)" % defaults.DEFAULT_HEAD_STRENGTH)
     parser.add_argument("--head-translation", dest="head_translation", action="store_true",
                         help="key the head's position too (on the top-most neck joint)")
+    parser.add_argument("--single-pass", dest="single_pass", action="store_true",
+                        help="read the face once, not also flipped: faster, keeps the tracker's left/right bias")
     return parser.parse_args(list(argv))
 
 
@@ -233,7 +236,8 @@ def _run_engine(clip: Clip, entry: Sequence[str], generation: str) -> str:
                                      transcript=clip.transcript or None, language=clip.language or None,
                                      rig=generation,
                                      lip_correction=clip.lip_correction,
-                                     smoothing_hz=clip.smoothing_hz, actor=clip.actor or None)
+                                     smoothing_hz=clip.smoothing_hz, actor=clip.actor or None,
+                                     symmetric=not clip.single_pass)
     log("  engine: %s" % clip.video)
     outcome = engine_subprocess.run_engine(python, request, entry, on_event=_log_event)
     if not outcome.ok:

@@ -42,6 +42,7 @@ def main(argv):
     parser.add_argument("--lip-correction")
     parser.add_argument("--smoothing")
     parser.add_argument("--actor")
+    parser.add_argument("--symmetric", action="store_true")
     parser.add_argument("--progress")
     args = parser.parse_args(argv)
     with open(args.video or args.arkit) as handle:
@@ -106,6 +107,7 @@ def main(argv):
     with open(os.path.join(temp, "take.json")) as handle:
         info = json.load(handle)
     info["actor"] = {"path": os.path.abspath(args.actor)} if args.actor else None
+    info.setdefault("tracking", {}).update(source="video", symmetric=args.symmetric)   # as the engine
     info.setdefault("options", {}).setdefault("audio", {})["language"] = args.language or "en"   # as the engine
     if args.arkit:
         info.setdefault("inputs", {})["arkit"] = {"path": os.path.abspath(args.arkit)}

@@ -92,6 +92,21 @@ def test_actor_profile_goes_to_the_engine(template_scene, tmp_path, capsys):
     assert code == 1 and "actor profile not found" in capsys.readouterr().out
 
 
+def test_the_face_is_read_both_ways_unless_the_clip_asks_for_a_single_pass(template_scene, tmp_path, capsys):
+    clips = [{"video": behaviour(tmp_path, "a.mp4", mode="ok"), "out": "a_take"},
+             {"video": behaviour(tmp_path, "b.mp4", mode="ok"), "out": "b_take", "single_pass": True}]
+    manifest = tmp_path / "clips.json"
+    manifest.write_text(json.dumps({"defaults": {"scene": template_scene, "engine_python": sys.executable},
+                                    "clips": clips}))
+    assert batch.main(["--manifest", str(manifest)], entry=FAKE_ENGINE) == 0, capsys.readouterr().out
+    symmetric = [json.load(open(tmp_path / name / "take.json"))["tracking"]["symmetric"] for name in ("a_take", "b_take")]
+    assert symmetric == [True, False]
+    out = str(tmp_path / "c_take")
+    assert batch.main(["--scene", template_scene, "--video", behaviour(tmp_path, "c.mp4", mode="ok"), "--out", out,
+                       "--single-pass", "--engine-python", sys.executable], entry=FAKE_ENGINE) == 0
+    assert json.load(open(os.path.join(out, "take.json")))["tracking"]["symmetric"] is False
+
+
 def test_the_speech_language_goes_to_the_engine(template_scene, tmp_path, capsys):
     audio = tmp_path / "line.wav"
     audio.write_bytes(b"RIFF")

@@ -378,11 +378,11 @@ def test_the_speech_language_is_chosen_remembered_and_sent(make_dialog, tmp_path
 
 
 
-def test_symmetric_tracking_is_off_by_default_remembered_and_sent(make_dialog):
+def test_symmetric_tracking_is_on_by_default_remembered_and_sent(make_dialog):
     dialog = make_dialog()
-    assert not dialog.symmetric_check.isChecked()
-    assert "--symmetric" not in protocol.engine_arguments(dialog.request())
-    dialog.symmetric_check.setChecked(True)
+    assert dialog.symmetric_check.isChecked()
     assert "--symmetric" in protocol.engine_arguments(dialog.request())
+    dialog.symmetric_check.setChecked(False)
+    assert "--symmetric" not in protocol.engine_arguments(dialog.request())
     dialog.save_settings()
-    assert make_dialog().symmetric_check.isChecked()
+    assert not make_dialog().symmetric_check.isChecked()

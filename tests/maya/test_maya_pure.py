@@ -189,9 +189,9 @@ def test_engine_arguments():
                                      lip_correction="blend", smoothing_hz=6.0)
     assert protocol.engine_arguments(request) == [
         "-m", "engine", "run", "--video", "v.mp4", "--out", "/o", "--audio", "a.wav", "--rig", "legacy",
-        "--lip-correction", "blend", "--smoothing", "6", "--progress", "json"]
-    plain = protocol.engine_arguments(protocol.EngineRequest(video="v", out="o", rig="auto", lip_correction=None),
-                                      entry=["fake.py"])
+        "--lip-correction", "blend", "--smoothing", "6", "--symmetric", "--progress", "json"]
+    plain = protocol.engine_arguments(protocol.EngineRequest(video="v", out="o", rig="auto", lip_correction=None,
+                                                             symmetric=False), entry=["fake.py"])
     assert plain == ["fake.py", "run", "--video", "v", "--out", "o", "--progress", "json"]
     # the speech's language goes with the audio (a run without audio has no speech to read)
     mandarin = protocol.EngineRequest(video="v", out="o", audio="a.wav", language="zh", lip_correction=None)
@@ -199,7 +199,7 @@ def test_engine_arguments():
     assert args[args.index("--language") + 1] == "zh"
     mandarin.audio = None
     assert "--language" not in protocol.engine_arguments(mandarin)
-    # symmetric tracking is asked for a video only (an ARKit CSV is not tracked)
+    # symmetric tracking is the Maya side's default, asked for a video only (an ARKit CSV is not tracked)
     assert "--symmetric" in protocol.engine_arguments(protocol.EngineRequest(video="v", out="o", symmetric=True))
     assert "--symmetric" not in protocol.engine_arguments(
         protocol.EngineRequest(video="", arkit="take.csv", out="o", symmetric=True))
