@@ -111,7 +111,8 @@ def test_a_clip_that_rests_lower_than_the_population_is_not_over_subtracted():
     assert "eyeSquintLeft" in solved.sources["neutral"]["lowered_to_clip_rest"]
     from_population = (squinting - model.level[squint]) / (1 - model.level[squint])
     held = solved.arkit[200:280, squint].mean()
-    assert held == pytest.approx(squinting, abs=0.02) and held > from_population + 0.01
+    assert held == pytest.approx(squinting, abs=0.02)
+    assert abs(held - squinting) < 0.5 * abs(from_population - squinting)   # nearer its own rest than the model's
 
 
 def test_short_gap_is_interpolated_long_gap_eases_to_neutral():
