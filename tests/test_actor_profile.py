@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -115,6 +116,29 @@ def test_landmark_neutral_and_missing_ranges_round_trip(tmp_path):
     assert path.read_text().count("\n") < 700              # one landmark a line, not one number a line
     again = load_profile(path)
     assert again.ranges is None and np.allclose(again.landmark_neutral, shape, atol=1e-6)
+
+
+def test_both_readings_round_trip_and_a_run_takes_the_one_it_tracked_as(tmp_path):
+    single = ActorProfile("a", "mh4", np.full(N, 0.1), np.zeros(N), None,
+                          np.random.default_rng(4).normal(0.0, 5.0, (478, 3)), {"tracking": "single"})
+    both = replace(single, alternate=ActorProfile("a", "mh4", np.full(N, 0.2), np.full(N, 0.01), np.full(N, 0.9),
+                                                  np.random.default_rng(5).normal(0.0, 5.0, (478, 3)),
+                                                  {"tracking": "symmetric"}))
+    path = save_profile(both, tmp_path / "a.json")
+    assert path.read_text().count("\n") < 1300              # both shapes one landmark a line
+    again = load_profile(path)
+    assert again.tracking == "single" and again.alternate.tracking == "symmetric"
+    assert again.read_as(False) is again and again.read_as(True) is again.alternate
+    for field in ("neutral", "rest_spread", "ranges", "landmark_neutral"):
+        assert np.allclose(getattr(again.alternate, field), getattr(both.alternate, field), atol=1e-6), field
+    assert np.allclose(again.landmark_neutral, single.landmark_neutral, atol=1e-6)
+    assert load_profile(save_profile(single, tmp_path / "b.json")).read_as(True) is None
+    # An "alternate" read the same way as the profile itself is not the other reading: refused.
+    doc = json.loads(path.read_text())
+    doc["alternate"]["tracking"] = "single"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(BadInput, match="must be the other tracking's reading"):
+        load_profile(path)
 
 
 def test_time_picks_the_frames_around_it():
@@ -257,16 +281,21 @@ def test_run_refuses_a_profile_for_the_other_rig_before_tracking(good_profile, t
     assert code == EXIT_BAD_INPUT and "not valid JSON" in error_of(events)["message"]
 
 
-@pytest.mark.parametrize("made,symmetric,warned", [
-    (None, False, False), (None, True, True), ("single", True, True), ("symmetric", True, False),
-    ("symmetric", False, True)])
-def test_a_profile_tracked_the_other_way_is_warned_about(good_profile, made, symmetric, warned):
-    """Profiles from before `tracking` was recorded were single-pass."""
+@pytest.mark.parametrize("made,alternate,symmetric,warned", [
+    (None, None, False, False), (None, None, True, True), ("single", None, True, True),
+    ("symmetric", None, True, False), ("symmetric", None, False, True),
+    ("single", "symmetric", True, False), ("symmetric", "single", False, False)])
+def test_a_profile_tracked_the_other_way_is_warned_about(good_profile, made, alternate, symmetric, warned):
+    """Profiles from before `tracking` was recorded were single-pass; from session 11 on calibrate reads the
+    capture both ways, and either run finds its reading."""
     from engine.config import RunOptions, SolveOptions
     from engine.pipeline.sources import check_profile_tracking
     from engine.protocol import Reporter
     if made is not None:
         edited(good_profile, lambda doc: doc["source"].update(tracking=made))
+    if alternate is not None:
+        edited(good_profile, lambda doc: doc.update(alternate={"tracking": alternate, **{
+            key: doc[key] for key in ("neutral", "rest_spread", "ranges", "landmark_neutral")}}))
     reporter = Reporter()
     check_profile_tracking(RunOptions(symmetric=symmetric, solve=SolveOptions(actor=good_profile)), reporter)
     codes = [w["code"] for w in reporter.warnings]
@@ -322,7 +351,8 @@ def calibrated(shared_data, tmp_path_factory):
     assert code == EXIT_OK
     profile = folder / "d9.json"
     takes = {}
-    for name, extra in (("plain", []), ("actor", ["--actor", str(profile)])):
+    for name, extra in (("plain", []), ("actor", ["--actor", str(profile)]),
+                        ("actor_symmetric", ["--actor", str(profile), "--symmetric"])):
         code = main(["run", "--video", str(rom), "--out", str(folder / name), *extra])
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         assert code == EXIT_OK, name
@@ -341,6 +371,10 @@ def test_calibrate_writes_a_profile_of_the_real_capture(calibrated):
     assert profile.source["engine"] and profile.source["mediapipe"] and profile.source["created"]
     assert profile.source["tracking"] == "single"
     assert np.all((profile.neutral >= 0) & (profile.neutral <= 1)) and np.all(profile.rest_spread >= 0)
+    # The capture is also read as `run --symmetric` reads it: near the single-pass reading, not the same.
+    other = profile.alternate
+    assert other.tracking == "symmetric" and other.ranges is not None and other.landmark_neutral.shape == (478, 3)
+    assert 0 < np.abs(other.neutral - profile.neutral).max() < 0.2
     # The range-of-motion clip (a speaking face) opens the jaw well beyond the rest capture.
     assert profile.ranges is not None
     assert profile.ranges[ARKIT_INDEX["jawOpen"]] > profile.neutral[ARKIT_INDEX["jawOpen"]] + 0.1
@@ -355,7 +389,7 @@ def test_run_with_the_actor_records_it_and_differs_only_in_the_solve(calibrated)
     profile = calibrated["profile"]
     assert plain["actor"] is None
     assert with_actor["actor"] == {"path": str(profile.absolute()), "sha256": file_sha256(profile),
-                                   "name": "d9", "format": PROFILE_FORMAT}
+                                   "name": "d9", "format": PROFILE_FORMAT, "reading": "single"}
     assert with_actor["options"]["solve"]["actor"] == str(profile)
     with_actor["options"]["solve"]["actor"] = None
     out_a, out_b = plain["options"].pop("out"), with_actor["options"].pop("out")
@@ -380,3 +414,13 @@ def test_run_with_the_actor_solves_against_its_neutral(calibrated):
     _, _, plain = read_curves_csv(takes["plain"] / "faceboard.csv")
     _, _, with_actor = read_curves_csv(takes["actor"] / "faceboard.csv")
     assert plain.shape == with_actor.shape and not np.allclose(plain, with_actor)
+
+
+def test_a_symmetric_run_solves_against_the_profiles_symmetric_reading(calibrated):
+    profile = load_profile(calibrated["profile"])
+    meta = json.loads((calibrated["takes"]["actor_symmetric"] / "take.json").read_text())
+    recorded = np.array([meta["tracking"]["neutral_scores"][n] for n in ARKIT_NAMES])
+    assert np.allclose(recorded, profile.alternate.neutral, atol=1e-4)
+    assert not np.allclose(recorded, profile.neutral, atol=1e-4)
+    assert meta["actor"]["reading"] == "symmetric"
+    assert "actor_tracking_differs" not in [w["code"] for w in meta["warnings"]]

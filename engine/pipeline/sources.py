@@ -130,13 +130,14 @@ def check_profile_tracking(options: RunOptions, reporter: Reporter) -> None:
     """An actor profile tracked the other way (single pass vs --symmetric) rests at slightly other levels."""
     if options.solve.actor is None:
         return
-    made = load_profile(options.solve.actor).source.get("tracking", "single")
+    profile = load_profile(options.solve.actor)
+    made = profile.tracking
     wanted = "symmetric" if options.symmetric else "single"
-    if made != wanted:
+    if profile.read_as(options.symmetric) is None:
         reporter.warning("actor_tracking_differs",
                          f"the actor profile was made with {made} tracking, this run uses {wanted} tracking: its "
                          "resting levels may be off by MediaPipe's left/right bias",
-                         hint=f"re-run calibrate {'with' if options.symmetric else 'without'} --symmetric")
+                         hint="re-run calibrate: it now reads the capture both ways")
 
 
 def check_track(track: FaceTrack, info: VideoInfo, reporter: Reporter) -> None:

@@ -137,7 +137,8 @@ def solve_stage(source: SourceTrack, options: RunOptions, reporter: Reporter, ti
     video model reads."""
     track = source.track
     with timer.stage("solve"):
-        source_solved = solve_calibrated(track, options.solve) if source.calibrated else solve(track, options.solve)
+        source_solved = (solve_calibrated(track, options.solve) if source.calibrated
+                         else solve(track, options.solve, symmetric=options.symmetric))
         solved = resample_take(source_solved, options.fps_out) if options.fps_out else source_solved
     if landmarks_usable(track, options.solve) and not source_solved.sources.get("landmarks"):
         why = "no actor profile was given" if options.solve.actor is None else \
@@ -201,5 +202,7 @@ def actor_record(options: RunOptions) -> dict | None:
     if options.solve.actor is None:
         return None
     path = Path(options.solve.actor)
-    return {"path": str(path.absolute()), "sha256": file_sha256(path), "name": load_profile(path).name,
-            "format": PROFILE_FORMAT}
+    profile = load_profile(path)
+    used = profile.read_as(options.symmetric) or profile
+    return {"path": str(path.absolute()), "sha256": file_sha256(path), "name": profile.name,
+            "format": PROFILE_FORMAT, "reading": used.tracking}

@@ -13,6 +13,12 @@ A profile holds, per ARKit channel (raw MediaPipe scores, ARKIT_NAMES order):
   `calibrate --range`), or None;
 - `landmark_neutral`: the actor's neutral landmark shape in the head frame (engine.solve.landmark_space).
 
+MediaPipe reads a face and its mirror image differently, so a single-pass run and a `run --symmetric` see
+the same resting face at slightly different levels. `calibrate` therefore reads the captures both ways: the
+profile's own fields are the reading named by `source.tracking`, and `alternate` holds the same four
+measured the other way; `read_as(symmetric)` gives the one a run needs (profiles made before session 11 have
+one reading only, and a run tracked the other way warns `actor_tracking_differs`).
+
 The file is JSON a person can read: the 52-vectors are objects keyed by channel name.
 """
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -57,11 +63,26 @@ class ActorProfile:
     ranges: np.ndarray | None = None      # (52,) raw score at a full expression (ROM clip, 98th pct); None: no ROM
     landmark_neutral: np.ndarray | None = None   # (478, 3) neutral landmark shape in the head frame (cm)
     source: dict = field(default_factory=dict)   # captures (paths, sha256, times used), versions, date
+    alternate: "ActorProfile | None" = None     # the same captures read the other way (single <-> symmetric)
 
     def __post_init__(self) -> None:
         for array in (self.neutral, self.rest_spread, self.ranges, self.landmark_neutral):
             if array is not None:
                 array.setflags(write=False)    # frozen means frozen: the solve must not edit a shared profile
+
+    @property
+    def tracking(self) -> str:
+        """How the captures were read for the profile's own fields: "single" or "symmetric"."""
+        return self.source.get("tracking", "single")
+
+    def read_as(self, symmetric: bool) -> "ActorProfile | None":
+        """The reading for a run tracked single-pass or `--symmetric`: this one or its alternate; None when
+        the profile has no such reading."""
+        wanted = "symmetric" if symmetric else "single"
+        for reading in (self, self.alternate):
+            if reading is not None and reading.tracking == wanted:
+                return reading
+        return None
 
 
 # --- building ------------------------------------------------------------------------------------------
@@ -190,27 +211,35 @@ def _channels(values: np.ndarray | None) -> dict | None:
     return {name: round(float(v), DIGITS) for name, v in zip(ARKIT_NAMES, values)}
 
 
-def profile_to_json(profile: ActorProfile) -> dict:
+def _reading_to_json(profile: ActorProfile) -> dict:
     landmarks = profile.landmark_neutral
-    return {"format": PROFILE_FORMAT, "name": profile.name, "rig": profile.rig,
-            "neutral": _channels(profile.neutral), "rest_spread": _channels(profile.rest_spread),
+    return {"neutral": _channels(profile.neutral), "rest_spread": _channels(profile.rest_spread),
             "ranges": _channels(profile.ranges),
-            "landmark_neutral": None if landmarks is None else np.round(landmarks, DIGITS).tolist(),
-            "source": profile.source}
+            "landmark_neutral": None if landmarks is None else np.round(landmarks, DIGITS).tolist()}
 
 
-LANDMARKS_MARK = "@landmarks@"
+def profile_to_json(profile: ActorProfile) -> dict:
+    alternate = profile.alternate
+    return {"format": PROFILE_FORMAT, "name": profile.name, "rig": profile.rig, **_reading_to_json(profile),
+            "source": profile.source,
+            "alternate": None if alternate is None else {"tracking": alternate.tracking,
+                                                         **_reading_to_json(alternate)}}
+
+
+LANDMARKS_MARK = "@landmarks{}@"
 
 
 def profile_text(profile: ActorProfile) -> str:
     """The profile's JSON: indented, with one landmark (x, y, z) a line rather than one number a line."""
     doc = profile_to_json(profile)
-    rows = doc["landmark_neutral"]
-    if rows is not None:
-        doc["landmark_neutral"] = LANDMARKS_MARK
+    shapes = {}
+    for n, holder in enumerate(d for d in (doc, doc["alternate"]) if d is not None):
+        if holder["landmark_neutral"] is not None:
+            shapes[LANDMARKS_MARK.format(n)] = holder["landmark_neutral"]
+            holder["landmark_neutral"] = LANDMARKS_MARK.format(n)
     text = json.dumps(doc, indent=1, allow_nan=False)
-    if rows is not None:
-        text = text.replace(json.dumps(LANDMARKS_MARK),
+    for mark, rows in shapes.items():
+        text = text.replace(json.dumps(mark),
                             "[\n  " + ",\n  ".join(json.dumps(row, allow_nan=False) for row in rows) + "\n ]")
     return text + "\n"
 
@@ -259,7 +288,18 @@ def load_profile(path: str | Path, rig: str | None = None) -> ActorProfile:
     source = doc.get("source") or {}
     if not isinstance(source, dict):
         raise BadInput(f"{where}: \"source\" must be an object", CALIBRATE_HINT)
-    return ActorProfile(name=name, rig=made_for,
+    alternate = doc.get("alternate")
+    if alternate is not None:
+        if not isinstance(alternate, dict) or alternate.get("tracking") not in ("single", "symmetric") \
+                or alternate["tracking"] == source.get("tracking", "single"):
+            raise BadInput(f"{where}: \"alternate\" must be the other tracking's reading", CALIBRATE_HINT)
+        alternate = _read_reading(alternate, name, made_for, {**source, "tracking": alternate["tracking"]},
+                                  f"{where} (alternate)")
+    return replace(_read_reading(doc, name, made_for, source, where), alternate=alternate)
+
+
+def _read_reading(doc: dict, name: str, rig: str, source: dict, where: str) -> ActorProfile:
+    return ActorProfile(name=name, rig=rig,
                         neutral=_read_channels(doc, "neutral", where),
                         rest_spread=_read_channels(doc, "rest_spread", where),
                         ranges=_read_channels(doc, "ranges", where, optional=True),

@@ -1,11 +1,13 @@
-"""An actor profile from its captures: track the neutral capture (and the range-of-motion clip), build the
-profile (engine.solve.actor), write it. `calibrate` (engine/solve/cli.py) and the demo call this."""
+"""An actor profile from its captures: track the neutral capture (and the range-of-motion clip) both ways,
+single-pass and as `run --symmetric` does, build the profile of each reading (engine.solve.actor), write
+them as one profile. `calibrate` (engine/solve/cli.py) and the demo call this."""
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
-from engine.errors import BadInput
+from engine.errors import BadInput, EngineError
 from engine.media.video import probe
 from engine.protocol import Reporter
 from engine.solve.actor import build_profile, capture_source, save_profile
@@ -15,20 +17,38 @@ from engine.track.run_tracker import track_video
 
 def calibrate_video(video: Path, out: Path, reporter: Reporter, *, rig: str, name: str, time: float | None = None,
                     rom: Path | None = None, model: Path | None = None, symmetric: bool = False):
-    """Track the neutral capture (and the range-of-motion clip), build the actor profile, write it to `out`.
-    `symmetric`: track as `run --symmetric` does, for the runs that will use the profile that way."""
+    """Track the neutral capture (and the range-of-motion clip) both ways, build the actor profile, write it
+    to `out`. `symmetric` names the reading the profile's own fields hold (the other is its `alternate`):
+    either way the profile serves single-pass runs and `run --symmetric` alike."""
     info = probe(video)                            # a corrupt file fails before any tracking
     rom_info = probe(rom) if rom is not None else None
+    readings = []
     with tempfile.TemporaryDirectory(prefix="faceretarget-calibrate-") as tmp:
-        tracker = TrackerOptions(model_path=model, symmetric=symmetric)
-        track = track_capture(info, Path(tmp) / "neutral.npy", reporter, "track", tracker)
-        rom_track = (track_capture(rom_info, Path(tmp) / "range.npy", reporter, "track_range", tracker)
-                     if rom_info is not None else None)
-        reporter.progress("profile", 0, 1)
-        profile = build_profile(track, rom_track, name=name, rig=rig, time=time, source=capture_source(video, rom, symmetric))
+        for both_ways in (symmetric, not symmetric):
+            suffix = "" if both_ways == symmetric else "_other_way"
+            tracker = TrackerOptions(model_path=model, symmetric=both_ways)
+            track = track_capture(info, Path(tmp) / f"neutral{suffix}.npy", reporter, f"track{suffix}", tracker)
+            rom_track = (track_capture(rom_info, Path(tmp) / f"range{suffix}.npy", reporter, f"track_range{suffix}",
+                                       tracker) if rom_info is not None else None)
+            reporter.progress("profile", len(readings), 2)
+            try:
+                readings.append(build_profile(track, rom_track, name=name, rig=rig, time=time,
+                                              source=capture_source(video, rom, both_ways)))
+            except EngineError as exc:
+                if not readings:
+                    raise
+                # The capture passed as the profile's own reading: the other one is a convenience.
+                reporter.warning("alternate_reading_skipped", f"the profile holds no {tracking_name(both_ways)} "
+                                 f"reading: {exc.message}", hint=f"runs tracked {tracking_name(both_ways)} warn "
+                                 "actor_tracking_differs")
+    profile = replace(readings[0], alternate=readings[1] if len(readings) > 1 else None)
     save_profile(profile, out)
-    reporter.progress("profile", 1, 1)
+    reporter.progress("profile", 2, 2)
     return profile
+
+
+def tracking_name(symmetric: bool) -> str:
+    return "symmetric" if symmetric else "single-pass"
 
 
 class _StageReporter(Reporter):

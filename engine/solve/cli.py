@@ -40,7 +40,8 @@ def register(subparsers) -> None:
     add_overwrite_option(p, "profile")
     add_model_option(p)
     p.add_argument("--symmetric", action="store_true",
-                   help="track as `run --symmetric` does (each frame also flipped): for an actor whose takes run so")
+                   help="the profile's own fields from the capture read as `run --symmetric` reads it (each frame also "
+                        "flipped); the other reading is kept too (`alternate`), so either kind of run finds its own")
     add_progress_option(p)
     p.set_defaults(handler=command_calibrate)
 

@@ -32,8 +32,10 @@ class SolvedTake:
     eyes: np.ndarray | None = None   # (N, 6) eye angles (radians) where the source measures them
 
 
-def solve(track: FaceTrack, options: SolveOptions) -> SolvedTake:
-    profile = load_actor(options)
+def solve(track: FaceTrack, options: SolveOptions, symmetric: bool = False) -> SolvedTake:
+    """The calibrated, smoothed ARKit curves of a tracked clip; `symmetric`: the track was read both ways
+    (`run --symmetric`), so the actor profile's symmetric reading is the one that fits it."""
+    profile = load_actor(options, symmetric)
     neutral = choose_neutral(track, options.neutral_time, profile.neutral if profile else None)
     landmark = landmark_estimate(track, neutral, options, profile) if landmarks_usable(track, options) else None
     gain = profile_gain(profile, neutral.scores, load_channels().gain)
@@ -87,12 +89,14 @@ def solve_calibrated(track: FaceTrack, options: SolveOptions) -> SolvedTake:
                       [], {"neutral": {"source": "none: the scores are calibrated by the device"}}, eyes)
 
 
-def load_actor(options: SolveOptions):
-    """The actor profile named by the options (engine.solve.actor), or None."""
+def load_actor(options: SolveOptions, symmetric: bool = False):
+    """The actor profile named by the options (engine.solve.actor), read the way the track was (its
+    `read_as`); a profile with only the other reading still serves (the run warns actor_tracking_differs).
+    None without a profile."""
     if options.actor is None:
         return None
-
-    return load_profile(options.actor)
+    profile = load_profile(options.actor)
+    return profile.read_as(symmetric) or profile
 
 
 def landmarks_usable(track: FaceTrack, options: SolveOptions) -> bool:
