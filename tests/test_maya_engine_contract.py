@@ -41,10 +41,14 @@ def test_a_live_link_csv_request_parses_as_run_arkit():
 
 
 def test_minimal_request_leaves_the_engine_defaults():
+    """Except symmetric tracking: the Maya side asks for it by default (defaults.DEFAULT_SYMMETRIC), the
+    engine's own `run` stays single-pass."""
     args = engine_arguments(EngineRequest(video="v.mp4", out="t", lip_correction=None, smoothing_hz=None))
-    parsed = build_parser().parse_args(args[2:])
-    defaults_only = build_parser().parse_args(["run", "--video", "v.mp4", "--out", "t", "--progress", "json"])
-    assert vars(parsed) == vars(defaults_only)
+    parsed = vars(build_parser().parse_args(args[2:]))
+    defaults_only = vars(build_parser().parse_args(["run", "--video", "v.mp4", "--out", "t", "--progress", "json"]))
+    assert parsed.pop("symmetric") is defaults.DEFAULT_SYMMETRIC is True
+    assert defaults_only.pop("symmetric") is False
+    assert parsed == defaults_only
 
 
 def test_dialog_choices_are_the_engines():
