@@ -47,12 +47,16 @@ class LandmarkRegressor:
             raise ValueError("this landmark network takes the head's angles as inputs: pass `pose`")
         # In blocks of frames: the inputs and the hidden layers' activations (with erf's temporaries) of a
         # whole 10-minute clip at once would make memory grow with its length; each row is its own anyway.
-        blocks = []
+        # `scores` may be any object that gives its rows when sliced (the solve's are computed per block).
+        out = None
         for start in range(0, max(len(scores), 1), PREDICT_BLOCK_FRAMES):
             rows = slice(start, start + PREDICT_BLOCK_FRAMES)
             z = (inputs(displacement[rows], scores[rows], pose[rows] if self.pose_inputs else None) - self.mean) / self.scale
-            blocks.append(np.mean([run_network(layers, z) for layers in self.members], axis=0))
-        return np.concatenate(blocks)
+            block = np.mean([run_network(layers, z) for layers in self.members], axis=0)
+            if out is None:
+                out = np.empty((len(scores),) + block.shape[1:], block.dtype)
+            out[rows] = block
+        return out
 
     def save(self, path: Path) -> None:
         arrays = {f"m{m}_{kind}{i}": array for m, layers in enumerate(self.members)

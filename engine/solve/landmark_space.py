@@ -94,7 +94,8 @@ class LandmarkSpace:
 CALM_SHARE = 0.4        # share of frames (least active first) that teach the pose correction
 
 
-CHUNK_FRAMES = 2048     # frames summed at a time by the pose-effect fit (its sums depend on it)
+CHUNK_FRAMES = 512      # frames summed at a time by the pose-effect fit (its sums depend on it); its
+                        # float64 block copies are ~2.5 MB (2048 frames made a 10-minute run 20 MB taller)
 # Frames aligned at a time: each frame's alignment is its own (any size gives the same values); a chunk's
 # float64 points and their aligned copy are ~12 MB per 256 frames.
 ALIGN_FRAMES = 256

@@ -176,8 +176,8 @@ def landmark_estimate(track: FaceTrack, neutral: Neutral, options: SolveOptions,
     if chosen is None:
         return None
     frames, reference = chosen
-    mp = calibrated_scores(track, neutral)   # every channel's: here, where the estimate will be made
     if options.landmark_basis:
+        mp = calibrated_scores(track, neutral)   # every channel's: the fit's prior
         basis = load_basis(str(options.landmark_basis))
         space, disp = landmark_features(track, frames, basis.landmarks, reference)
         return fit_weights(np.asarray(disp), basis, prior=np.clip(mp, 0, 1), prior_weight=load_channels().prior_weight,
@@ -187,7 +187,21 @@ def landmark_estimate(track: FaceTrack, neutral: Neutral, options: SolveOptions,
     if regressor is None:
         return None
     _, disp = landmark_features(track, frames, regressor.landmarks, reference)
-    return regressor.predict(disp, mp, head_angles(track) if regressor.pose_inputs else None)
+    return regressor.predict(disp, CalibratedRows(track, neutral), head_angles(track) if regressor.pose_inputs else None)
+
+
+class CalibratedRows:
+    """calibrated_scores of every channel, computed for the rows asked for (the network reads a block of
+    frames at a time; a 10-minute clip's whole array is 7.5 MB, and its temporaries three times that)."""
+
+    def __init__(self, track: FaceTrack, neutral: Neutral):
+        self.arkit, self.neutral = track.arkit, neutral.scores
+
+    def __len__(self) -> int:
+        return len(self.arkit)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        return apply_neutral(np.nan_to_num(self.arkit[rows]), self.neutral)
 
 
 def head_angles(track: FaceTrack) -> np.ndarray:
