@@ -24,22 +24,22 @@ def calibrate_video(video: Path, out: Path, reporter: Reporter, *, rig: str, nam
     rom_info = probe(rom) if rom is not None else None
     readings = []
     with tempfile.TemporaryDirectory(prefix="faceretarget-calibrate-") as tmp:
-        for both_ways in (symmetric, not symmetric):
-            suffix = "" if both_ways == symmetric else "_other_way"
-            tracker = TrackerOptions(model_path=model, symmetric=both_ways)
+        for reads_symmetric in (symmetric, not symmetric):
+            suffix = "" if reads_symmetric == symmetric else "_other_way"
+            tracker = TrackerOptions(model_path=model, symmetric=reads_symmetric)
             track = track_capture(info, Path(tmp) / f"neutral{suffix}.npy", reporter, f"track{suffix}", tracker)
             rom_track = (track_capture(rom_info, Path(tmp) / f"range{suffix}.npy", reporter, f"track_range{suffix}",
                                        tracker) if rom_info is not None else None)
             reporter.progress("profile", len(readings), 2)
             try:
                 readings.append(build_profile(track, rom_track, name=name, rig=rig, time=time,
-                                              source=capture_source(video, rom, both_ways)))
+                                              source=capture_source(video, rom, reads_symmetric)))
             except EngineError as exc:
                 if not readings:
                     raise
                 # The capture passed as the profile's own reading: the other one is a convenience.
-                reporter.warning("alternate_reading_skipped", f"the profile holds no {tracking_name(both_ways)} "
-                                 f"reading: {exc.message}", hint=f"runs tracked {tracking_name(both_ways)} warn "
+                reporter.warning("alternate_reading_skipped", f"the profile holds no {_tracking_name(reads_symmetric)} "
+                                 f"reading: {exc.message}", hint=f"runs tracked {_tracking_name(reads_symmetric)} warn "
                                  "actor_tracking_differs")
     profile = replace(readings[0], alternate=readings[1] if len(readings) > 1 else None)
     save_profile(profile, out)
@@ -47,7 +47,7 @@ def calibrate_video(video: Path, out: Path, reporter: Reporter, *, rig: str, nam
     return profile
 
 
-def tracking_name(symmetric: bool) -> str:
+def _tracking_name(symmetric: bool) -> str:
     return "symmetric" if symmetric else "single-pass"
 
 

@@ -3,7 +3,8 @@
     faceretarget-engine calibrate --video neutral.mp4 [--time S] [--range rom.mp4] [--rig mh4|legacy]
         [--name ACTOR] --out actor.json [--overwrite] [--progress json] [--model PATH]
 
-Progress stages: `track` (the neutral capture), `track_range` (the range-of-motion clip), `profile`; then
+Progress stages: `track` (the neutral capture), `track_range` (the range-of-motion clip), the same two read the
+other way (`track_other_way`, `track_range_other_way`: the profile keeps both readings), `profile`; then
 a `result` event whose `take` is the profile's path. Exit codes as `run`: 2 bad input, 3 no face.
 """
 from __future__ import annotations
