@@ -111,7 +111,7 @@ class RunOptions:
     overwrite: bool = False
     model_path: Path | None = None             # face_landmarker.task; None: resolve (see track.model_bundle)
     symmetric: bool = False                    # also track each frame flipped and average the two readings:
-                                               # no left/right bias from the tracker, twice the tracking time
+                                               # no left/right bias from the tracker, ~1.3x the time
     mapping: str | None = None                 # ARKit -> face board: None = mapping pose + full-face rules,
                                                # "pose" = mapping pose only, or a fit-mapping / rules JSON path
     solve: SolveOptions = field(default_factory=SolveOptions)

@@ -110,8 +110,8 @@ class FaceTracker:
 
 class FlippedReader:
     """A landmarker reading frames flipped left-right on a thread of its own. MediaPipe releases the GIL while
-    it infers, so the two readings of a frame overlap in part (measured: ~1.25 cores busy, the symmetric run
-    ~1.8x the single-pass wall time at 720p; not the 1x two free cores would allow). It sees every frame, as
+    it infers, so the two readings of a frame overlap (measured on the quiet machine, 720p, whole process:
+    1.32x the single-pass wall time, 1.7 cores busy; the decoder shares the two cores). It sees every frame, as
     the direct landmarker does, so a mirrored clip puts each landmarker in the other's place exactly."""
 
     def __init__(self, landmarker, read):

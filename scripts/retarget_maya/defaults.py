@@ -74,7 +74,7 @@ DEFAULT_SMOOTHING_HZ = None                   # None: the engine's own cutoff
 # run --symmetric: the face also read flipped. On for the animator's takes: MediaPipe reads a face and its
 # mirror image differently (left/right pooled r 0.87-0.91 single-pass, 1.00 symmetric on the shared real
 # clips, bench/real_footage.py), so an expression on the actor's left would read weaker than on the right.
-# It costs ~1.7x the tracking time (still ~2x real time at 720p on 2 cores); the engine's own `run` stays
+# It costs ~1.3x the time (2.3x real time at 720p on 2 cores, README); the engine's own `run` stays
 # single-pass by default, the fast path for scripted throughput.
 DEFAULT_SYMMETRIC = True
 SMOOTHING_RANGE_HZ = (0.5, 30.0)

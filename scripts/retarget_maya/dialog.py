@@ -140,7 +140,7 @@ class RetargetDialog(QtWidgets.QDialog):
         smoothing_row.addWidget(self.smoothing_check)
         smoothing_row.addWidget(self.smoothing_spin)
         form.addRow("Smoothing", smoothing_row)
-        self.symmetric_check = QtWidgets.QCheckBox("Also read the face flipped (about twice the tracking time)")
+        self.symmetric_check = QtWidgets.QCheckBox("Also read the face flipped (about 1.3x the time)")
         self.symmetric_check.setToolTip("Removes the tracker's left/right bias: an expression on the actor's left "
                                         "reads as strongly as the same one on the right (run --symmetric).")
         form.addRow("Tracking", self.symmetric_check)
