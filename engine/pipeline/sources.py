@@ -11,7 +11,7 @@ from engine.errors import BadInput, NoFaceFound
 from engine.export.take import TAKE_FILES, file_sha256
 from engine.media.video import VideoInfo, probe
 from engine.protocol import Reporter
-from engine.solve.actor import load_profile
+from engine.solve.actor import load_profile, tracking_name
 from engine.track.arkit_source import arkit_source
 from engine.track.facetrack import FaceTrack, SourceTrack
 from engine.track.landmarker import TrackerOptions
@@ -132,7 +132,7 @@ def check_profile_tracking(options: RunOptions, reporter: Reporter) -> None:
         return
     profile = load_profile(options.solve.actor)
     made = profile.tracking
-    wanted = "symmetric" if options.symmetric else "single"
+    wanted = tracking_name(options.symmetric)
     if profile.read_as(options.symmetric) is None:
         reporter.warning("actor_tracking_differs",
                          f"the actor profile was made with {made} tracking, this run uses {wanted} tracking: its "

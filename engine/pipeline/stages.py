@@ -203,6 +203,5 @@ def actor_record(options: RunOptions) -> dict | None:
         return None
     path = Path(options.solve.actor)
     profile = load_profile(path)
-    used = profile.read_as(options.symmetric) or profile
     return {"path": str(path.absolute()), "sha256": file_sha256(path), "name": profile.name,
-            "format": PROFILE_FORMAT, "reading": used.tracking}
+            "format": PROFILE_FORMAT, "reading": profile.for_run(options.symmetric).tracking}

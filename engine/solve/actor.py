@@ -54,6 +54,11 @@ DIGITS = 6                    # values are written rounded to this many decimals
 CALIBRATE_HINT = "make one with `faceretarget-engine calibrate --video neutral.mp4 --out actor.json`"
 
 
+def tracking_name(symmetric: bool) -> str:
+    """A profile's `source.tracking`: how its captures were read ("symmetric" as `run --symmetric`)."""
+    return "symmetric" if symmetric else "single"
+
+
 @dataclass(frozen=True, eq=False)
 class ActorProfile:
     name: str
@@ -78,11 +83,16 @@ class ActorProfile:
     def read_as(self, symmetric: bool) -> "ActorProfile | None":
         """The reading for a run tracked single-pass or `--symmetric`: this one or its alternate; None when
         the profile has no such reading."""
-        wanted = "symmetric" if symmetric else "single"
+        wanted = tracking_name(symmetric)
         for reading in (self, self.alternate):
             if reading is not None and reading.tracking == wanted:
                 return reading
         return None
+
+    def for_run(self, symmetric: bool) -> "ActorProfile":
+        """The reading a run tracked this way solves against: `read_as`'s, else the profile's own (an older
+        profile read only the other way still serves; the run warns actor_tracking_differs)."""
+        return self.read_as(symmetric) or self
 
 
 # --- building ------------------------------------------------------------------------------------------
@@ -99,7 +109,7 @@ def capture_source(video: Path, rom: Path | None = None, symmetric: bool = False
         mediapipe_version = None
     return {"neutral": describe(video), "range_of_motion": describe(rom) if rom is not None else None,
             "engine": engine.__version__, "mediapipe": mediapipe_version,
-            "tracking": "symmetric" if symmetric else "single",
+            "tracking": tracking_name(symmetric),
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from engine.errors import BadInput, EngineError
 from engine.media.video import probe
 from engine.protocol import Reporter
-from engine.solve.actor import build_profile, capture_source, save_profile
+from engine.solve.actor import build_profile, capture_source, save_profile, tracking_name
 from engine.track.landmarker import TrackerOptions
 from engine.track.run_tracker import track_video
 
@@ -23,6 +23,7 @@ def calibrate_video(video: Path, out: Path, reporter: Reporter, *, rig: str, nam
     info = probe(video)                            # a corrupt file fails before any tracking
     rom_info = probe(rom) if rom is not None else None
     readings = []
+    source = capture_source(video, rom, symmetric)    # hashes the captures once, for both readings
     with tempfile.TemporaryDirectory(prefix="faceretarget-calibrate-") as tmp:
         for reads_symmetric in (symmetric, not symmetric):
             suffix = "" if reads_symmetric == symmetric else "_other_way"
@@ -33,13 +34,13 @@ def calibrate_video(video: Path, out: Path, reporter: Reporter, *, rig: str, nam
             reporter.progress("profile", len(readings), 2)
             try:
                 readings.append(build_profile(track, rom_track, name=name, rig=rig, time=time,
-                                              source=capture_source(video, rom, reads_symmetric)))
+                                              source={**source, "tracking": tracking_name(reads_symmetric)}))
             except EngineError as exc:
                 if not readings:
                     raise
                 # The capture passed as the profile's own reading: the other one is a convenience.
-                reporter.warning("alternate_reading_skipped", f"the profile holds no {_tracking_name(reads_symmetric)} "
-                                 f"reading: {exc.message}", hint=f"runs tracked {_tracking_name(reads_symmetric)} warn "
+                reporter.warning("alternate_reading_skipped", f"the profile holds no {_reading_name(reads_symmetric)} "
+                                 f"reading: {exc.message}", hint=f"runs tracked {_reading_name(reads_symmetric)} warn "
                                  "actor_tracking_differs")
     profile = replace(readings[0], alternate=readings[1] if len(readings) > 1 else None)
     save_profile(profile, out)
@@ -47,7 +48,7 @@ def calibrate_video(video: Path, out: Path, reporter: Reporter, *, rig: str, nam
     return profile
 
 
-def _tracking_name(symmetric: bool) -> str:
+def _reading_name(symmetric: bool) -> str:
     return "symmetric" if symmetric else "single-pass"
 
 

@@ -91,22 +91,20 @@ def solve_calibrated(track: FaceTrack, options: SolveOptions) -> SolvedTake:
 
 def load_actor(options: SolveOptions, symmetric: bool = False):
     """The actor profile named by the options (engine.solve.actor), read the way the track was (its
-    `read_as`); a profile with only the other reading still serves (the run warns actor_tracking_differs).
-    None without a profile."""
+    `for_run`); None without a profile."""
     if options.actor is None:
         return None
-    profile = load_profile(options.actor)
-    return profile.read_as(symmetric) or profile
+    return load_profile(options.actor).for_run(symmetric)
 
 
 def landmarks_usable(track: FaceTrack, options: SolveOptions) -> bool:
     return bool(options.use_landmarks and track.landmarks_path is not None and track.image_size is not None)
 
 
-def calibrated_scores(track: FaceTrack, neutral: Neutral, columns: slice = slice(None)) -> np.ndarray:
-    """MediaPipe's scores of those channels made neutral-relative (engine.solve.calibration); rows without a
-    face read as if they were 0."""
-    return apply_neutral(np.nan_to_num(track.arkit[:, columns]), neutral.scores[columns])
+def calibrated_scores(track: FaceTrack, neutral: Neutral, columns: slice = slice(None), rows=slice(None)) -> np.ndarray:
+    """MediaPipe's scores of those frames and channels made neutral-relative (engine.solve.calibration); rows
+    without a face read as if they were 0."""
+    return apply_neutral(np.nan_to_num(track.arkit[rows, columns]), neutral.scores[columns])
 
 
 def frame_estimates(track: FaceTrack, columns: slice, neutral: Neutral, gain: np.ndarray,
@@ -195,13 +193,13 @@ class CalibratedRows:
     frames at a time; a 10-minute clip's whole array is 7.5 MB, and its temporaries three times that)."""
 
     def __init__(self, track: FaceTrack, neutral: Neutral):
-        self.arkit, self.neutral = track.arkit, neutral.scores
+        self.track, self.neutral = track, neutral
 
     def __len__(self) -> int:
-        return len(self.arkit)
+        return len(self.track)
 
     def __getitem__(self, rows) -> np.ndarray:
-        return apply_neutral(np.nan_to_num(self.arkit[rows]), self.neutral)
+        return calibrated_scores(self.track, self.neutral, rows=rows)
 
 
 def head_angles(track: FaceTrack) -> np.ndarray:
