@@ -26,9 +26,10 @@ from engine.audio.placement import Deviation, PlacedWord, Placement, place_scrip
 from engine.audio.recognize import (FRAME_S, Alignment, AlignmentFailed, RecognizerOptions, ScriptRecognition,
                                     TimedPhone, TimedWord, align_words, pronunciation, recognize_phones,
                                     recognize_script_words)
-from engine.audio.repeated_words import stretched_words, typical_phone_durations, with_copies
+from engine.audio.repeated_words import stretched_words, typical_phone_durations, with_copies, word_phones
 from engine.audio.script import Script, common_words
 from engine.audio.speech_pool import SHARED, SpeechPool
+from engine.audio.syllables import VOWELS, syllable_peaks
 from engine.audio.text import letter_to_sound
 from engine.audio.vad import Segment, split_at_pauses
 from engine.config import AudioOptions
@@ -110,6 +111,10 @@ class AlignmentJob:
                                                                            # words were heard (None: script words)
     min_speech_s: float = float("inf")     # unscripted words leaving this much loud audio to silence are said
     speech_below_peak_db: float = 20.0     # (AudioOptions.unscripted_min_speech_s, speech_below_peak_db)
+    repeat_spans: list[tuple[float, float] | None] = field(default_factory=list)   # per choice: where a group
+                                                      # heard repeating script words and those words were heard
+    syllable_prominence_db: float = float("inf")           # (AudioOptions.syllable_min_prominence_db)
+    repeat_gain_two_syllables: float = float("inf")        # (AudioOptions.repeat_min_gain_two_syllables)
 
 
 def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
@@ -138,10 +143,19 @@ def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
 
 def _with_unexplained_speech(job: AlignmentJob, best: tuple[list[int], Alignment]) -> tuple[list[int], Alignment]:
     """`best` with the unscripted groups it leaves out said again where leaving them out puts loud audio
-    (speech, whatever the words were) under silence: the mouth must move where the actor spoke."""
+    (speech, whatever the words were) under silence: the mouth must move where the actor spoke. A word heard
+    said twice needs less: one syllable left without a vowel where it and the word it repeats were heard."""
     left_out = set(range(len(job.words))) - set(best[0])
     said = {n for group, span in zip(job.choices, job.heard) if span is not None and group[0] in left_out
             and unexplained_speech_s(job, best[1], span) >= job.min_speech_s for n in group}
+    repeats = _repeats_left_unexplained(job, best)
+    if repeats:
+        repeated = {n for group, _ in repeats for n in group}
+        with_repeats = _try_alignment(job, job.samples, job.start, left_out - said - repeated)
+        # said where the realignment gives the lone syllable a vowel (a slow word left to silence next to a
+        # word heard twice is not taken by a copy of it, and the copy would only be a false report)
+        if with_repeats is not None and all(_explained_by_vowels(with_repeats[1], peaks).all() for _, peaks in repeats):
+            return with_repeats
     if not said:
         return best
     return _try_alignment(job, job.samples, job.start, left_out - said) or best
@@ -153,12 +167,48 @@ def unexplained_speech_s(job: AlignmentJob, alignment: Alignment, span: tuple[fl
     levels = frame_rms_db(np.asarray(job.samples, np.float64), hop_s=LEVEL_HOP_S)
     times = job.start + np.arange(len(levels)) * LEVEL_HOP_S
     loud = levels >= np.percentile(levels, 90) - job.speech_below_peak_db
-    worded = np.zeros(len(levels), bool)
+    inside = (times >= span[0]) & (times < span[1])
+    return float(np.count_nonzero(inside & loud & ~_worded(alignment, times))) * LEVEL_HOP_S
+
+
+def _worded(alignment: Alignment, times: np.ndarray) -> np.ndarray:
+    """Which of `times` `alignment` gives to a word, WORD_EDGE_S either side of each (not silence or a filler)."""
+    worded = np.zeros(len(times), bool)
     for phone in alignment.phones:
         if phone.phone != "SIL" and not phone.phone.startswith("+"):
             worded |= (times >= phone.start - WORD_EDGE_S) & (times < phone.end + WORD_EDGE_S)
-    inside = (times >= span[0]) & (times < span[1])
-    return float(np.count_nonzero(inside & loud & ~worded)) * LEVEL_HOP_S
+    return worded
+
+
+def _repeats_left_unexplained(job: AlignmentJob, aligned: tuple[list[int], Alignment]
+                              ) -> list[tuple[list[int], np.ndarray]]:
+    """The groups heard repeating the script words beside them and left out of `aligned`, where syllable
+    peaks inside the span the group and those words were heard in are left without a vowel by `aligned`;
+    with those peaks' times. The recogniser heard the word twice against its script-biased language model,
+    and the second syllable is there, given to silence or to a consonant (an 80 ms "the" can fit either
+    better than its own phones)."""
+    kept, alignment = aligned
+    wanted = [(group, span) for group, span in zip(job.choices, job.repeat_spans)
+              if span is not None and group[0] not in kept]
+    if not wanted:
+        return []
+    peaks = syllable_peaks(job.samples, job.start, job.speech_below_peak_db, job.syllable_prominence_db)
+    unexplained = peaks[~_explained_by_vowels(alignment, peaks)]
+    inside = [(group, unexplained[(unexplained >= start) & (unexplained < end)]) for group, (start, end) in wanted]
+    return [(group, lone) for group, lone in inside if len(lone)]
+
+
+def _explained_by_vowels(alignment: Alignment, peaks: np.ndarray) -> np.ndarray:
+    """Which syllable peaks `alignment` gives a vowel: each aligned vowel explains the one peak nearest it
+    within WORD_EDGE_S of its span (the aligner's boundaries are that uncertain)."""
+    explained = np.zeros(len(peaks), bool)
+    for phone in alignment.phones:
+        if phone.phone in VOWELS:
+            distance = np.maximum(phone.start - peaks, peaks - phone.end).clip(min=0.0)
+            free = np.flatnonzero(~explained & (distance <= WORD_EDGE_S))
+            if len(free):
+                explained[free[np.argmin(distance[free])]] = True
+    return explained
 
 
 LEVEL_HOP_S = 0.01     # 10 ms frames of loudness
@@ -210,12 +260,20 @@ def _try_alignment(job: AlignmentJob, samples, start: float, dropped: set[int]) 
 
 @dataclass
 class RepeatJob:
-    """An utterance's alignment, and the positions of its words aligned long enough to have been said twice."""
+    """An utterance's alignment, and the positions of its words aligned long enough to have been said twice
+    (`confirm_repeats` adds the words either side of a syllable the alignment leaves to silence)."""
     utterance: int
-    job: AlignmentJob | None
+    job: AlignmentJob
     chosen: tuple[list[int], Alignment]
     candidates: list[int]
     repeatable: set[int]                     # positions of script words said (not in doubt)
+    peaks: np.ndarray | None = None          # the job's syllable peaks, once counted
+
+    def syllables(self) -> np.ndarray:
+        if self.peaks is None:
+            job = self.job
+            self.peaks = syllable_peaks(job.samples, job.start, job.speech_below_peak_db, job.syllable_prominence_db)
+        return self.peaks
 
 
 @dataclass
@@ -230,7 +288,9 @@ def confirm_repeats(task: RepeatJob) -> Repeats | None:
     """The candidates whose saying twice raises the acoustic score around them by the job's `min_gain`, the
     job aligned with them; None when there are none (a task of the speech pool)."""
     job = task.job
-    twice = sorted({n for n in map(lambda c: _best_repeat(task, c), task.candidates) if n is not None})
+    lone = [n for n in _beside_syllables_left_to_silence(task) if n not in task.candidates]
+    tested = [(n, False) for n in task.candidates] + [(n, True) for n in lone]
+    twice = sorted({m for m in (_best_repeat(task, n, beside) for n, beside in tested) if m is not None})
     if not twice:
         return None
     words, moved, copies = with_copies(job.words, twice)
@@ -244,12 +304,46 @@ def confirm_repeats(task: RepeatJob) -> Repeats | None:
                    [(n, spans[c]) for n, c in zip(twice, copies)])
 
 
-def _best_repeat(task: RepeatJob, n: int) -> int | None:
-    """Position n or the one before it, whichever gains more by being said twice, if it gains enough."""
+def _best_repeat(task: RepeatJob, n: int, beside_lone_syllable: bool = False) -> int | None:
+    """Position n or the one before it, whichever gains more by being said twice, if it gains enough: the
+    job's `repeat_gain`, or `repeat_gain_two_syllables` where a syllable is there without a vowel of its own
+    (the two words are either side of one the alignment left to silence, or one of the word's vowels holds
+    two: the aligner stretched one vowel over both)."""
     tried = [m for m in (n, n - 1) if m in task.repeatable]
-    gains = [(_repeat_gain(task.job, task.chosen, m), m) for m in tried]
-    gain, best = max(gains)
-    return best if gain >= task.job.repeat_gain else None
+    gains = sorted(((_repeat_gain(task.job, task.chosen, m), m) for m in tried), reverse=True)
+    for gain, m in gains:
+        if gain >= task.job.repeat_gain or (gain >= task.job.repeat_gain_two_syllables and (
+                beside_lone_syllable or _vowel_holds_two_syllables(task, m))):
+            return m
+    return None
+
+
+def _vowel_holds_two_syllables(task: RepeatJob, m: int) -> bool:
+    """Whether a vowel of the word at position m, as `task.chosen` aligned it, holds two syllable peaks."""
+    kept, alignment = task.chosen
+    peaks = task.syllables()
+    vowels = [p for p in word_phones(alignment)[kept.index(m)] if p.phone in VOWELS]
+    return any(np.count_nonzero((peaks >= p.start) & (peaks < p.end)) >= 2 for p in vowels)
+
+
+def _beside_syllables_left_to_silence(task: RepeatJob) -> list[int]:
+    """For each syllable peak that `task.chosen` aligns to silence (or a filler), the position of the word
+    after it (or one past the word before it, at the end): a word said again where the aligner found no room
+    for it (Festival's "fog fog" put the second under 0.4 s of silence). On the exact 10-minute Festival
+    recordings no syllable is left to silence."""
+    kept, alignment = task.chosen
+    peaks = task.syllables()
+    lone = peaks[~_explained_by_vowels(alignment, peaks)]
+    silent = [p for p in lone if any(ph.start <= p < ph.end and (ph.phone == "SIL" or ph.phone.startswith("+"))
+                                     for ph in alignment.phones)]
+    found = []
+    for p in silent:
+        after = [i for i, word in enumerate(alignment.words) if word.start > p]
+        if after:
+            found.append(kept[after[0]])
+        elif kept:
+            found.append(kept[-1] + 1)
+    return sorted(set(found))
 
 
 def _repeat_gain(job: AlignmentJob, chosen: tuple[list[int], Alignment], n: int) -> float:
@@ -282,6 +376,7 @@ class _UtteranceAligner:
         self.gains = (options.deviation_min_gain, options.missing_min_gain, options.repeat_min_gain)
         self.stretch = (options.repeat_min_stretch, options.repeat_min_misfit)
         self.speech = (options.unscripted_min_speech_s, options.speech_below_peak_db)
+        self.syllables = (options.syllable_min_prominence_db, options.repeat_min_gain_two_syllables)
         self.repeats: dict[int, list[tuple[int, TimedWord]]] = {}   # utterance -> (placed word said twice, copy)
         self.pad_s = options.utterance_pad_s
         self.aligned: dict[int, TimedWord] = {}       # placed word -> its aligned span, for the words said
@@ -308,27 +403,27 @@ class _UtteranceAligner:
         return done
 
     def _confirm_repeats(self, pool: SpeechPool, alone: dict) -> None:
-        """Script words aligned long enough to have been said twice, tested (spread over the pool); the
-        utterances where some were take the alignment with them."""
+        """Script words aligned long enough to have been said twice, or beside a syllable left to silence,
+        tested (spread over the pool); the utterances where some were take the alignment with them."""
         typical = typical_phone_durations(chosen[1] for chosen in alone.values() if chosen)
-        tasks = [self._repeat_job(k, chosen, typical) for k, chosen in alone.items() if chosen]
-        tasks = [task for task in tasks if task.candidates]
-        results = pool.map(confirm_repeats, len(tasks), lambda n: tasks[n], lambda done, total: None)
-        for task, repeats in zip(tasks, results):
+        aligned = [k for k, chosen in alone.items() if chosen]
+        # each task cut when the pool takes it: only the utterances being tested hold a copy of their audio
+        results = pool.map(confirm_repeats, len(aligned), lambda n: self._repeat_job(aligned[n], alone[aligned[n]],
+                                                                                      typical),
+                           lambda done, total: None)
+        for k, repeats in zip(aligned, results):
             if repeats is not None:
-                k = task.utterance
                 placed = self.placement.in_utterance(k)
                 alone[k] = (repeats.kept, repeats.alignment)
                 self.repeats[k] = [(placed[n], span) for n, span in repeats.copies]
 
     def _repeat_job(self, k: int, chosen: tuple[list[int], Alignment], typical: dict[str, float]) -> RepeatJob:
-        """Utterance k's script words aligned long enough to have been said twice (the job's audio is cut
-        only for the utterances that have some)."""
+        """Utterance k's alignment, with its script words aligned long enough to have been said twice."""
         kept, alignment = chosen
         placed = [self.placement.placed[i] for i in self.placement.in_utterance(k)]
         repeatable = {n for n in kept if placed[n].script_index is not None and not placed[n].uncertain}
         candidates = [kept[n] for n in stretched_words(alignment, typical, *self.stretch) if kept[n] in repeatable]
-        return RepeatJob(k, self._job([k]) if candidates else None, chosen, candidates, repeatable)
+        return RepeatJob(k, self._job([k]), chosen, candidates, repeatable)
 
     def _retried(self, k: int, done: list[_Stretch]) -> _Stretch:
         if not self.placement.in_utterance(k):
@@ -348,15 +443,18 @@ class _UtteranceAligner:
     def _job(self, utterances: list[int]) -> AlignmentJob:
         placed = [i for k in utterances for i in self.placement.in_utterance(k)]
         position = {i: n for n, i in enumerate(placed)}
-        choices = [[position[i] for i in group] for group in _uncertain_groups(placed, self.placement)]
+        uncertain = _uncertain_groups(placed, self.placement)
+        choices = [[position[i] for i in group] for _, group in uncertain]
+        words = [self.placement.placed[i] for i in placed]
+        repeat_spans = [_repeat_span(words, group) if kind == "repeated" else None
+                        for (kind, _), group in zip(uncertain, choices)]
         # start from the script as written (unscripted words out, unheard script words in): a deviation
         # stands only where it fits the audio better
         dropped = {n for group in choices for n in group if self.placement.placed[placed[n]].script_index is None}
         start, end = padded_bounds(self.segments, self._chunk(utterances), self.pad_s)
         heard = [_heard_span([self.placement.placed[placed[n]] for n in group]) for group in choices]
-        return AlignmentJob(padded_samples(self.audio, start, end), start,
-                            [self.placement.placed[i].word for i in placed], choices, dropped, *self.gains,
-                            heard, *self.speech)
+        return AlignmentJob(padded_samples(self.audio, start, end), start, [w.word for w in words], choices, dropped,
+                            *self.gains, heard, *self.speech, repeat_spans, *self.syllables)
 
     def _chunk(self, utterances: list[int]) -> list[Segment]:
         return [s for k in utterances for s in self.groups[k]]
@@ -393,12 +491,24 @@ def _heard_span(words: list[PlacedWord]) -> tuple[float, float] | None:
     return min(w.heard.start for w in words), max(w.heard.end for w in words)
 
 
-def _uncertain_groups(placed: list[int], placement: Placement) -> list[list[int]]:
-    """The uncertain placed words among `placed`, one group per deviation that carries them."""
+def _uncertain_groups(placed: list[int], placement: Placement) -> list[tuple[str, list[int]]]:
+    """The uncertain placed words among `placed`, one group per deviation that carries them, with its kind."""
     inside = set(placed)
-    groups = [[i for i in range(d.first, d.last) if i in inside and placement.placed[i].uncertain]
+    groups = [(d.kind, [i for i in range(d.first, d.last) if i in inside and placement.placed[i].uncertain])
               for d in placement.deviations]
-    return [g for g in groups if g]
+    return [(kind, g) for kind, g in groups if g]
+
+
+def _repeat_span(words: list[PlacedWord], group: list[int]) -> tuple[float, float] | None:
+    """Where the heard words at `group` and the script words they repeat (right before them, else right after
+    them: engine.audio.placement's prefix and suffix repeats) were heard; None when that is not known."""
+    said = [words[n].word for n in group]
+    for twin in (range(group[0] - len(group), group[0]), range(group[-1] + 1, group[-1] + 1 + len(group))):
+        if twin.start >= 0 and twin.stop <= len(words) and [words[n].word for n in twin] == said:
+            heard = [words[n].heard for n in [*group, *twin]]
+            if all(w is not None for w in heard):
+                return min(w.start for w in heard), max(w.end for w in heard)
+    return None
 
 
 def _recognised_phones(audio: Audio, segments: list[Segment], utterances: list[int], groups: list[list[Segment]],

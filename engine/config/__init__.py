@@ -80,6 +80,15 @@ class AudioOptions:
                                                # utterance, may be two (the recogniser heard one): said twice
     repeat_min_gain: float = 200.0             # where that raises the acoustic score around it by this much
                                                # (festival-dev: 222-1393 for words said twice, 95 for a word said once)
+    repeat_min_gain_two_syllables: float = 100.0   # ... or by half that where a syllable is there without a
+                                               # vowel of its own (engine.audio.syllables): one of the word's vowels
+                                               # holds two, or the word is beside one aligned to silence (none is
+                                               # on the exact 10-minute Festival recordings; "threw the the ball"
+                                               # gained 137)
+    syllable_min_prominence_db: float = 10.0   # a syllable peak rises this much above the dips either side of it
+                                               # (800-3000 Hz loudness, 10 ms frames). A word heard said twice is
+                                               # also said where the alignment without it leaves a syllable
+                                               # without a vowel where it was heard, and saying it gives it one
     script_min_heard: float = 0.3              # below this share of its words heard, a script is not the recording's
     speech_processes: int = 0                  # processes aligning a long recording; 0: one per core when it holds
     parallel_min_s: float = 60.0               # at least this much speech (and an audio-only take this long has its

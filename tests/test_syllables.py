@@ -1,0 +1,119 @@
+"""Syllable peaks (engine/audio/syllables.py) and the two places the script aligner counts on them: a word heard
+said twice whose second syllable the alignment leaves without a vowel, and a stretched word one of whose
+vowels holds two syllables (engine/audio/script_alignment.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.audio.recognize import Alignment, TimedPhone, TimedWord
+from engine.audio.syllables import syllable_peaks
+
+RATE = 16000
+
+
+def _speech(vowels, nasals=(), seconds=1.5):
+    """`seconds` of audio: vowel-like bursts (harmonics of 150 Hz up to 3 kHz, loud in the voice band) at the
+    (start, end) spans in `vowels`, and nasal murmur (150 and 300 Hz only, as loud) at `nasals`."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    out = np.zeros_like(t)
+    vowel = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 21))
+    nasal = np.sin(2 * np.pi * 150 * t) + np.sin(2 * np.pi * 300 * t)
+    for spans, sound in ((vowels, vowel), (nasals, nasal)):
+        for a, b in spans:
+            inside = (t >= a) & (t < b)
+            out[inside] = 0.2 * sound[inside] / np.abs(sound).max()
+    return out.astype(np.float32)
+
+
+def test_each_syllable_is_one_peak_and_a_nasal_between_them_is_a_dip():
+    two = syllable_peaks(_speech([(0.2, 0.3), (0.34, 0.42)]), 10.0, 20.0, 10.0)
+    assert len(two) == 2 and 10.2 <= two[0] < 10.3 and 10.34 <= two[1] < 10.42
+    assert len(syllable_peaks(_speech([(0.2, 0.5)]), 10.0, 20.0, 10.0)) == 1
+    # "in the": the nasal is voiced and as loud, but quiet above 800 Hz where the vowels are loud
+    joined = syllable_peaks(_speech([(0.2, 0.28), (0.36, 0.44)], nasals=[(0.28, 0.36)]), 0.0, 20.0, 10.0)
+    assert len(joined) == 2
+
+
+def test_quiet_sounds_and_silence_hold_no_syllable():
+    loud_and_faint = _speech([(0.2, 0.4), (0.8, 1.0)])
+    loud_and_faint[int(0.8 * RATE):] *= 0.01          # 40 dB down: breath or noise, not a syllable
+    assert len(syllable_peaks(loud_and_faint, 0.0, 20.0, 10.0)) == 1
+    assert len(syllable_peaks(np.zeros(RATE, np.float32), 0.0, 20.0, 10.0)) == 0
+    assert len(syllable_peaks(np.zeros(10, np.float32), 0.0, 20.0, 10.0)) == 0
+
+
+def _aligned(*phones, words=()):
+    return Alignment([TimedPhone(10.0 + a, 10.0 + b, p, w) for a, b, p, w in phones],
+                     [TimedWord(10.0 + a, 10.0 + b, w) for a, b, w in words], -10.0)
+
+
+def test_each_aligned_vowel_explains_one_syllable_near_it():
+    from engine.audio.script_alignment import _explained_by_vowels
+    alignment = _aligned((0.0, 0.2, "SIL", ""), (0.2, 0.25, "DH", "the"), (0.25, 0.4, "AH", "the"),
+                         (0.4, 0.7, "SIL", ""), (0.7, 0.8, "N", "no"), (0.8, 0.9, "OW", "no"))
+    peaks = 10.0 + np.array([0.3, 0.35, 0.55, 0.75, 0.93])
+    # the second peak in AH, the one under silence and the one in N are left; OW explains one 30 ms after it
+    assert _explained_by_vowels(alignment, peaks).tolist() == [True, False, False, False, True]
+
+
+def _repeat_job(samples, repeat_spans, words=("in", "the", "the", "morning")):
+    from engine.audio.script_alignment import AlignmentJob
+    return AlignmentJob(samples, 10.0, list(words), [[1]], {1}, 300.0, 600.0, 200.0, [(10.2, 10.45)], 0.2, 20.0,
+                        repeat_spans, 10.0, 100.0)
+
+
+_IN_THE_MORNING = [(0.0, 0.1, "SIL", ""), (0.1, 0.18, "IH", "in"), (0.18, 0.25, "N", "in"),
+                  (0.25, 0.28, "DH", "the"), (0.28, 0.42, "AH", "the")]
+_ONCE = ([0, 2, 3], _aligned(*_IN_THE_MORNING, (0.42, 0.7, "SIL", ""), (0.7, 0.75, "M", "morning"),
+                             (0.75, 0.9, "AO", "morning"),
+                             words=[(0.1, 0.25, "in"), (0.25, 0.42, "the"), (0.7, 0.9, "morning")]))
+
+
+def test_a_word_heard_twice_is_said_where_its_second_syllable_is_left_without_a_vowel(monkeypatch):
+    """Festival's 80 ms "the" said again after a pause fits silence better than its own phones (gain -130),
+    so the acoustic gain drops it; the recogniser heard it, and its syllable is left to silence."""
+    import engine.audio.script_alignment as sa
+    twice = ([0, 1, 2, 3], _aligned(*_IN_THE_MORNING, (0.42, 0.58, "SIL", ""), (0.58, 0.6, "DH", "the"),
+                                    (0.6, 0.68, "AH", "the"), (0.7, 0.75, "M", "morning"),
+                                    (0.75, 0.9, "AO", "morning")))
+    tried = []
+    monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: tried.append(dropped) or twice)
+    samples = _speech([(0.1, 0.18), (0.25, 0.4), (0.6, 0.66), (0.75, 0.9)])
+    assert sa._with_unexplained_speech(_repeat_job(samples, [(10.2, 10.7)]), _ONCE) is twice
+    assert tried == [set()]
+    tried.clear()
+    # no second syllable there (a chance word heard), or a group not heard as a repeat: left out
+    single = _speech([(0.1, 0.18), (0.25, 0.4), (0.75, 0.9)])
+    assert sa._with_unexplained_speech(_repeat_job(single, [(10.2, 10.7)]), _ONCE) is _ONCE
+    assert sa._with_unexplained_speech(_repeat_job(samples, [None]), _ONCE) is _ONCE
+    assert tried == []
+
+
+def test_a_copy_that_does_not_take_the_lone_syllable_is_not_said(monkeypatch):
+    """Real slow speech: a word drawn out over a second is left to silence next to an "and" the recogniser heard
+    twice; the realigned copy lands beside the first "and", not on the slow word, so it would only be a false
+    report."""
+    import engine.audio.script_alignment as sa
+    elsewhere = ([0, 1, 2, 3], _aligned(*_IN_THE_MORNING, (0.42, 0.5, "DH", "the"), (0.5, 0.55, "AH", "the"),
+                                        (0.55, 0.7, "SIL", ""), (0.7, 0.75, "M", "morning"),
+                                        (0.75, 0.9, "AO", "morning")))
+    monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: elsewhere)
+    samples = _speech([(0.1, 0.18), (0.25, 0.4), (0.6, 0.66), (0.75, 0.9)])
+    assert sa._with_unexplained_speech(_repeat_job(samples, [(10.2, 10.7)]), _ONCE) is _ONCE
+
+
+@pytest.mark.parametrize("gain, vowel_peaks, said", [(137.0, 2, True), (137.0, 1, False), (250.0, 1, True),
+                                                      (40.0, 2, False)])
+def test_a_stretched_word_whose_vowel_holds_two_syllables_needs_less_gain(monkeypatch, gain, vowel_peaks, said):
+    """ "threw the the ball": one stretched AH over both copies gains 137 said twice, under the 200 asked of a
+    stretched word alone; the two syllables inside its one vowel make up the difference (100)."""
+    import engine.audio.script_alignment as sa
+    monkeypatch.setattr(sa, "_repeat_gain", lambda job, chosen, n: gain if n == 1 else -500.0)
+    vowels = [(0.1, 0.25), (0.33, 0.4), (0.46, 0.52)][:1 + vowel_peaks]
+    job = _repeat_job(_speech(vowels), [], words=("threw", "the", "ball"))
+    chosen = ([0, 1, 2], _aligned((0.0, 0.1, "TH", "threw"), (0.1, 0.25, "UW", "threw"), (0.25, 0.3, "DH", "the"),
+                                  (0.3, 0.55, "AH", "the"), (0.6, 0.7, "B", "ball"), (0.7, 0.9, "AO", "ball"),
+                                  words=[(0.0, 0.25, "threw"), (0.25, 0.55, "the"), (0.6, 0.9, "ball")]))
+    task = sa.RepeatJob(0, job, chosen, [1], {0, 1, 2})
+    assert sa._best_repeat(task, 1) == (1 if said else None)
