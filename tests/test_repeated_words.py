@@ -11,6 +11,7 @@ from engine.audio.recognize import Alignment, TimedPhone, TimedWord
 from engine.audio.repeated_words import stretched_words, typical_phone_durations, with_copies
 from engine.config import AudioOptions
 from engine.protocol import Reporter
+from engine_dev.lipsync_evaluate import FESTIVAL_VOICE
 from engine_dev.long_recordings import SECOND_VOICE, Said, assemble, voices_available
 from tests.audio_helpers import festival_or_skip
 
@@ -58,11 +59,9 @@ def test_copies_go_before_their_word_and_every_word_is_traced():
 
 @pytest.mark.parametrize("line, said, word", [
     ("I think we should leave before it rains.", "I think we should leave before it it rains.", "it"),
-    ("The vase broke when it fell off the table.", "The vase broke when it fell off the the table.", "the"),
-    ("Please put the blue cup on the top shelf.", "Please put the blue cup on the the top shelf.", "the")])
+    ("The vase broke when it fell off the table.", "The vase broke when it fell off the the table.", "the")])
 def test_a_short_word_said_twice_and_heard_once_is_reported_as_repeated(tmp_path, line, said, word):
-    """Said by the kal voice, the biased recogniser hears one "it" / "the" (as on festival-dev). On the shelf the
-    recogniser hears both, but the first copy's syllable is aligned to the N of "on" (engine.audio.syllables)."""
+    """Said by the kal voice, the biased recogniser hears one "it" / "the" (as on festival-dev)."""
     festival_or_skip()
     if SECOND_VOICE not in voices_available():
         pytest.skip("needs Festival's kal voice (Debian festvox-kallpc16k)")
@@ -74,4 +73,21 @@ def test_a_short_word_said_twice_and_heard_once_is_reported_as_repeated(tmp_path
     reported = [w for w in reporter.warnings if w["code"].startswith("script_")]
     (truth,) = recording.deviations
     assert [(w["code"], w["words"]) for w in reported] == [("script_repeated", word)]
+    assert max(reported[0]["start"] - truth.end, truth.start - reported[0]["end"]) <= 0.5
+
+
+def test_a_repeated_the_too_short_for_the_acoustic_model_is_found_by_its_syllable(tmp_path):
+    """The HTS voice says "in the, the morning" with an 80 ms second "the" after a pause: silence fits it about as
+    well as its own phones do, so no acoustic gain finds it; its syllable, left without a vowel, does
+    (engine.audio.syllables; a festival-dev sentence)."""
+    festival_or_skip()
+    lines = ["We walked to the station in the rain.", "The train leaves at nine in the morning.",
+             "Put your boots by the back door."]
+    plan = [Said(lines[0]), Said("The train leaves at nine in the the morning.", "repeated", "the"), Said(lines[2])]
+    recording = assemble(list(zip(lines, plan)), (FESTIVAL_VOICE,), tmp_path / "lines", np.random.default_rng(1))
+    reporter = Reporter()
+    analyse_speech(Audio(recording.samples), AudioOptions(transcript=recording.script), reporter)
+    reported = [w for w in reporter.warnings if w["code"].startswith("script_")]
+    (truth,) = recording.deviations
+    assert [(w["code"], w["words"]) for w in reported] == [("script_repeated", "the")]
     assert max(reported[0]["start"] - truth.end, truth.start - reported[0]["end"]) <= 0.5
