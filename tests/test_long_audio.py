@@ -261,9 +261,10 @@ def _job_with_speech(loud_spans, choices=(), heard=(), words=("one", "two", "thr
                         300.0, 600.0, 200.0, list(heard), 0.2, 20.0)
 
 
-def _aligned(*phones):
-    from engine.audio.recognize import Alignment, TimedPhone
-    return Alignment([TimedPhone(10.0 + a, 10.0 + b, p) for a, b, p in phones], [], -10.0)
+def _aligned(*phones, words=()):
+    from engine.audio.recognize import Alignment, TimedPhone, TimedWord
+    return Alignment([TimedPhone(10.0 + a, 10.0 + b, p) for a, b, p in phones],
+                     [TimedWord(10.0 + a, 10.0 + b, w) for a, b, w in words], -10.0)
 
 
 def test_speech_under_silence_is_unexplained_and_word_edges_are_not():
@@ -284,13 +285,22 @@ def test_unscripted_words_left_out_over_speech_are_said_again(monkeypatch):
     """An ad-lib misheard ("hang on" heard as "and pink") fits worse than silence, so the acoustic gain drops
     it; loud audio left to silence where it was heard brings it back. Script words are never judged so."""
     import engine.audio.script_alignment as sa
+    said = ([0, 1, 2, 3], _aligned((0.2, 0.6, "W"), (0.9, 1.1, "AE"), (1.1, 1.3, "P"), (1.5, 1.8, "AH"),
+                                   words=[(0.2, 0.6, "road"), (0.9, 1.1, "and"), (1.1, 1.3, "pink"),
+                                          (1.5, 1.8, "peggy")]))
     tried = []
-    monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: tried.append(dropped) or
-                        ([0, 1, 2, 3], "said again"))
+    monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: tried.append(dropped) or said)
     job = _job_with_speech([(0.2, 0.6), (0.9, 1.3), (1.5, 1.8)], choices=[[1, 2], [3]],
                            heard=[(10.9, 11.3), None], words=("road", "and", "pink", "peggy"))
     best = ([0, 3], _aligned((0.2, 0.6, "W"), (0.6, 1.5, "SIL"), (1.5, 1.8, "AH")))
-    assert sa._with_unexplained_speech(job, best) == ([0, 1, 2, 3], "said again") and tried == [set()]
+    assert sa._with_unexplained_speech(job, best) is said and tried == [set()]
     tried.clear()
     covered = ([0, 3], _aligned((0.2, 1.3, "W"), (1.3, 1.5, "SIL"), (1.5, 1.8, "AH")))
     assert sa._with_unexplained_speech(job, covered) is covered and tried == []
+    # the realigned words landing away from where they were heard (a breath left to silence, a word heard
+    # over a slow one): not said
+    elsewhere = ([0, 1, 2, 3], _aligned((0.2, 0.4, "W"), (0.4, 0.5, "AE"), (0.5, 0.6, "P"), (1.5, 1.8, "AH"),
+                                        words=[(0.2, 0.4, "road"), (0.4, 0.5, "and"), (0.5, 0.6, "pink"),
+                                               (1.5, 1.8, "peggy")]))
+    monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: elsewhere)
+    assert sa._with_unexplained_speech(job, best) is best

@@ -35,6 +35,20 @@ def test_each_syllable_is_one_peak_and_a_nasal_between_them_is_a_dip():
     assert len(joined) == 2
 
 
+def test_prominence_is_scipys_and_equal_peaks_count_once():
+    from scipy.signal import find_peaks
+
+    from engine.audio.syllables import prominent_peaks
+    rng = np.random.default_rng(0)
+    for _ in range(100):       # random walks: no two levels equal, so the definitions agree exactly
+        levels = np.cumsum(rng.normal(size=300))
+        height = float(np.median(levels))
+        expected, _ = find_peaks(levels, height=height, prominence=3.0)
+        assert prominent_peaks(levels, height, 3.0).tolist() == expected.tolist()
+    # two equal tops 2 dB apart: one syllable (scipy would count both, each measured over the other)
+    assert prominent_peaks(np.array([-60.0, -20, -22, -20, -60]), -40.0, 10.0).tolist() == [1]
+
+
 def test_quiet_sounds_and_silence_hold_no_syllable():
     loud_and_faint = _speech([(0.2, 0.4), (0.8, 1.0)])
     loud_and_faint[int(0.8 * RATE):] *= 0.01          # 40 dB down: breath or noise, not a syllable
@@ -57,10 +71,14 @@ def test_each_aligned_vowel_explains_one_syllable_near_it():
     assert _explained_by_vowels(alignment, peaks).tolist() == [True, False, False, False, True]
 
 
-def _repeat_job(samples, repeat_spans, words=("in", "the", "the", "morning")):
-    from engine.audio.script_alignment import AlignmentJob
-    return AlignmentJob(samples, 10.0, list(words), [[1]], {1}, 300.0, 600.0, 200.0, [(10.2, 10.45)], 0.2, 20.0,
-                        repeat_spans, 10.0, 100.0)
+HEARD_TWICE = ((10.25, 10.42), (10.58, 10.68))     # where the recogniser heard the copy and the script "the"
+
+
+def _repeat_job(samples, heard=HEARD_TWICE, words=("in", "the", "the", "morning")):
+    from engine.audio.script_alignment import AlignmentJob, HeardRepeat
+    repeat = None if heard is None else HeardRepeat((1, 2), heard)
+    return AlignmentJob(samples, 10.0, list(words), [[1]], {1}, 300.0, 600.0, 200.0, [heard[0] if heard else None],
+                        0.2, 20.0, [repeat], 10.0, 100.0)
 
 
 _IN_THE_MORNING = [(0.0, 0.1, "SIL", ""), (0.1, 0.18, "IH", "in"), (0.18, 0.25, "N", "in"),
@@ -70,23 +88,27 @@ _ONCE = ([0, 2, 3], _aligned(*_IN_THE_MORNING, (0.42, 0.7, "SIL", ""), (0.7, 0.7
                              words=[(0.1, 0.25, "in"), (0.25, 0.42, "the"), (0.7, 0.9, "morning")]))
 
 
+_TWICE = ([0, 1, 2, 3], _aligned(*_IN_THE_MORNING, (0.42, 0.58, "SIL", ""), (0.58, 0.6, "DH", "the"),
+                                 (0.6, 0.68, "AH", "the"), (0.7, 0.75, "M", "morning"), (0.75, 0.9, "AO", "morning"),
+                                 words=[(0.1, 0.25, "in"), (0.25, 0.42, "the"), (0.58, 0.68, "the"),
+                                        (0.7, 0.9, "morning")]))
+
+
 def test_a_word_heard_twice_is_said_where_its_second_syllable_is_left_without_a_vowel(monkeypatch):
     """Festival's 80 ms "the" said again after a pause fits silence better than its own phones (gain -130),
     so the acoustic gain drops it; the recogniser heard it, and its syllable is left to silence."""
     import engine.audio.script_alignment as sa
-    twice = ([0, 1, 2, 3], _aligned(*_IN_THE_MORNING, (0.42, 0.58, "SIL", ""), (0.58, 0.6, "DH", "the"),
-                                    (0.6, 0.68, "AH", "the"), (0.7, 0.75, "M", "morning"),
-                                    (0.75, 0.9, "AO", "morning")))
+    twice = _TWICE
     tried = []
     monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: tried.append(dropped) or twice)
     samples = _speech([(0.1, 0.18), (0.25, 0.4), (0.6, 0.66), (0.75, 0.9)])
-    assert sa._with_unexplained_speech(_repeat_job(samples, [(10.2, 10.7)]), _ONCE) is twice
+    assert sa._with_unexplained_speech(_repeat_job(samples), _ONCE) is twice
     assert tried == [set()]
     tried.clear()
     # no second syllable there (a chance word heard), or a group not heard as a repeat: left out
     single = _speech([(0.1, 0.18), (0.25, 0.4), (0.75, 0.9)])
-    assert sa._with_unexplained_speech(_repeat_job(single, [(10.2, 10.7)]), _ONCE) is _ONCE
-    assert sa._with_unexplained_speech(_repeat_job(samples, [None]), _ONCE) is _ONCE
+    assert sa._with_unexplained_speech(_repeat_job(single), _ONCE) is _ONCE
+    assert sa._with_unexplained_speech(_repeat_job(samples, heard=None), _ONCE) is _ONCE
     assert tried == []
 
 
@@ -97,10 +119,22 @@ def test_a_copy_that_does_not_take_the_lone_syllable_is_not_said(monkeypatch):
     import engine.audio.script_alignment as sa
     elsewhere = ([0, 1, 2, 3], _aligned(*_IN_THE_MORNING, (0.42, 0.5, "DH", "the"), (0.5, 0.55, "AH", "the"),
                                         (0.55, 0.7, "SIL", ""), (0.7, 0.75, "M", "morning"),
-                                        (0.75, 0.9, "AO", "morning")))
+                                        (0.75, 0.9, "AO", "morning"),
+                                        words=[(0.1, 0.25, "in"), (0.25, 0.42, "the"), (0.42, 0.55, "the"),
+                                               (0.7, 0.9, "morning")]))
     monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: elsewhere)
     samples = _speech([(0.1, 0.18), (0.25, 0.4), (0.6, 0.66), (0.75, 0.9)])
-    assert sa._with_unexplained_speech(_repeat_job(samples, [(10.2, 10.7)]), _ONCE) is _ONCE
+    assert sa._with_unexplained_speech(_repeat_job(samples), _ONCE) is _ONCE
+
+
+def test_a_copy_aligned_away_from_where_it_was_heard_is_not_said(monkeypatch):
+    """Real speech: the recogniser heard an "and" twice, one of them a second before the other, over a word
+    drawn out slowly; the copy the aligner fits takes a breath's syllable instead, nowhere near either."""
+    import engine.audio.script_alignment as sa
+    monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: _TWICE)
+    samples = _speech([(0.1, 0.18), (0.25, 0.4), (0.6, 0.66), (0.75, 0.9)], seconds=2.0)
+    far = ((10.25, 10.42), (11.3, 11.45))
+    assert sa._with_unexplained_speech(_repeat_job(samples, heard=far), _ONCE) is _ONCE
 
 
 @pytest.mark.parametrize("gain, vowel_peaks, said", [(137.0, 2, True), (137.0, 1, False), (250.0, 1, True),

@@ -95,6 +95,25 @@ def _progress(reporter: Reporter, stage: str):
     return lambda done, total: reporter.progress(stage, done, total)
 
 
+@dataclass(frozen=True)
+class HeardRepeat:
+    """Words heard repeating the script words beside them: the positions of both, and where each was heard."""
+    words: tuple[int, ...]
+    heard: tuple[tuple[float, float], ...]
+
+    @property
+    def span(self) -> tuple[float, float]:
+        return min(a for a, _ in self.heard), max(b for _, b in self.heard)
+
+    def aligned_where_heard(self, aligned: tuple[list[int], Alignment]) -> bool:
+        """Whether `aligned` says all these words and puts one of them where each was heard."""
+        kept, alignment = aligned
+        if not all(n in kept for n in self.words):
+            return False
+        spans = [alignment.words[kept.index(n)] for n in self.words]
+        return all(any(_mostly_over(w.start, w.end, heard) for w in spans) for heard in self.heard)
+
+
 @dataclass
 class AlignmentJob:
     """Words to align in one stretch of audio; `choices` are groups of positions in `words` whose saying is
@@ -111,8 +130,8 @@ class AlignmentJob:
                                                                            # words were heard (None: script words)
     min_speech_s: float = float("inf")     # unscripted words leaving this much loud audio to silence are said
     speech_below_peak_db: float = 20.0     # (AudioOptions.unscripted_min_speech_s, speech_below_peak_db)
-    repeat_spans: list[tuple[float, float] | None] = field(default_factory=list)   # per choice: where a group
-                                                      # heard repeating script words and those words were heard
+    repeats_heard: list[HeardRepeat | None] = field(default_factory=list)   # per choice: a group heard
+                                                                          # repeating script words (None: not)
     syllable_prominence_db: float = float("inf")           # (AudioOptions.syllable_min_prominence_db)
     repeat_gain_two_syllables: float = float("inf")        # (AudioOptions.repeat_min_gain_two_syllables)
 
@@ -144,21 +163,45 @@ def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
 def _with_unexplained_speech(job: AlignmentJob, best: tuple[list[int], Alignment]) -> tuple[list[int], Alignment]:
     """`best` with the unscripted groups it leaves out said again where leaving them out puts loud audio
     (speech, whatever the words were) under silence: the mouth must move where the actor spoke. A word heard
-    said twice needs less: one syllable left without a vowel where it and the word it repeats were heard."""
+    said twice needs less: one syllable left without a vowel where it and the word it repeats were heard.
+    Either way a group is said only where the alignment with it puts it where it was heard (and gives those
+    syllables a vowel): real slow speech left a drawn-out "words" to silence next to an "and" heard twice,
+    and the copy of "and" the aligner fitted landed a second away, a false report."""
     left_out = set(range(len(job.words))) - set(best[0])
-    said = {n for group, span in zip(job.choices, job.heard) if span is not None and group[0] in left_out
-            and unexplained_speech_s(job, best[1], span) >= job.min_speech_s for n in group}
-    repeats = _repeats_left_unexplained(job, best)
-    if repeats:
-        repeated = {n for group, _ in repeats for n in group}
-        with_repeats = _try_alignment(job, job.samples, job.start, left_out - said - repeated)
-        # said where the realignment gives the lone syllable a vowel (a slow word left to silence next to a
-        # word heard twice is not taken by a copy of it, and the copy would only be a false report)
-        if with_repeats is not None and all(_explained_by_vowels(with_repeats[1], peaks).all() for _, peaks in repeats):
-            return with_repeats
-    if not said:
-        return best
-    return _try_alignment(job, job.samples, job.start, left_out - said) or best
+    loud = [(group, span) for group, span in zip(job.choices, job.heard) if span is not None and group[0] in left_out
+            and unexplained_speech_s(job, best[1], span) >= job.min_speech_s]
+    checks = [(set(group), lambda aligned, group=group, span=span: _aligned_over(aligned, group, span))
+              for group, span in loud]
+    checks += [(set(heard.words) & left_out, lambda aligned, heard=heard, peaks=peaks: (
+        heard.aligned_where_heard(aligned) and _explained_by_vowels(aligned[1], peaks).all()))
+        for heard, peaks in _repeats_left_unexplained(job, best)]
+    for _ in range(2):      # all of them; else the ones that landed where they were heard, unchecked
+        if not checks:
+            return best
+        said = set().union(*(words for words, _ in checks))
+        aligned = _try_alignment(job, job.samples, job.start, left_out - said)
+        if aligned is None:
+            return best
+        landed = [(words, check) for words, check in checks if check(aligned)]
+        if len(landed) == len(checks):
+            return aligned
+        checks = [(words, lambda aligned: True) for words, _ in landed]
+    return best
+
+
+def _aligned_over(aligned: tuple[list[int], Alignment], group: list[int], span: tuple[float, float]) -> bool:
+    """Whether `aligned` says the words at `group` and puts them mostly over `span`."""
+    kept, alignment = aligned
+    if not all(n in kept for n in group):
+        return False
+    words = [alignment.words[kept.index(n)] for n in group]
+    return _mostly_over(words[0].start, words[-1].end, span)
+
+
+def _mostly_over(start: float, end: float, span: tuple[float, float]) -> bool:
+    """Whether at least half of start..end lies inside `span` (where a word was heard: the recogniser's and
+    the aligner's boundaries differ by a few frames, a word heard elsewhere by far more)."""
+    return min(end, span[1]) - max(start, span[0]) >= 0.5 * (end - start)
 
 
 def unexplained_speech_s(job: AlignmentJob, alignment: Alignment, span: tuple[float, float]) -> float:
@@ -181,21 +224,22 @@ def _worded(alignment: Alignment, times: np.ndarray) -> np.ndarray:
 
 
 def _repeats_left_unexplained(job: AlignmentJob, aligned: tuple[list[int], Alignment]
-                              ) -> list[tuple[list[int], np.ndarray]]:
+                              ) -> list[tuple[HeardRepeat, np.ndarray]]:
     """The groups heard repeating the script words beside them and left out of `aligned`, where syllable
     peaks inside the span the group and those words were heard in are left without a vowel by `aligned`;
     with those peaks' times. The recogniser heard the word twice against its script-biased language model,
     and the second syllable is there, given to silence or to a consonant (an 80 ms "the" can fit either
     better than its own phones)."""
     kept, alignment = aligned
-    wanted = [(group, span) for group, span in zip(job.choices, job.repeat_spans)
-              if span is not None and group[0] not in kept]
+    wanted = [(group, heard) for group, heard in zip(job.choices, job.repeats_heard)
+              if heard is not None and group[0] not in kept]
     if not wanted:
         return []
     peaks = syllable_peaks(job.samples, job.start, job.speech_below_peak_db, job.syllable_prominence_db)
     unexplained = peaks[~_explained_by_vowels(alignment, peaks)]
-    inside = [(group, unexplained[(unexplained >= start) & (unexplained < end)]) for group, (start, end) in wanted]
-    return [(group, lone) for group, lone in inside if len(lone)]
+    inside = [(heard, unexplained[(unexplained >= heard.span[0]) & (unexplained < heard.span[1])])
+              for _, heard in wanted]
+    return [(heard, lone) for heard, lone in inside if len(lone)]
 
 
 def _explained_by_vowels(alignment: Alignment, peaks: np.ndarray) -> np.ndarray:
@@ -446,15 +490,15 @@ class _UtteranceAligner:
         uncertain = _uncertain_groups(placed, self.placement)
         choices = [[position[i] for i in group] for _, group in uncertain]
         words = [self.placement.placed[i] for i in placed]
-        repeat_spans = [_repeat_span(words, group) if kind == "repeated" else None
-                        for (kind, _), group in zip(uncertain, choices)]
+        repeats_heard = [_heard_repeat(words, group) if kind == "repeated" else None
+                         for (kind, _), group in zip(uncertain, choices)]
         # start from the script as written (unscripted words out, unheard script words in): a deviation
         # stands only where it fits the audio better
         dropped = {n for group in choices for n in group if self.placement.placed[placed[n]].script_index is None}
         start, end = padded_bounds(self.segments, self._chunk(utterances), self.pad_s)
         heard = [_heard_span([self.placement.placed[placed[n]] for n in group]) for group in choices]
         return AlignmentJob(padded_samples(self.audio, start, end), start, [w.word for w in words], choices, dropped,
-                            *self.gains, heard, *self.speech, repeat_spans, *self.syllables)
+                            *self.gains, heard, *self.speech, repeats_heard, *self.syllables)
 
     def _chunk(self, utterances: list[int]) -> list[Segment]:
         return [s for k in utterances for s in self.groups[k]]
@@ -499,15 +543,16 @@ def _uncertain_groups(placed: list[int], placement: Placement) -> list[tuple[str
     return [(kind, g) for kind, g in groups if g]
 
 
-def _repeat_span(words: list[PlacedWord], group: list[int]) -> tuple[float, float] | None:
-    """Where the heard words at `group` and the script words they repeat (right before them, else right after
-    them: engine.audio.placement's prefix and suffix repeats) were heard; None when that is not known."""
+def _heard_repeat(words: list[PlacedWord], group: list[int]) -> HeardRepeat | None:
+    """The heard words at `group` and the script words they repeat (right before them, else right after them:
+    engine.audio.placement's prefix and suffix repeats); None when those are not beside them or not heard."""
     said = [words[n].word for n in group]
     for twin in (range(group[0] - len(group), group[0]), range(group[-1] + 1, group[-1] + 1 + len(group))):
         if twin.start >= 0 and twin.stop <= len(words) and [words[n].word for n in twin] == said:
-            heard = [words[n].heard for n in [*group, *twin]]
+            both = (*group, *twin)
+            heard = [words[n].heard for n in both]
             if all(w is not None for w in heard):
-                return min(w.start for w in heard), max(w.end for w in heard)
+                return HeardRepeat(tuple(both), tuple((w.start, w.end) for w in heard))
     return None
 
 
