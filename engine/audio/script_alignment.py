@@ -312,6 +312,7 @@ class RepeatJob:
     candidates: list[int]
     repeatable: set[int]                     # positions of script words said (not in doubt)
     peaks: np.ndarray | None = None          # the job's syllable peaks, once counted
+    beside_silence: list[int] = field(default_factory=list)   # words after a syllable aligned to silence
 
     def syllables(self) -> np.ndarray:
         if self.peaks is None:
@@ -332,7 +333,7 @@ def confirm_repeats(task: RepeatJob) -> Repeats | None:
     """The candidates whose saying twice raises the acoustic score around them by the job's `min_gain`, the
     job aligned with them; None when there are none (a task of the speech pool)."""
     job = task.job
-    lone = [n for n in _beside_syllables_left_to_silence(task) if n not in task.candidates]
+    lone = [n for n in task.beside_silence if n not in task.candidates]
     tested = [(n, False) for n in task.candidates] + [(n, True) for n in lone]
     twice = sorted({m for m in (_best_repeat(task, n, beside) for n, beside in tested) if m is not None})
     if not twice:
@@ -450,24 +451,27 @@ class _UtteranceAligner:
         """Script words aligned long enough to have been said twice, or beside a syllable left to silence,
         tested (spread over the pool); the utterances where some were take the alignment with them."""
         typical = typical_phone_durations(chosen[1] for chosen in alone.values() if chosen)
-        aligned = [k for k, chosen in alone.items() if chosen]
-        # each task cut when the pool takes it: only the utterances being tested hold a copy of their audio
-        results = pool.map(confirm_repeats, len(aligned), lambda n: self._repeat_job(aligned[n], alone[aligned[n]],
-                                                                                      typical),
-                           lambda done, total: None)
-        for k, repeats in zip(aligned, results):
+        # one utterance's audio at a time: the tasks keep it only where there is something to test
+        tasks = [task for task in (self._repeat_job(k, chosen, typical) for k, chosen in alone.items() if chosen)
+                 if task.candidates or task.beside_silence]
+        results = pool.map(confirm_repeats, len(tasks), lambda n: tasks[n], lambda done, total: None)
+        for task, repeats in zip(tasks, results):
             if repeats is not None:
+                k = task.utterance
                 placed = self.placement.in_utterance(k)
                 alone[k] = (repeats.kept, repeats.alignment)
                 self.repeats[k] = [(placed[n], span) for n, span in repeats.copies]
 
     def _repeat_job(self, k: int, chosen: tuple[list[int], Alignment], typical: dict[str, float]) -> RepeatJob:
-        """Utterance k's alignment, with its script words aligned long enough to have been said twice."""
+        """Utterance k's alignment, with its script words aligned long enough to have been said twice and the
+        words beside a syllable it leaves to silence."""
         kept, alignment = chosen
         placed = [self.placement.placed[i] for i in self.placement.in_utterance(k)]
         repeatable = {n for n in kept if placed[n].script_index is not None and not placed[n].uncertain}
         candidates = [kept[n] for n in stretched_words(alignment, typical, *self.stretch) if kept[n] in repeatable]
-        return RepeatJob(k, self._job([k]), chosen, candidates, repeatable)
+        task = RepeatJob(k, self._job([k]), chosen, candidates, repeatable)
+        task.beside_silence = _beside_syllables_left_to_silence(task)
+        return task
 
     def _retried(self, k: int, done: list[_Stretch]) -> _Stretch:
         if not self.placement.in_utterance(k):

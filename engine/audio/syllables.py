@@ -19,7 +19,7 @@ from engine.audio.io import SAMPLE_RATE
 VOICE_BAND_HZ = (800.0, 3000.0)
 PEAK_HOP_S = 0.01
 PEAK_WINDOW_S = 0.02           # Hann window: two hops, so a 10-20 ms dip between syllables is kept
-BLOCK_FRAMES = 6000            # a minute of frames at a time: memory stays flat in the length
+BLOCK_FRAMES = 500             # 5 s of frames at a time: ~4 MB of spectra, whatever the length
 # the CMU dictionary's vowels (pocketsphinx's en-us phones): each is the nucleus of one syllable
 VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"})
 
