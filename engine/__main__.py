@@ -1,6 +1,5 @@
 """`python -m engine` and the `faceretarget-engine` command: the CLI (engine/cli.py), with a Ctrl+C while
 it is still loading answered like any cancel (exit 130, one line), not with a traceback from an import."""
-import logging
 import os
 import signal
 import sys
@@ -38,6 +37,9 @@ def entry() -> int:
 def finish(code: int) -> None:
     """Leave without the interpreter's teardown: the take is committed and every file closed, and unloading
     MediaPipe, SciPy and the codecs module by module costs a user ~0.5 s of waiting for nothing."""
+    import logging   # here, not above: the CLI has loaded it, and at the top it was ~10 ms of import before
+                     # entry() could catch a Ctrl+C (one landed there in CI, under load, with a traceback)
+
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
