@@ -151,3 +151,20 @@ def test_a_stretched_word_whose_vowel_holds_two_syllables_needs_less_gain(monkey
                                   words=[(0.0, 0.25, "threw"), (0.25, 0.55, "the"), (0.6, 0.9, "ball")]))
     task = sa.RepeatJob(0, job, chosen, [1], {0, 1, 2})
     assert sa._best_repeat(task, 1) == (1 if said else None)
+
+
+def test_confirming_a_repeat_keeps_the_unscripted_words_the_utterance_said(monkeypatch):
+    """ "Right okay, a brave knight": the ad-lib (heard "right oak") starts out dropped and is said by the
+    loud-audio test; saying "a" twice must realign with it still said, not from the job's starting guess."""
+    import engine.audio.script_alignment as sa
+    monkeypatch.setattr(sa, "_repeat_gain", lambda job, chosen, n: 500.0 if n == 2 else -500.0)
+    tried = []
+    monkeypatch.setattr(sa, "_try_alignment", lambda job, samples, start, dropped: tried.append(dropped) or None)
+    job = _repeat_job(_speech([(0.1, 0.3)]), heard=None, words=("right", "oak", "a", "brave"))
+    job.dropped = {0, 1}
+    chosen = ([0, 1, 2, 3], _aligned((0.0, 0.2, "R", "right"), (0.2, 0.4, "OW", "oak"), (0.4, 0.5, "AH", "a"),
+                                     (0.5, 0.8, "B", "brave"),
+                                     words=[(0.0, 0.2, "right"), (0.2, 0.4, "oak"), (0.4, 0.5, "a"),
+                                            (0.5, 0.8, "brave")]))
+    assert sa.confirm_repeats(sa.RepeatJob(0, job, chosen, [2], {2, 3})) is None   # (the realignment is faked)
+    assert tried == [set()]

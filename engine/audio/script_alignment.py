@@ -16,6 +16,7 @@ Steps 1 and 3 work on one utterance at a time, spread over the machine's cores (
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -162,30 +163,38 @@ def choose_alignment(job: AlignmentJob) -> tuple[list[int], Alignment] | None:
 
 def _with_unexplained_speech(job: AlignmentJob, best: tuple[list[int], Alignment]) -> tuple[list[int], Alignment]:
     """`best` with the unscripted groups it leaves out said again where leaving them out puts loud audio
-    (speech, whatever the words were) under silence: the mouth must move where the actor spoke. A word heard
-    said twice needs less: one syllable left without a vowel where it and the word it repeats were heard.
-    Either way a group is said only where the alignment with it puts it where it was heard (and gives those
-    syllables a vowel): real slow speech left a drawn-out "words" to silence next to an "and" heard twice,
-    and the copy of "and" the aligner fitted landed a second away, a false report."""
+    (speech, whatever the words were) under silence: the mouth must move where the actor spoke. Then, on
+    that alignment, a word heard said twice is said where less is left: one syllable without a vowel where
+    it and the word it repeats were heard. Either way a group is said only where the alignment with it puts
+    it where it was heard (and gives those syllables a vowel): real slow speech left a drawn-out "words" to
+    silence next to an "and" heard twice, and the copy of "and" the aligner fitted landed a second away."""
     left_out = set(range(len(job.words))) - set(best[0])
     loud = [(group, span) for group, span in zip(job.choices, job.heard) if span is not None and group[0] in left_out
             and unexplained_speech_s(job, best[1], span) >= job.min_speech_s]
-    checks = [(set(group), lambda aligned, group=group, span=span: _aligned_over(aligned, group, span))
-              for group, span in loud]
-    checks += [(set(heard.words) & left_out, lambda aligned, heard=heard, peaks=peaks: (
-        heard.aligned_where_heard(aligned) and _explained_by_vowels(aligned[1], peaks).all()))
-        for heard, peaks in _repeats_left_unexplained(job, best)]
-    for _ in range(2):      # all of them; else the ones that landed where they were heard, unchecked
-        if not checks:
+    best = _said_where_they_land(job, best, [
+        (set(group), lambda aligned, group=group, span=span: _aligned_over(aligned, group, span))
+        for group, span in loud])
+    return _said_where_they_land(job, best, [
+        (set(heard.words) - set(best[0]), lambda aligned, heard=heard, peaks=peaks: (
+            heard.aligned_where_heard(aligned) and _explained_by_vowels(aligned[1], peaks).all()))
+        for heard, peaks in _repeats_left_unexplained(job, best)])
+
+
+def _said_where_they_land(job: AlignmentJob, best: tuple[list[int], Alignment],
+                          groups: list[tuple[set[int], Callable]]) -> tuple[list[int], Alignment]:
+    """`best` with each group of positions (left out of it) said, where the alignment with them passes the
+    group's test; all of them, else once more the ones that passed (their test not asked again)."""
+    left_out = set(range(len(job.words))) - set(best[0])
+    for _ in range(2):
+        if not groups:
             return best
-        said = set().union(*(words for words, _ in checks))
-        aligned = _try_alignment(job, job.samples, job.start, left_out - said)
+        aligned = _try_alignment(job, job.samples, job.start, left_out - set().union(*(g for g, _ in groups)))
         if aligned is None:
             return best
-        landed = [(words, check) for words, check in checks if check(aligned)]
-        if len(landed) == len(checks):
+        landed = [(group, test) for group, test in groups if test(aligned)]
+        if len(landed) == len(groups):
             return aligned
-        checks = [(words, lambda aligned: True) for words, _ in landed]
+        groups = [(group, lambda aligned: True) for group, _ in landed]
     return best
 
 
@@ -339,7 +348,9 @@ def confirm_repeats(task: RepeatJob) -> Repeats | None:
     if not twice:
         return None
     words, moved, copies = with_copies(job.words, twice)
-    realigned = _try_alignment(replace(job, words=words), job.samples, job.start, {moved[n] for n in job.dropped})
+    # the words the chosen alignment left out stay out (not the job's starting guess: an ad-lib it said stays)
+    left_out = {moved[n] for n in range(len(job.words)) if n not in task.chosen[0]}
+    realigned = _try_alignment(replace(job, words=words), job.samples, job.start, left_out)
     if realigned is None:
         return None
     spans = dict(zip(realigned[0], realigned[1].words))
@@ -395,7 +406,7 @@ def _repeat_gain(job: AlignmentJob, chosen: tuple[list[int], Alignment], n: int)
     """How much saying the word at position n twice raises the acoustic score around it (`_local_gain`)."""
     words, moved, (copy,) = with_copies(job.words, [n])
     kept, alignment = chosen
-    dropped = {moved[d] for d in job.dropped} | {copy}
+    dropped = {moved[d] for d in range(len(job.words)) if d not in kept} | {copy}
     return _local_gain(replace(job, words=words), ([moved[k] for k in kept], alignment), dropped, [copy])
 
 
