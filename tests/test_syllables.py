@@ -1,6 +1,6 @@
-"""Syllable peaks (engine/audio/syllables.py) and the two places the script aligner counts on them: a word heard
-said twice whose second syllable the alignment leaves without a vowel, and a stretched word one of whose
-vowels holds two syllables (engine/audio/script_alignment.py)."""
+"""Syllable peaks (engine/audio/syllables.py) and the places the script aligner counts on them: a word heard
+said twice whose second syllable the alignment leaves without a vowel, a stretched word one of whose vowels
+holds two syllables, and the words beside a syllable aligned to silence (engine/audio/script_alignment.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -168,3 +168,20 @@ def test_confirming_a_repeat_keeps_the_unscripted_words_the_utterance_said(monke
                                             (0.5, 0.8, "brave")]))
     assert sa.confirm_repeats(sa.RepeatJob(0, job, chosen, [2], {2, 3})) is None   # (the realignment is faked)
     assert tried == [set()]
+
+
+def test_the_words_either_side_of_a_syllable_aligned_to_silence_are_tested_said_twice():
+    """ "fog fog": the second "fog" (0.4 s) aligned as silence; the word after the silence is the candidate
+    (its copy, or the word before it, is then tried). A syllable inside a word, or silence with none, gives
+    no candidate."""
+    import engine.audio.script_alignment as sa
+    fog_covered = ([0, 1, 2], _aligned((0.0, 0.1, "F", "thick"), (0.1, 0.25, "AA", "thick"), (0.25, 0.35, "F", "fog"),
+                                       (0.35, 0.5, "AA", "fog"), (0.5, 1.0, "SIL", ""), (1.0, 1.1, "K", "covered"),
+                                       (1.1, 1.3, "AH", "covered"),
+                                       words=[(0.0, 0.25, "thick"), (0.25, 0.5, "fog"), (1.0, 1.3, "covered")]))
+    job = _repeat_job(_speech([(0.12, 0.24), (0.37, 0.5), (0.62, 0.8), (1.12, 1.3)]), heard=None,
+                      words=("thick", "fog", "covered"))
+    assert sa._beside_syllables_left_to_silence(sa.RepeatJob(0, job, fog_covered, [], {0, 1, 2})) == [2]
+    quiet = _repeat_job(_speech([(0.12, 0.24), (0.37, 0.5), (1.12, 1.3)]), heard=None,
+                        words=("thick", "fog", "covered"))
+    assert sa._beside_syllables_left_to_silence(sa.RepeatJob(0, quiet, fog_covered, [], {0, 1, 2})) == []
