@@ -108,11 +108,9 @@ class HeardRepeat:
 
     def aligned_where_heard(self, aligned: tuple[list[int], Alignment]) -> bool:
         """Whether `aligned` says all these words and puts one of them where each was heard."""
-        kept, alignment = aligned
-        if not all(n in kept for n in self.words):
-            return False
-        spans = [alignment.words[kept.index(n)] for n in self.words]
-        return all(any(_mostly_over(w.start, w.end, heard) for w in spans) for heard in self.heard)
+        spans = _spans_said(aligned, self.words)
+        return spans is not None and all(any(_mostly_over(w.start, w.end, heard) for w in spans)
+                                         for heard in self.heard)
 
 
 @dataclass
@@ -200,11 +198,16 @@ def _said_where_they_land(job: AlignmentJob, best: tuple[list[int], Alignment],
 
 def _aligned_over(aligned: tuple[list[int], Alignment], group: list[int], span: tuple[float, float]) -> bool:
     """Whether `aligned` says the words at `group` and puts them mostly over `span`."""
+    words = _spans_said(aligned, group)
+    return words is not None and _mostly_over(words[0].start, words[-1].end, span)
+
+
+def _spans_said(aligned: tuple[list[int], Alignment], positions) -> list[TimedWord] | None:
+    """Where `aligned` put the words at `positions`; None when it leaves any of them out."""
     kept, alignment = aligned
-    if not all(n in kept for n in group):
-        return False
-    words = [alignment.words[kept.index(n)] for n in group]
-    return _mostly_over(words[0].start, words[-1].end, span)
+    if not all(n in kept for n in positions):
+        return None
+    return [alignment.words[kept.index(n)] for n in positions]
 
 
 def _mostly_over(start: float, end: float, span: tuple[float, float]) -> bool:
