@@ -71,7 +71,8 @@ def _heard(*utterances: list[str], pause: float = 1.0) -> tuple[list[list[TimedW
 def _place(lines: list[str], *utterances: list[str]):
     script = read_script("\n".join(lines))
     heard, spans = _heard(*utterances)
-    return script, place_script(script, heard, spans, AudioOptions().min_said_word_s, lambda word: list(word))
+    return script, place_script(script, heard, spans, AudioOptions().min_said_word_s, AudioOptions().min_said_phone_s,
+                                lambda word: list(word))
 
 
 def _words(line: str) -> list[str]:
@@ -126,8 +127,32 @@ def test_lines_said_in_another_order_are_reported_and_placed_where_they_were_sai
 def test_a_lone_common_word_is_no_anchor_across_a_skipped_line():
     # the second line is skipped; the recogniser hears a stray "the" where it would have been
     _, placement = _place(LINES, _words(LINES[0]) + ["the"], _words(LINES[2]), _words(LINES[3]))
-    assert [d.kind for d in placement.deviations] == ["unscripted", "not_said"]
-    assert placement.deviations[1].lines == (1,)
+    assert {d.kind: d.lines for d in placement.deviations} == {"unscripted": (2,), "not_said": (1,)}
+
+
+def test_a_skipped_line_beside_an_ad_lib_is_not_said_when_the_ad_lib_leaves_no_time_for_its_phones():
+    # three heard words (0.9 s) where the skipped line's seven words would be: time enough at 0.12 s a
+    # word, not for its 31 phones (letters here) at 0.06 s each
+    _, placement = _place(LINES, _words(LINES[0]), ["few", "know", "while"] + _words(LINES[2]), _words(LINES[3]))
+    assert [(d.kind, d.words, d.lines) for d in placement.deviations] == [
+        ("not_said", tuple(_words(LINES[1])), (1,)), ("unscripted", ("few", "know", "while"), (2,))]
+    assert not any(p.script_index is not None and p.script_index < 13 and p.utterance == 1
+                   for p in placement.placed)
+
+
+def test_the_misheard_end_of_a_line_is_said_and_the_skipped_line_after_it_is_not():
+    # "big blue map" heard as "bag glue mop" (time for its letters), then the next line skipped
+    heard = _words(LINES[0])[:3] + ["bag", "glue", "mop"]
+    _, placement = _place(LINES, heard, _words(LINES[2]), _words(LINES[3]))
+    assert [(d.kind, d.lines) for d in placement.deviations] == [("not_said", (1,))]
+    said = [p for p in placement.placed if p.utterance == 0]
+    assert [p.word for p in said] == _words(LINES[0]) and not any(p.uncertain for p in said)
+
+
+def test_a_repeated_word_before_a_skipped_line_is_reported_before_it():
+    _, placement = _place(LINES, _words(LINES[0]) + ["map"], _words(LINES[2]), _words(LINES[3]))
+    assert [(d.kind, d.words) for d in placement.deviations] == [("repeated", ("map",)),
+                                                                 ("not_said", tuple(_words(LINES[1])))]
 
 
 # -- writing long takes in blocks ---------------------------------------------------------------------------

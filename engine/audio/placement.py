@@ -4,7 +4,10 @@ As long-audio aligners do (CMU Sphinx's long-audio aligner, gentle, aeneas), eve
 recognised with a language model biased to the script (`recognize.recognize_script_words`), then the words
 heard are matched to the script's words in sequence (difflib's longest matching blocks, as gentle does).
 The matches anchor the script in time; what lies between two anchors is decided here:
-  * script words heard as other words (a substitution) stay: they were said and misheard;
+  * script words heard as other words (a substitution) stay: they were said and misheard, where the audio
+    has time for them; where it has not, the words heard were said instead (an ad-lib beside a skipped
+    line), unless it has time for the part continuing a heard line (that part was misheard, the rest of
+    the lines skipped);
   * script words with nothing heard in their place were said where the audio leaves time for them (the
     recogniser missed them), and not said (`not_said`) where it does not; a run of one or two words inside
     a line is left for the aligner to decide (`uncertain`);
@@ -74,14 +77,14 @@ class Placement:
 
 
 def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[list[Segment]],
-                 min_said_word_s: float, pronounce: Pronounce) -> Placement:
+                 min_said_word_s: float, min_said_phone_s: float, pronounce: Pronounce) -> Placement:
     """The script's words placed in the utterances (`heard[k]`: the words heard in utterance k, whose
     voice-activity segments are `utterances[k]`)."""
     words = script.words
     flat = [(w, k) for k, ws in enumerate(heard) for w in ws]
     ops = _opcodes(_anchors(words, [w.word for w, _ in flat]), len(words), len(flat))
     moved = _reordered_runs(ops, words, flat)
-    builder = _PlacementBuilder(script, flat, utterances, min_said_word_s, pronounce)
+    builder = _PlacementBuilder(script, flat, utterances, (min_said_word_s, min_said_phone_s), pronounce)
     for n, (tag, i1, i2, j1, j2) in enumerate(ops):
         if tag == "equal":
             builder.matched(i1, i2, j1)
@@ -95,9 +98,8 @@ def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[
             builder.paired(i1, i2, j1, j2)
         elif i2 > i1 and j2 > j1 and not said_elsewhere and builder.leaves_time(i1, i2, j2):
             builder.substituted(i1, i2, j1, j2)
-        elif i2 > i1 and j2 > j1 and not said_elsewhere:     # too little time: other words, not the script's
-            builder.unscripted(j1, j2, i1)
-            builder.missing(i1, i2, j2)
+        elif i2 > i1 and j2 > j1 and not said_elsewhere:     # too little time: (some) other words
+            builder.replaced(i1, i2, j1, j2)
         elif i2 > i1 and not said_elsewhere:
             builder.missing(i1, i2, j1)
         elif j2 > j1:
@@ -151,14 +153,14 @@ def _reordered_runs(ops, words, flat) -> dict[int, tuple[int, tuple[int, int]]]:
 
 
 class _PlacementBuilder:
-    def __init__(self, script: Script, flat, utterances: list[list[Segment]], min_said_word_s: float,
+    def __init__(self, script: Script, flat, utterances: list[list[Segment]], min_said: tuple[float, float],
                  pronounce: Pronounce):
         self.script = script
         self.pronounce = pronounce
         self.lines = script.word_lines
         self.flat = flat
         self.utterances = utterances
-        self.min_said_word_s = min_said_word_s
+        self.min_said_word_s, self.min_said_phone_s = min_said
         self.heard_in = {k for _, k in flat}
         self.placement = Placement()
 
@@ -214,12 +216,60 @@ class _PlacementBuilder:
         return max((n for n in range(1, len(said) + 1) if said[len(said) - n:] == words[next_script:next_script + n]),
                    default=0)
 
-    def leaves_time(self, i1: int, i2: int, j_next: int) -> bool:
-        """Whether the audio from the last word placed to the next word heard has time for the script words
-        i1..i2 (whatever was heard in between)."""
+    def replaced(self, i1: int, i2: int, j1: int, j2: int) -> None:
+        """Script words i1..i2 with other words heard in their place, in too little time for all of them.
+        When only the part of a line continuing its heard neighbour's has time, that part was said (misheard
+        as those words) and the rest of the lines were not ("on the board" heard as "the ball worked", the
+        next line skipped). Else the heard words are unscripted: a repeat of the words before them comes
+        first, then the script words not said, then the rest (an ad-lib more often leads into the next line
+        than it follows a skipped one)."""
+        said_part = self._part_with_time(i1, i2, j2)
+        if said_part is not None:
+            previous = self._last_heard()
+            if said_part[0] == i1:
+                self.substituted(i1, said_part[1], j1, j2)
+                return self.not_said(said_part[1], i2, previous, self.flat[j2] if j2 < len(self.flat) else None)
+            self.not_said(i1, said_part[0], previous, self.flat[j1])
+            return self.substituted(said_part[0], i2, j1, j2)
+        said = [w.word for w, _ in self.flat[j1:j2]]
+        split = j1 + self._repeated_prefix(said, i1)
+        self.unscripted(j1, split, i1)
+        self.missing(i1, i2, split)
+        self.unscripted(split, j2, i2)
+
+    def _part_with_time(self, i1: int, i2: int, j_next: int) -> tuple[int, int] | None:
+        """Of script words i1..i2, longer than a misrecognition and over two or more lines, the part that
+        continues the line of the word heard before (or after) them, when the time between those has room
+        for it; None if neither or both do."""
+        parts = self._line_parts(i1, i2)
+        if i2 - i1 <= MAX_UNCERTAIN_MISSING or len(parts) < 2:
+            return None
         previous = self._last_heard()
         following = self.flat[j_next] if j_next < len(self.flat) else None
-        return self._room(previous, following)[0] >= (i2 - i1) * self.min_said_word_s
+        room = self._room(previous, following)[0]
+        continues = [part for part, neighbour in ((parts[0], i1 - 1), (parts[-1], i2))
+                     if 0 <= neighbour < len(self.lines) and self.lines[neighbour] == self.lines[part[0]]
+                     and room >= self._needed_s(*part)]
+        return continues[0] if len(continues) == 1 else None
+
+    def _needed_s(self, i1: int, i2: int) -> float:
+        """The least time script words i1..i2 take said: min_said_word_s a word and, for a run too long to be
+        a misrecognition of one or two words, min_said_phone_s a phone. (Short runs are judged by word:
+        their room is measured between recognised word edges, each some tens of milliseconds off, and
+        "poured" heard as "car" left 0.27 s for four phones.)"""
+        needed = (i2 - i1) * self.min_said_word_s
+        if i2 - i1 > MAX_UNCERTAIN_MISSING:
+            phones = sum(len(self.pronounce(word)) for word in self.script.words[i1:i2])
+            needed = max(needed, phones * self.min_said_phone_s)
+        return needed
+
+    def leaves_time(self, i1: int, i2: int, j_next: int) -> bool:
+        """Whether the audio from the last word placed to the next word heard has time for the script words
+        i1..i2 (whatever was heard in between; `_needed_s`). Seven script words heard as three other words
+        in the time of those three are a skipped line beside an ad-lib, not a mishearing."""
+        previous = self._last_heard()
+        following = self.flat[j_next] if j_next < len(self.flat) else None
+        return self._room(previous, following)[0] >= self._needed_s(i1, i2)
 
     def _last_heard(self) -> PlacedWord | None:
         return next((p for p in reversed(self.placed) if p.heard is not None), None)
@@ -252,6 +302,11 @@ class _PlacementBuilder:
             for k in range(i1, i2):
                 self.placed.append(PlacedWord(self.script.words[k], self._home(k, homes, previous), k))
             return
+        self.not_said(i1, i2, previous, following)
+
+    def not_said(self, i1: int, i2: int, previous: PlacedWord | None, following) -> None:
+        """Script words i1..i2 not said, per line; one or two words next to a heard word of their line are
+        left to the aligner."""
         for a, b in self._line_parts(i1, i2):
             home = self._same_line_neighbour(a, b, i2, previous, following)
             first = len(self.placed)

@@ -55,7 +55,7 @@ def align_script(audio: Audio, segments: list[Segment], script: Script, options:
         heard = pool.map(recognise_utterance, len(groups),
                          lambda k: _utterance_audio(audio, segments, groups[k], options.utterance_pad_s),
                          _progress(reporter, "script"))
-        placement = place_script(script, heard, groups, options.min_said_word_s, _phones_of)
+        placement = place_script(script, heard, groups, options.min_said_word_s, options.min_said_phone_s, _phones_of)
         if placement.matched < options.script_min_heard * len(script.words):
             reporter.warning("alignment_failed", f"the transcript does not match the audio ({placement.matched} "
                              f"of {len(script.words)} script words heard); using phone recognition",

@@ -96,6 +96,10 @@ class AudioOptions:
                                                # to start
     min_said_word_s: float = 0.12              # script words the recogniser missed count as said when the audio
                                                # between their neighbours has at least this much time per word
+    min_said_phone_s: float = 0.06             # ... and, for a run of 3+ words heard as other words, this much per
+                                               # phone: less, and the words heard were said instead of them (a
+                                               # skipped line next to an ad-lib left 0.037-0.055 s a phone; real
+                                               # speech misheard over 8 words, 0.085)
 
     @property
     def correction(self) -> str:
