@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -197,19 +198,29 @@ def main(lengths: list[float], kinds: list[str], cache: Path, fps: float, senten
           "deviations found within 0.5 s (as any kind) | largest report error s | false reports | wall s | "
           "speed (wall) | speed (CPU) | peak RSS MB (largest process) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    folder = Path(tempfile.mkdtemp(prefix="faceretarget-long-"))
-    for seconds in lengths:
-        for kind in [k for k in kinds if k in ("exact", "deviations")]:
-            for seed in seeds if kind == "deviations" else [0]:
-                recording = build_recording(sentences, seconds, cache / "lines", 1 if kind == "deviations" else 0,
-                                            seed=seed, voices=voices)
-                run = run_command(recording, folder, f"{kind}_{int(seconds)}_{seed}")
-                label = f"{kind}{f' (seed {seed})' if kind == 'deviations' else ''}, {seconds / 60:.3g} min"
-                print(_row(label, recording, run, cache, fps), flush=True)
-    if clips:
-        recording, baseline = clips_recording(clips)
-        run = run_command(recording, folder, "real_speech")
-        print(_row(f"real speech ({len(clips)} clips, exact)", recording, run, cache, fps, baseline), flush=True)
+    # a 10-minute take is ~0.5 GB: each recording's files are removed once it is scored
+    with tempfile.TemporaryDirectory(prefix="faceretarget-long-") as scratch:
+        for seconds in lengths:
+            for kind in [k for k in kinds if k in ("exact", "deviations")]:
+                for seed in seeds if kind == "deviations" else [0]:
+                    recording = build_recording(sentences, seconds, cache / "lines",
+                                                1 if kind == "deviations" else 0, seed=seed, voices=voices)
+                    label = f"{kind}{f' (seed {seed})' if kind == 'deviations' else ''}, {seconds / 60:.3g} min"
+                    print(_scored_row(label, recording, Path(scratch) / f"{kind}_{int(seconds)}_{seed}", cache, fps),
+                          flush=True)
+        if clips:
+            recording, baseline = clips_recording(clips)
+            print(_scored_row(f"real speech ({len(clips)} clips, exact)", recording, Path(scratch) / "real_speech",
+                              cache, fps, baseline), flush=True)
+
+
+def _scored_row(label: str, recording: LongRecording, folder: Path, cache: Path, fps: float,
+                baseline_scores: tuple[int, int, int, int] | None = None) -> str:
+    """The recording's row, its audio, script and take made in `folder` and removed afterwards."""
+    try:
+        return _row(label, recording, run_command(recording, folder, "recording"), cache, fps, baseline_scores)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _row(label: str, recording: LongRecording, run: Run, cache: Path, fps: float,
