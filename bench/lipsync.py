@@ -359,7 +359,8 @@ def main() -> None:
     parser.add_argument("--long-seconds", default="80,600", help="--long: the recordings' lengths (s)")
     parser.add_argument("--long-kinds", default="exact,deviations,real",
                         help="--long: exact (said as scripted), deviations (one ad-lib, skipped line and repeated "
-                             "word per minute), real (the shared MFA and LibriVox clips in one recording)")
+                             "word per minute), real (the shared MFA and LibriVox clips in one recording; with "
+                             "deviations also with a Festival line not said after every other clip)")
     parser.add_argument("--long-seeds", default="1",
                         help="--long: the deviation recordings to make (each seed places its deviations elsewhere)")
     args = parser.parse_args()

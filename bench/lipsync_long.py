@@ -5,8 +5,9 @@ Each recording (engine_dev/long_recordings.py) is lines said in turn by Festival
 kal diphone voice with pauses between them, cycling through the measured sentences until it reaches its
 length; `exact` is said as scripted, `deviations` has, per started minute, one ad-lib, one skipped line and
 one repeated word (with the script unchanged); `real` puts the shared real-speech clips (the mfa and
-librivox sets, several speakers) one after another with their transcripts as the script's lines. `faceretarget-engine lipsync --audio --transcript
---progress json` runs as its own process: wall time from process start to take written, CPU time of the
+librivox sets, several speakers) one after another with their transcripts as the script's lines (with
+`deviations` too, once more with a Festival line added to the script after every other clip and not
+said). `faceretarget-engine lipsync --audio --transcript --progress json` runs as its own process: wall time from process start to take written, CPU time of the
 process and its workers, and peak resident memory (summed over the process and its workers, sampled every
 50 ms; the largest single process beside it). Scores, on the take's face board:
   mouth-class accuracy and closure recall  over every utterance said (first to last phone), as the single
@@ -30,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,8 @@ from engine.audio.visemes import viseme_table  # noqa: E402
 from engine.config import AudioOptions  # noqa: E402
 from engine.export.take import read_curves_csv  # noqa: E402
 from engine_dev.lipsync_evaluate import score_take  # noqa: E402
-from engine_dev.long_recordings import LongRecording, build_recording, speak, voices_available  # noqa: E402
+from engine_dev.long_recordings import (Deviation, LongRecording, build_recording, speak,  # noqa: E402
+                                        voices_available)
 
 REPORT_CODES = {"adlib": "script_unscripted", "skipped": "script_not_said", "repeated": "script_repeated",
                 "reordered": "script_reordered"}
@@ -190,6 +192,20 @@ def clips_recording(clips: list[dict]) -> tuple[LongRecording, tuple[int, int, i
 PAUSE_S = 0.8
 
 
+def with_lines_not_said(recording: LongRecording, lines: list[str]) -> LongRecording:
+    """`recording` with `lines` added to its script after every other utterance (the first, third, ...),
+    none of them said: lines skipped between real ones, each a deviation where the pause it left is."""
+    script, deviations, extra = [], [], iter(lines)
+    for k, line in enumerate(recording.script_lines):
+        script.append(line)
+        skipped = next(extra, None) if k % 2 == 0 and k + 1 < len(recording.script_lines) else None
+        if skipped:
+            script.append(skipped)
+            deviations.append(Deviation("skipped", recording.line_spans[k][1], recording.line_spans[k + 1][0],
+                                        skipped))
+    return replace(recording, script_lines=script, deviations=deviations)
+
+
 def main(lengths: list[float], kinds: list[str], cache: Path, fps: float, sentences: list[str],
          seeds: list[int], clips: list[dict] | None = None) -> None:
     voices = voices_available()
@@ -212,6 +228,10 @@ def main(lengths: list[float], kinds: list[str], cache: Path, fps: float, senten
             recording, baseline = clips_recording(clips)
             print(_scored_row(f"real speech ({len(clips)} clips, exact)", recording, Path(scratch) / "real_speech",
                               cache, fps, baseline), flush=True)
+            if "deviations" in kinds:
+                skipped = with_lines_not_said(recording, sentences[-len(clips) // 2:])
+                print(_scored_row(f"real speech ({len(clips)} clips, {len(skipped.deviations)} lines not said)",
+                                  skipped, Path(scratch) / "real_skipped", cache, fps), flush=True)
 
 
 def _scored_row(label: str, recording: LongRecording, folder: Path, cache: Path, fps: float,

@@ -101,6 +101,24 @@ def test_a_skipped_line_is_not_said_and_its_neighbours_keep_their_words():
     assert [placement.placed[i].word for i in placement.in_utterance(1)] == _words(LINES[2])
 
 
+def test_a_skipped_line_over_noise_where_other_words_were_heard_is_not_said():
+    # a breath or room noise kept by the voice-activity detector before the next line's words: time enough
+    # for the skipped line's seven words, but the recogniser heard none of them there
+    script = read_script("\n".join(LINES))
+    heard, spans = _heard(_words(LINES[0]), _words(LINES[2]), _words(LINES[3]))
+    spans[1] = [Segment(spans[1][0].start - 1.5, spans[1][0].end)]
+    placement = place_script(script, heard, spans, AudioOptions().min_said_word_s, AudioOptions().min_said_phone_s,
+                             lambda word: list(word))
+    assert [(d.kind, d.lines) for d in placement.deviations] == [("not_said", (1,))]
+    # the same time in an utterance where the recogniser heard nothing at all: the line was said there
+    heard.insert(1, [])
+    spans.insert(1, [Segment(spans[0][0].end + 0.3, spans[0][0].end + 2.8)])
+    placement = place_script(script, heard, spans, AudioOptions().min_said_word_s, AudioOptions().min_said_phone_s,
+                             lambda word: list(word))
+    assert not placement.deviations
+    assert [placement.placed[i].word for i in placement.in_utterance(1)] == _words(LINES[1])
+
+
 def test_an_ad_lib_and_a_repeated_word_are_unscripted_and_left_for_the_aligner():
     heard = [_words(line) for line in LINES]
     heard[0] = ["you", "know", "what", *heard[0]]
