@@ -9,8 +9,9 @@ The matches anchor the script in time; what lies between two anchors is decided 
     line), unless it has time for the part continuing a heard line (that part was misheard, the rest of
     the lines skipped);
   * script words with nothing heard in their place were said where the audio leaves time for them (the
-    recogniser missed them), and not said (`not_said`) where it does not; a run of one or two words inside
-    a line is left for the aligner to decide (`uncertain`);
+    recogniser missed them), and not said (`not_said`) where it does not, or where more than two of them
+    went unheard among words that were heard; a run of one or two words inside a line is left for the
+    aligner to decide (`uncertain`);
   * words heard with no script words in their place are unscripted (an ad-lib; `repeated` when they repeat
     the script words next to them); the aligner decides whether they were really said (`uncertain`);
   * heard words matching script words that were missing elsewhere: a line said out of order (`reordered`).
@@ -224,18 +225,19 @@ class _PlacementBuilder:
         first, then the script words not said, then the rest (an ad-lib more often leads into the next line
         than it follows a skipped one)."""
         said_part = self._part_with_time(i1, i2, j2)
-        if said_part is not None:
-            previous = self._last_heard()
-            if said_part[0] == i1:
-                self.substituted(i1, said_part[1], j1, j2)
-                return self.not_said(said_part[1], i2, previous, self.flat[j2] if j2 < len(self.flat) else None)
+        previous = self._last_heard()
+        if said_part is not None and said_part[0] == i1:        # a line's misheard end, then lines skipped
+            self.substituted(i1, said_part[1], j1, j2)
+            self.not_said(said_part[1], i2, previous, self.flat[j2] if j2 < len(self.flat) else None)
+        elif said_part is not None:                             # lines skipped, then a line's misheard start
             self.not_said(i1, said_part[0], previous, self.flat[j1])
-            return self.substituted(said_part[0], i2, j1, j2)
-        said = [w.word for w, _ in self.flat[j1:j2]]
-        split = j1 + self._repeated_prefix(said, i1)
-        self.unscripted(j1, split, i1)
-        self.missing(i1, i2, split)
-        self.unscripted(split, j2, i2)
+            self.substituted(said_part[0], i2, j1, j2)
+        else:
+            said = [w.word for w, _ in self.flat[j1:j2]]
+            split = j1 + self._repeated_prefix(said, i1)
+            self.unscripted(j1, split, i1)
+            self.missing(i1, i2, split)
+            self.unscripted(split, j2, i2)
 
     def _part_with_time(self, i1: int, i2: int, j_next: int) -> tuple[int, int] | None:
         """Of script words i1..i2, longer than a misrecognition and over two or more lines, the part that
