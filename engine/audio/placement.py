@@ -228,7 +228,7 @@ class _PlacementBuilder:
         previous = self._last_heard()
         if said_part is not None and said_part[0] == i1:        # a line's misheard end, then lines skipped
             self.substituted(i1, said_part[1], j1, j2)
-            self.not_said(said_part[1], i2, previous, self.flat[j2] if j2 < len(self.flat) else None)
+            self.not_said(said_part[1], i2, previous, self._heard_at(j2))
         elif said_part is not None:                             # lines skipped, then a line's misheard start
             self.not_said(i1, said_part[0], previous, self.flat[j1])
             self.substituted(said_part[0], i2, j1, j2)
@@ -246,9 +246,7 @@ class _PlacementBuilder:
         parts = self._line_parts(i1, i2)
         if i2 - i1 <= MAX_UNCERTAIN_MISSING or len(parts) < 2:
             return None
-        previous = self._last_heard()
-        following = self.flat[j_next] if j_next < len(self.flat) else None
-        room = self._room(previous, following)[0]
+        room = self._room_to(j_next)
         continues = [part for part, neighbour in ((parts[0], i1 - 1), (parts[-1], i2))
                      if 0 <= neighbour < len(self.lines) and self.lines[neighbour] == self.lines[part[0]]
                      and room >= self._needed_s(*part)]
@@ -269,9 +267,15 @@ class _PlacementBuilder:
         """Whether the audio from the last word placed to the next word heard has time for the script words
         i1..i2 (whatever was heard in between; `_needed_s`). Seven script words heard as three other words
         in the time of those three are a skipped line beside an ad-lib, not a mishearing."""
-        previous = self._last_heard()
-        following = self.flat[j_next] if j_next < len(self.flat) else None
-        return self._room(previous, following)[0] >= self._needed_s(i1, i2)
+        return self._room_to(j_next) >= self._needed_s(i1, i2)
+
+    def _room_to(self, j_next: int) -> float:
+        """Seconds of speech from the last word heard and placed to the j_next-th word heard (`_room`)."""
+        return self._room(self._last_heard(), self._heard_at(j_next))[0]
+
+    def _heard_at(self, j: int):
+        """The j-th word heard and its utterance; None past the last."""
+        return self.flat[j] if j < len(self.flat) else None
 
     def _last_heard(self) -> PlacedWord | None:
         return next((p for p in reversed(self.placed) if p.heard is not None), None)
@@ -301,7 +305,7 @@ class _PlacementBuilder:
         the exact Festival and real-speech recordings it missed at most two in a row), and noise or a breath
         left in a pause is no room for a line skipped there."""
         previous = self._last_heard()
-        following = self.flat[j_next] if j_next < len(self.flat) else None
+        following = self._heard_at(j_next)
         room, homes = self._room(previous, following)
         listened = i2 - i1 > MAX_UNCERTAIN_MISSING and all(u in self.heard_in for u in homes)
         if room >= (i2 - i1) * self.min_said_word_s and homes and not listened:

@@ -247,11 +247,16 @@ def _repeats_left_unexplained(job: AlignmentJob, aligned: tuple[list[int], Align
               if heard is not None and group[0] not in kept]
     if not wanted:
         return []
-    peaks = syllable_peaks(job.samples, job.start, job.speech_below_peak_db, job.syllable_prominence_db)
+    peaks = _syllables(job)
     unexplained = peaks[~_explained_by_vowels(alignment, peaks)]
     inside = [(heard, unexplained[(unexplained >= heard.span[0]) & (unexplained < heard.span[1])])
               for _, heard in wanted]
     return [(heard, lone) for heard, lone in inside if len(lone)]
+
+
+def _syllables(job: AlignmentJob) -> np.ndarray:
+    """The times of the syllable peaks in the job's audio."""
+    return syllable_peaks(job.samples, job.start, job.speech_below_peak_db, job.syllable_prominence_db)
 
 
 def _explained_by_vowels(alignment: Alignment, peaks: np.ndarray) -> np.ndarray:
@@ -328,8 +333,7 @@ class RepeatJob:
 
     def syllables(self) -> np.ndarray:
         if self.peaks is None:
-            job = self.job
-            self.peaks = syllable_peaks(job.samples, job.start, job.speech_below_peak_db, job.syllable_prominence_db)
+            self.peaks = _syllables(self.job)
         return self.peaks
 
 
