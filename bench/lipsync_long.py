@@ -7,9 +7,10 @@ length; `exact` is said as scripted, `deviations` has, per started minute, one a
 one repeated word (with the script unchanged); `real` puts the shared real-speech clips (the mfa and
 librivox sets, several speakers) one after another with their transcripts as the script's lines (with
 `deviations` too, once more with a Festival line added to the script after every other clip and not
-said). `faceretarget-engine lipsync --audio --transcript --progress json` runs as its own process: wall time from process start to take written, CPU time of the
-process and its workers, and peak resident memory (summed over the process and its workers, sampled every
-50 ms; the largest single process beside it). Scores, on the take's face board:
+said). `faceretarget-engine lipsync --audio --transcript --progress json` runs as its own process: wall
+time from process start to take written, CPU time of the process and its workers, and peak resident
+memory (summed over the process and its workers, sampled every 50 ms; the largest single process beside
+it). Scores, on the take's face board:
   mouth-class accuracy and closure recall  over every utterance said (first to last phone), as the single
                                            sentences are scored; "one by one" scores the same sentences
                                            (the same voice's audio) aligned alone, weighted as they occur
