@@ -173,6 +173,37 @@ def test_a_repeated_word_before_a_skipped_line_is_reported_before_it():
                                                                  ("not_said", tuple(_words(LINES[1])))]
 
 
+def test_a_word_heard_again_in_place_of_a_word_unlike_it_is_said_twice_and_that_word_left_to_the_aligner():
+    # "pale moon moon bumpy" for "pale moon a bumpy": "moon" was said twice, "a" went unheard
+    heard = [_words(line) for line in LINES]
+    heard[0].append("map")
+    heard[1] = heard[1][1:]
+    _, placement = _place(LINES, *heard)
+    assert [(d.kind, d.words, d.lines) for d in placement.deviations] == [("repeated", ("map",), (0,)),
+                                                                          ("not_said", ("five",), (1,))]
+    five = next(p for p in placement.placed if p.script_index == 6)
+    assert five.word == "five" and five.uncertain
+
+
+def test_a_repeat_is_not_paired_with_the_script_word_it_displaced():
+    # "shiny shiny quiet" for "shiny coin on": the second "shiny" is no mishearing of the next word
+    heard = [_words(line) for line in LINES]
+    heard[2] = ["bob", "made", "a", "pumpkin", "pumpkin", "bye"]
+    _, placement = _place(LINES, *heard)
+    assert [(d.kind, d.words) for d in placement.deviations] == [("repeated", ("pumpkin",))]
+    assert [p.word for p in placement.placed if p.utterance == 2] == ["bob", "made", "a", "pumpkin", "pumpkin", "pie"]
+
+
+def test_a_word_heard_again_as_a_word_sounding_like_it_is_a_repeat_of_it():
+    # "wore wore" heard as "wore or": one letter (phone) dropped
+    heard = [_words(line) for line in LINES]
+    heard[0].append("ap")
+    _, placement = _place(LINES, *heard)
+    [deviation] = placement.deviations
+    assert (deviation.kind, deviation.words) == ("repeated", ("map",))
+    assert placement.placed[deviation.first].heard.word == "ap"
+
+
 # -- writing long takes in blocks ---------------------------------------------------------------------------
 
 def test_column_formatting_is_the_same_text_as_percent_formatting():

@@ -33,6 +33,9 @@ Pronounce = Callable[[str], list[str]]    # a word's phones
 MIN_REORDERED_WORDS = 3          # a shorter run is too likely to match by chance
 MIN_REORDERED_SIMILARITY = 0.6   # difflib ratio of the heard run to the script run said out of order
 MAX_UNCERTAIN_MISSING = 2        # longer runs of unheard script words are not misrecognitions
+# A heard word is a script word said again when their phones nearly match (difflib's ratio: "or" against
+# "wore" 0.8, one phone dropped); one phone changed in a word of up to four is another word ("in"/"on" 0.5).
+MIN_REPEAT_SIMILARITY = 0.8
 # At the edges of a stretch of speech, this much is the voice-activity detector's padding and the
 # recogniser's own silence, not room for missed words.
 EDGE_SLACK_S = 0.1
@@ -91,6 +94,11 @@ def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[
             builder.matched(i1, i2, j1)
             continue
         said_elsewhere = any(source == n for source, _ in moved.values())
+        before = after = 0
+        if tag == "replace" and n not in moved and not said_elsewhere:
+            before, after = builder.repeats_around(i1, i2, j1, j2)
+            builder.repeat(j1, j1 + before, i1 - before)
+            j1, j2 = j1 + before, j2 - after
         if n in moved:
             builder.reordered(moved[n][1], j1, j2)
             if not said_elsewhere and i2 > i1:
@@ -105,6 +113,7 @@ def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[
             builder.missing(i1, i2, j1)
         elif j2 > j1:
             builder.unscripted(j1, j2, i1)
+        builder.repeat(j2, j2 + after, i2)
     return builder.placement
 
 
@@ -192,16 +201,41 @@ class _PlacementBuilder:
         said = [w.word for w, _ in self.flat[j1:j2]]
         before = self._repeated_prefix(said, next_script)
         after = self._repeated_suffix(said[before:], next_script)
-        parts = [(j1, j1 + before, "repeated"), (j1 + before, j2 - after, "unscripted"), (j2 - after, j2, "repeated")]
-        for a, b, kind in parts:
+        words = self.script.words
+        parts = [(j1, j1 + before, "repeated", words[next_script - before:next_script]),
+                 (j1 + before, j2 - after, "unscripted", None),
+                 (j2 - after, j2, "repeated", words[next_script:next_script + after])]
+        for a, b, kind, repeated in parts:
             if b > a:
-                self._heard_run(a, b, kind, next_script - (b - a) if kind == "repeated" and a == j1 else next_script)
+                near = next_script - (b - a) if kind == "repeated" and a == j1 else next_script
+                self._heard_run(a, b, kind, near, repeated)
 
-    def _heard_run(self, j1: int, j2: int, kind: str, near: int) -> None:
+    def repeats_around(self, i1: int, i2: int, j1: int, j2: int) -> tuple[int, int]:
+        """Of the words heard (j1..j2) in place of script words i1..i2, how many at the start repeat the script
+        words before them and how many at the end the ones after them, without sounding like the script
+        words they stand in for: "pale moon moon bumpy" for "pale moon a bumpy" is "moon" said twice (and "a"
+        unheard), not "a" misheard as "moon"."""
+        said = [w.word for w, _ in self.flat[j1:j2]]
+        words = self.script.words
+        before = self._repeated_prefix(said, i1)
+        after = self._repeated_suffix(said[before:], i2)
+        before = before if not self._repeats(said[:before], words[i1:i1 + before]) else 0
+        after = after if not self._repeats(said[len(said) - after:], words[i2 - after:i2]) else 0
+        return before, after
+
+    def repeat(self, j1: int, j2: int, i1: int) -> None:
+        """Heard words j1..j2 that repeat script words i1.. (said twice, one copy heard in their place)."""
+        if j2 > j1:
+            self._heard_run(j1, j2, "repeated", i1, self.script.words[i1:i1 + j2 - j1])
+
+    def _heard_run(self, j1: int, j2: int, kind: str, near: int, repeated: list[str] | None = None) -> None:
+        """Places heard words j1..j2 as one deviation; a repeat is placed as the script words it repeats
+        (heard "wore or": the second "wore" was said, not an "or")."""
         first = len(self.placed)
-        for word, utterance in self.flat[j1:j2]:
-            self.placed.append(PlacedWord(word.word, utterance, None, word, uncertain=True))
-        said = tuple(w.word for w, _ in self.flat[j1:j2])
+        for k, (word, utterance) in enumerate(self.flat[j1:j2]):
+            self.placed.append(PlacedWord(repeated[k] if repeated else word.word, utterance, None, word,
+                                          uncertain=True))
+        said = tuple(w.word for w in self.placed[first:])
         lines = tuple(self.lines[k] for k in (near, near - 1) if 0 <= k < len(self.lines))[:1]
         self.placement.deviations.append(Deviation(kind, said, lines, first, len(self.placed)))
 
@@ -209,13 +243,20 @@ class _PlacementBuilder:
         """How many words at the start of `said` repeat the script words right before it."""
         words = self.script.words
         return max((n for n in range(1, len(said) + 1)
-                    if next_script >= n and said[:n] == words[next_script - n:next_script]), default=0)
+                    if next_script >= n and self._repeats(said[:n], words[next_script - n:next_script])), default=0)
 
     def _repeated_suffix(self, said: list[str], next_script: int) -> int:
         """How many words at the end of `said` repeat the script words right after it."""
         words = self.script.words
-        return max((n for n in range(1, len(said) + 1) if said[len(said) - n:] == words[next_script:next_script + n]),
-                   default=0)
+        return max((n for n in range(1, len(said) + 1)
+                    if self._repeats(said[len(said) - n:], words[next_script:next_script + n])), default=0)
+
+    def _repeats(self, said: list[str], script_words: list[str]) -> bool:
+        """Whether heard words are the script words said again: the same words, or words that sound like
+        them (biased to the script and its common words, the recogniser heard "wore wore" as "wore or")."""
+        return len(said) == len(script_words) and all(
+            h == s or _similarity(self.pronounce(h), self.pronounce(s)) >= MIN_REPEAT_SIMILARITY
+            for h, s in zip(said, script_words))
 
     def replaced(self, i1: int, i2: int, j1: int, j2: int) -> None:
         """Script words i1..i2 with other words heard in their place, in too little time for all of them.
@@ -380,8 +421,7 @@ def _pair_by_sound(script_words: list[str], heard_words: list[str], pronounce: P
     similarity of their phones (a small dynamic programme; len(heard_words) >= len(script_words)); ties go
     to the earlier heard word."""
     n, m = len(script_words), len(heard_words)
-    similar = [[SequenceMatcher(a=pronounce(s), b=pronounce(h), autojunk=False).ratio() for h in heard_words]
-               for s in script_words]
+    similar = [[_similarity(pronounce(s), pronounce(h)) for h in heard_words] for s in script_words]
     best = [[0.0] * (m + 1)] + [[float("-inf")] * (m + 1) for _ in range(n)]
     for i in range(1, n + 1):
         for j in range(i, m + 1):
@@ -393,3 +433,8 @@ def _pair_by_sound(script_words: list[str], heard_words: list[str], pronounce: P
         pairs.append(j - 1)
         j -= 1
     return pairs[::-1]
+
+
+def _similarity(phones: list[str], other: list[str]) -> float:
+    """difflib's ratio of two words' phones: 1 for homophones, 0.8 for "or" against "wore"."""
+    return SequenceMatcher(a=phones, b=other, autojunk=False).ratio()
