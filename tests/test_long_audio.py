@@ -204,6 +204,19 @@ def test_a_word_heard_again_as_a_word_sounding_like_it_is_a_repeat_of_it():
     assert placement.placed[deviation.first].heard.word == "ap"
 
 
+def test_the_next_lines_first_word_is_not_paired_with_an_ad_lib_before_the_pause_it_follows():
+    # "hang on" heard as "when aunt" at the end of one utterance; after a pause the next line, its first
+    # word "Bob" unheard: "Bob" belongs after the pause with its line, the two words heard are an ad-lib
+    heard = [_words(line) for line in LINES]
+    heard[1] += ["when", "aunt"]
+    heard[2] = heard[2][1:]
+    _, placement = _place(LINES, *heard)
+    assert [(d.kind, d.words) for d in placement.deviations] == [("unscripted", ("when", "aunt")),
+                                                                 ("not_said", ("bob",))]
+    bob = next(p for p in placement.placed if p.word == "bob")
+    assert bob.utterance == 2 and bob.uncertain
+
+
 # -- writing long takes in blocks ---------------------------------------------------------------------------
 
 def test_column_formatting_is_the_same_text_as_percent_formatting():

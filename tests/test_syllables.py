@@ -185,3 +185,25 @@ def test_the_words_either_side_of_a_syllable_aligned_to_silence_are_tested_said_
     quiet = _repeat_job(_speech([(0.12, 0.24), (0.37, 0.5), (1.12, 1.3)]), heard=None,
                         words=("thick", "fog", "covered"))
     assert sa._beside_syllables_left_to_silence(sa.RepeatJob(0, quiet, fog_covered, [], {0, 1, 2})) == []
+
+
+def test_the_words_beside_one_heard_word_the_alignment_left_out_are_tested_said_twice(monkeypatch):
+    """ "box of of old" heard as "box of the old": the "the" fits no better than the script as written and is
+    left out, but it stood where a copy was said: "of" said twice gains 564 on the Festival recording."""
+    import engine.audio.script_alignment as sa
+    job = _repeat_job(_speech([(0.1, 0.25), (0.3, 0.4), (0.45, 0.55), (0.6, 0.8)]), heard=None,
+                      words=("box", "of", "the", "old"))
+    job.choices, job.dropped, job.heard, job.repeats_heard = [[2]], {2}, [(10.42, 10.58)], [None]
+    chosen = ([0, 1, 3], _aligned((0.0, 0.1, "B", "box"), (0.1, 0.3, "AA", "box"), (0.3, 0.4, "AH", "of"),
+                                  (0.4, 0.58, "V", "of"), (0.6, 0.8, "OW", "old"),
+                                  words=[(0.0, 0.3, "box"), (0.3, 0.58, "of"), (0.6, 0.8, "old")]))
+    assert sa._beside_a_word_left_out(job, chosen) == [2, 3]
+    monkeypatch.setattr(sa, "_repeat_gain", lambda job, chosen, n: 564.0 if n == 1 else -300.0)
+    task = sa.RepeatJob(0, job, chosen, sa._beside_a_word_left_out(job, chosen), {0, 1, 3})
+    assert [sa._best_repeat(task, n) for n in task.candidates] == [1, None]
+    # the word said (kept), a word heard as a repeat of its neighbour, or two words heard: no candidates
+    assert sa._beside_a_word_left_out(job, ([0, 1, 2, 3], chosen[1])) == []
+    job.repeats_heard = [sa.HeardRepeat((2, 1), ((10.42, 10.58), (10.3, 10.42)))]
+    assert sa._beside_a_word_left_out(job, chosen) == []
+    job.repeats_heard, job.choices = [None], [[1, 2]]
+    assert sa._beside_a_word_left_out(job, ([0, 3], chosen[1])) == []

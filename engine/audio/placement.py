@@ -94,27 +94,35 @@ def place_script(script: Script, heard: list[list[TimedWord]], utterances: list[
             builder.matched(i1, i2, j1)
             continue
         said_elsewhere = any(source == n for source, _ in moved.values())
-        before = after = 0
-        if tag == "replace" and n not in moved and not said_elsewhere:
-            before, after = builder.repeats_around(i1, i2, j1, j2)
-            builder.repeat(j1, j1 + before, i1 - before)
-            j1, j2 = j1 + before, j2 - after
         if n in moved:
             builder.reordered(moved[n][1], j1, j2)
             if not said_elsewhere and i2 > i1:
                 builder.missing(i1, i2, j2)
-        elif i2 > i1 and j2 - j1 > i2 - i1 and not said_elsewhere:   # more heard than scripted: some extra
-            builder.paired(i1, i2, j1, j2)
-        elif i2 > i1 and j2 > j1 and not said_elsewhere and builder.leaves_time(i1, i2, j2):
-            builder.substituted(i1, i2, j1, j2)
-        elif i2 > i1 and j2 > j1 and not said_elsewhere:     # too little time: (some) other words
-            builder.replaced(i1, i2, j1, j2)
-        elif i2 > i1 and not said_elsewhere:
-            builder.missing(i1, i2, j1)
-        elif j2 > j1:
-            builder.unscripted(j1, j2, i1)
-        builder.repeat(j2, j2 + after, i2)
+        elif tag == "replace" and not said_elsewhere:
+            before, after = builder.repeats_around(i1, i2, j1, j2)
+            builder.repeat(j1, j1 + before, i1 - before)
+            for part in builder.split_at_next_line(i1, i2, j1 + before, j2 - after):
+                _place_between(builder, *part)
+            builder.repeat(j2 - after, j2, i2)
+        else:
+            _place_between(builder, i1, i2, j1, j2, said_elsewhere)
     return builder.placement
+
+
+def _place_between(builder: _PlacementBuilder, i1: int, i2: int, j1: int, j2: int, said_elsewhere: bool = False
+                   ) -> None:
+    """Script words i1..i2 and heard words j1..j2 between two anchors (`said_elsewhere`: those script words
+    were said out of order, elsewhere)."""
+    if i2 > i1 and j2 - j1 > i2 - i1 and not said_elsewhere:   # more heard than scripted: some extra
+        builder.paired(i1, i2, j1, j2)
+    elif i2 > i1 and j2 > j1 and not said_elsewhere and builder.leaves_time(i1, i2, j2):
+        builder.substituted(i1, i2, j1, j2)
+    elif i2 > i1 and j2 > j1 and not said_elsewhere:     # too little time: (some) other words
+        builder.replaced(i1, i2, j1, j2)
+    elif i2 > i1 and not said_elsewhere:
+        builder.missing(i1, i2, j1)
+    elif j2 > j1:
+        builder.unscripted(j1, j2, i1)
 
 
 def _anchors(script_words: list[str], heard_words: list[str]) -> list[tuple[int, int, int]]:
@@ -222,6 +230,22 @@ class _PlacementBuilder:
         before = before if not self._repeats(said[:before], words[i1:i1 + before]) else 0
         after = after if not self._repeats(said[len(said) - after:], words[i2 - after:i2]) else 0
         return before, after
+
+    def split_at_next_line(self, i1: int, i2: int, j1: int, j2: int) -> list[tuple[int, int, int, int]]:
+        """Script words i1..i2 and the words heard in their place (j1..j2), as one part, or two where the part
+        after the last pause among the heard words carries the next line's first script words: those were
+        said after the pause, with the rest of their line (heard words j2... onward), and what was heard
+        before it is the previous line's or an ad-lib ("hang on" heard as "when aunt", a pause, then "Bob made
+        a pumpkin pie": "Bob" paired with "when" put it before the pause, over the ad-lib)."""
+        lines, flat = self.lines, self.flat
+        if j2 >= len(flat) or j2 == j1 or i2 >= len(lines) or flat[j1][1] == flat[j2][1]:
+            i_next = None
+        else:
+            i_next = next((i for i in range(i1, i2) if lines[i] == lines[i2]), None)
+        if i_next is None or (i_next == i1 and i1 > 0 and lines[i1 - 1] == lines[i2]):
+            return [(i1, i2, j1, j2)]
+        j_next = next(j for j in range(j1, j2 + 1) if j == j2 or flat[j][1] == flat[j2][1])
+        return [(i1, i_next, j1, j_next), (i_next, i2, j_next, j2)]
 
     def repeat(self, j1: int, j2: int, i1: int) -> None:
         """Heard words j1..j2 that repeat script words i1.. (said twice, one copy heard in their place)."""

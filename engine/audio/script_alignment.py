@@ -381,6 +381,16 @@ def _best_repeat(task: RepeatJob, n: int, beside_lone_syllable: bool = False) ->
     return None
 
 
+def _beside_a_word_left_out(job: AlignmentJob, chosen: tuple[list[int], Alignment]) -> list[int]:
+    """For each single unscripted word `chosen` leaves out, its position and the one after it: a word said twice
+    whose copy the recogniser heard as another word ("of of old" heard as "of the old"), to test the words
+    either side of it said twice (`_best_repeat` tries a position and the one before it)."""
+    kept = set(chosen[0])
+    return [n for group, span, repeat in zip(job.choices, job.heard, job.repeats_heard)
+            if len(group) == 1 and span is not None and repeat is None and group[0] not in kept
+            for n in (group[0], group[0] + 1)]
+
+
 def _vowel_holds_two_syllables(task: RepeatJob, m: int) -> bool:
     """Whether a vowel of the word at position m, as `task.chosen` aligned it, holds two syllable peaks."""
     kept, alignment = task.chosen
@@ -486,8 +496,10 @@ class _UtteranceAligner:
         kept, alignment = chosen
         placed = [self.placement.placed[i] for i in self.placement.in_utterance(k)]
         repeatable = {n for n in kept if placed[n].script_index is not None and not placed[n].uncertain}
+        job = self._job([k])
         candidates = [kept[n] for n in stretched_words(alignment, typical, *self.stretch) if kept[n] in repeatable]
-        task = RepeatJob(k, self._job([k]), chosen, candidates, repeatable)
+        candidates += _beside_a_word_left_out(job, chosen)
+        task = RepeatJob(k, job, chosen, sorted(set(candidates)), repeatable)
         task.beside_silence = _beside_syllables_left_to_silence(task)
         return task
 
