@@ -194,14 +194,21 @@ def test_a_repeat_is_not_paired_with_the_script_word_it_displaced():
     assert [p.word for p in placement.placed if p.utterance == 2] == ["bob", "made", "a", "pumpkin", "pumpkin", "pie"]
 
 
-def test_a_word_heard_again_as_a_word_sounding_like_it_is_a_repeat_of_it():
-    # "wore wore" heard as "wore or": one letter (phone) dropped
+@pytest.mark.parametrize("copy, kind", [("ap", "repeated"), ("mop", "repeated"), ("mat", "unscripted"),
+                                        ("sap", "unscripted")])
+def test_a_word_heard_again_as_a_word_sounding_like_it_is_a_repeat_of_it(copy, kind):
+    # "wore wore" heard as "wore or" (a phone dropped), "wall wall" as "wall well" (a vowel changed); a
+    # consonant changed is another word
+    phones = {"map": ["M", "AE", "P"], "ap": ["AE", "P"], "mop": ["M", "AA", "P"], "mat": ["M", "AE", "T"],
+              "sap": ["S", "AE", "P"]}
     heard = [_words(line) for line in LINES]
-    heard[0].append("ap")
-    _, placement = _place(LINES, *heard)
+    heard[0].append(copy)
+    words, spans = _heard(*heard)
+    placement = place_script(read_script("\n".join(LINES)), words, spans, AudioOptions().min_said_word_s,
+                             AudioOptions().min_said_phone_s, lambda word: phones.get(word, list(word)))
     [deviation] = placement.deviations
-    assert (deviation.kind, deviation.words) == ("repeated", ("map",))
-    assert placement.placed[deviation.first].heard.word == "ap"
+    assert (deviation.kind, deviation.words) == (kind, ("map",) if kind == "repeated" else (copy,))
+    assert placement.placed[deviation.first].heard.word == copy
 
 
 def test_the_next_lines_first_word_is_not_paired_with_an_ad_lib_before_the_pause_it_follows():
@@ -215,6 +222,23 @@ def test_the_next_lines_first_word_is_not_paired_with_an_ad_lib_before_the_pause
                                                                  ("not_said", ("bob",))]
     bob = next(p for p in placement.placed if p.word == "bob")
     assert bob.utterance == 2 and bob.uncertain
+
+
+def test_a_pause_inside_an_utterance_also_keeps_the_next_lines_first_word_with_its_line():
+    # the same, with the pause too short to cut the utterance: two voice-activity segments of one utterance
+    heard = [_words(line) for line in LINES]
+    heard[1] += ["when", "aunt"]
+    heard[2] = heard[2][1:]
+    words, spans = _heard(*heard, pause=0.4)
+    words[1:3] = [words[1] + words[2]]
+    spans[1:3] = [spans[1] + spans[2]]
+    script = read_script("\n".join(LINES))
+    placement = place_script(script, words, spans, AudioOptions().min_said_word_s, AudioOptions().min_said_phone_s,
+                             lambda word: list(word))
+    assert [(d.kind, d.words) for d in placement.deviations] == [("unscripted", ("when", "aunt")),
+                                                                 ("not_said", ("bob",))]
+    placed = [p.word for p in placement.placed if p.utterance == 1]
+    assert placed[placed.index("aunt") + 1:placed.index("made")] == ["bob"]
 
 
 # -- writing long takes in blocks ---------------------------------------------------------------------------
@@ -382,8 +406,13 @@ def test_unscripted_words_left_out_over_speech_are_said_again(monkeypatch):
     best = ([0, 3], _aligned((0.2, 0.6, "W"), (0.6, 1.5, "SIL"), (1.5, 1.8, "AH")))
     assert sa._with_unexplained_speech(job, best) is said and tried == [set()]
     tried.clear()
-    covered = ([0, 3], _aligned((0.2, 1.3, "W"), (1.3, 1.5, "SIL"), (1.5, 1.8, "AH")))
+    covered = ([0, 3], _aligned((0.2, 0.45, "R"), (0.45, 0.7, "OW"), (0.7, 0.95, "D"), (0.95, 1.2, "Z"),
+                                (1.2, 1.3, "T"), (1.3, 1.5, "SIL"), (1.5, 1.8, "AH")))
     assert sa._with_unexplained_speech(job, covered) is covered and tried == []
+    # one phone held over the ad-lib explains no more than a phone's length of it ("the" stretched over 0.7 s
+    # of "come on now")
+    stretched = ([0, 3], _aligned((0.2, 1.3, "W"), (1.3, 1.5, "SIL"), (1.5, 1.8, "AH")))
+    assert sa._with_unexplained_speech(job, stretched) is said and tried == [set()]
     # the realigned words landing away from where they were heard (a breath left to silence, a word heard
     # over a slow one): not said
     elsewhere = ([0, 1, 2, 3], _aligned((0.2, 0.4, "W"), (0.4, 0.5, "AE"), (0.5, 0.6, "P"), (1.5, 1.8, "AH"),

@@ -26,6 +26,7 @@ from difflib import SequenceMatcher
 from engine.audio.recognize import TimedWord
 from engine.audio.script import Script
 from engine.audio.sequence import matching_blocks
+from engine.audio.syllables import VOWELS
 from engine.audio.vad import Segment
 
 Pronounce = Callable[[str], list[str]]    # a word's phones
@@ -33,9 +34,12 @@ Pronounce = Callable[[str], list[str]]    # a word's phones
 MIN_REORDERED_WORDS = 3          # a shorter run is too likely to match by chance
 MIN_REORDERED_SIMILARITY = 0.6   # difflib ratio of the heard run to the script run said out of order
 MAX_UNCERTAIN_MISSING = 2        # longer runs of unheard script words are not misrecognitions
-# A heard word is a script word said again when their phones nearly match (difflib's ratio: "or" against
-# "wore" 0.8, one phone dropped); one phone changed in a word of up to four is another word ("in"/"on" 0.5).
+# A heard word is a script word said again when their phones nearly match: one phone dropped or added
+# (difflib's ratio at least this: "or" against "wore" 0.8, where "a" against "the" is 0.67), or one vowel
+# changed in a word of three phones or more (the recogniser's commonest slip: "wall wall" heard as "wall
+# well"; "pink", heard for many a breath, against "spring" is neither).
 MIN_REPEAT_SIMILARITY = 0.8
+MIN_PHONES_FOR_VOWEL_SLIP = 3
 # At the edges of a stretch of speech, this much is the voice-activity detector's padding and the
 # recogniser's own silence, not room for missed words.
 EDGE_SLACK_S = 0.1
@@ -232,20 +236,28 @@ class _PlacementBuilder:
         return before, after
 
     def split_at_next_line(self, i1: int, i2: int, j1: int, j2: int) -> list[tuple[int, int, int, int]]:
-        """Script words i1..i2 and the words heard in their place (j1..j2), as one part, or two where the part
-        after the last pause among the heard words carries the next line's first script words: those were
-        said after the pause, with the rest of their line (heard words j2... onward), and what was heard
+        """Script words i1..i2 and the words heard in their place (j1..j2), as one part, or two where a pause
+        lies between the heard words and the next line's words heard after them (j2) and i1..i2 hold that
+        line's first words: those were said after the pause, with the rest of their line, and what was heard
         before it is the previous line's or an ad-lib ("hang on" heard as "when aunt", a pause, then "Bob made
         a pumpkin pie": "Bob" paired with "when" put it before the pause, over the ad-lib)."""
         lines, flat = self.lines, self.flat
-        if j2 >= len(flat) or j2 == j1 or i2 >= len(lines) or flat[j1][1] == flat[j2][1]:
+        if j2 >= len(flat) or j2 == j1 or i2 >= len(lines) or self._voiced_at(j1) == self._voiced_at(j2):
             i_next = None
         else:
             i_next = next((i for i in range(i1, i2) if lines[i] == lines[i2]), None)
         if i_next is None or (i_next == i1 and i1 > 0 and lines[i1 - 1] == lines[i2]):
             return [(i1, i2, j1, j2)]
-        j_next = next(j for j in range(j1, j2 + 1) if j == j2 or flat[j][1] == flat[j2][1])
+        j_next = next(j for j in range(j1, j2 + 1) if j == j2 or self._voiced_at(j) == self._voiced_at(j2))
         return [(i1, i_next, j1, j_next), (i_next, i2, j_next, j2)]
+
+    def _voiced_at(self, j: int) -> tuple[int, int]:
+        """The stretch of voice heard word j lies in: its utterance, and the voice-activity segment of it that
+        the word overlaps most (the recogniser often stretches a word over the pause before or after it:
+        "don't" heard as "pink" from 0.7 s before it was said)."""
+        word, k = self.flat[j]
+        overlaps = [min(word.end, s.end) - max(word.start, s.start) for s in self.utterances[k]]
+        return k, max(range(len(overlaps)), key=overlaps.__getitem__)
 
     def repeat(self, j1: int, j2: int, i1: int) -> None:
         """Heard words j1..j2 that repeat script words i1.. (said twice, one copy heard in their place)."""
@@ -279,8 +291,7 @@ class _PlacementBuilder:
         """Whether heard words are the script words said again: the same words, or words that sound like
         them (biased to the script and its common words, the recogniser heard "wore wore" as "wore or")."""
         return len(said) == len(script_words) and all(
-            h == s or _similarity(self.pronounce(h), self.pronounce(s)) >= MIN_REPEAT_SIMILARITY
-            for h, s in zip(said, script_words))
+            h == s or _sounds_like(self.pronounce(h), self.pronounce(s)) for h, s in zip(said, script_words))
 
     def replaced(self, i1: int, i2: int, j1: int, j2: int) -> None:
         """Script words i1..i2 with other words heard in their place, in too little time for all of them.
@@ -462,3 +473,12 @@ def _pair_by_sound(script_words: list[str], heard_words: list[str], pronounce: P
 def _similarity(phones: list[str], other: list[str]) -> float:
     """difflib's ratio of two words' phones: 1 for homophones, 0.8 for "or" against "wore"."""
     return SequenceMatcher(a=phones, b=other, autojunk=False).ratio()
+
+
+def _sounds_like(phones: list[str], other: list[str]) -> bool:
+    """Whether two words' phones nearly match (MIN_REPEAT_SIMILARITY, MIN_PHONES_FOR_VOWEL_SLIP)."""
+    if _similarity(phones, other) >= MIN_REPEAT_SIMILARITY:
+        return True
+    changed = [(a, b) for a, b in zip(phones, other) if a != b]
+    return (len(phones) == len(other) >= MIN_PHONES_FOR_VOWEL_SLIP and len(changed) == 1
+            and all(p in VOWELS for p in changed[0]))

@@ -227,11 +227,13 @@ def unexplained_speech_s(job: AlignmentJob, alignment: Alignment, span: tuple[fl
 
 
 def _worded(alignment: Alignment, times: np.ndarray) -> np.ndarray:
-    """Which of `times` `alignment` gives to a word, WORD_EDGE_S either side of each (not silence or a filler)."""
+    """Which of `times` `alignment` gives to a word, WORD_EDGE_S either side of each (not silence or a filler);
+    a phone explains at most MAX_PHONE_S of audio (the aligner stretched "the" over 0.7 s of an ad-lib)."""
     worded = np.zeros(len(times), bool)
     for phone in alignment.phones:
         if phone.phone != "SIL" and not phone.phone.startswith("+"):
-            worded |= (times >= phone.start - WORD_EDGE_S) & (times < phone.end + WORD_EDGE_S)
+            end = min(phone.end, phone.start + MAX_PHONE_S)
+            worded |= (times >= phone.start - WORD_EDGE_S) & (times < end + WORD_EDGE_S)
     return worded
 
 
@@ -274,6 +276,7 @@ def _explained_by_vowels(alignment: Alignment, peaks: np.ndarray) -> np.ndarray:
 
 LEVEL_HOP_S = 0.01     # 10 ms frames of loudness
 WORD_EDGE_S = 0.05     # the aligner's word boundaries are this uncertain
+MAX_PHONE_S = 0.25     # longer than any phone said on its own (Festival's drawn-out OY 0.29 with its edges)
 
 
 NEIGHBOURS = 2    # words either side of a doubtful group that frame the audio it is judged on
