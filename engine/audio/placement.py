@@ -13,7 +13,10 @@ The matches anchor the script in time; what lies between two anchors is decided 
     went unheard among words that were heard; a run of one or two words inside a line is left for the
     aligner to decide (`uncertain`);
   * words heard with no script words in their place are unscripted (an ad-lib; `repeated` when they repeat
-    the script words next to them); the aligner decides whether they were really said (`uncertain`);
+    the script words next to them or sound like them, also where they stand in place of script words
+    unlike them); the aligner decides whether they were really said (`uncertain`);
+  * a next line's first script words are not paired with words heard before the pause that comes before
+    the rest of their line;
   * heard words matching script words that were missing elsewhere: a line said out of order (`reordered`).
 Each utterance is then aligned with the words placed in it (`engine.audio.script_alignment`).
 """

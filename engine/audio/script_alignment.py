@@ -276,7 +276,8 @@ def _explained_by_vowels(alignment: Alignment, peaks: np.ndarray) -> np.ndarray:
 
 LEVEL_HOP_S = 0.01     # 10 ms frames of loudness
 WORD_EDGE_S = 0.05     # the aligner's word boundaries are this uncertain
-MAX_PHONE_S = 0.25     # longer than any phone said on its own (Festival's drawn-out OY 0.29 with its edges)
+MAX_PHONE_S = 0.25     # the most audio one phone explains (with WORD_EDGE_S either side: Festival's longest
+                       # phone, a drawn-out OY of 0.29 s, is inside that)
 
 
 NEIGHBOURS = 2    # words either side of a doubtful group that frame the audio it is judged on
@@ -325,7 +326,8 @@ def _try_alignment(job: AlignmentJob, samples, start: float, dropped: set[int]) 
 @dataclass
 class RepeatJob:
     """An utterance's alignment, and the positions of its words aligned long enough to have been said twice
-    (`confirm_repeats` adds the words either side of a syllable the alignment leaves to silence)."""
+    or beside a single heard word it left out (`confirm_repeats` adds the words either side of a syllable the
+    alignment leaves to silence)."""
     utterance: int
     job: AlignmentJob
     chosen: tuple[list[int], Alignment]
@@ -479,8 +481,9 @@ class _UtteranceAligner:
         return done
 
     def _confirm_repeats(self, pool: SpeechPool, alone: dict) -> None:
-        """Script words aligned long enough to have been said twice, or beside a syllable left to silence,
-        tested (spread over the pool); the utterances where some were take the alignment with them."""
+        """Script words aligned long enough to have been said twice, or beside a heard word left out or a
+        syllable left to silence, tested (spread over the pool); the utterances where some were take the
+        alignment with them."""
         typical = typical_phone_durations(chosen[1] for chosen in alone.values() if chosen)
         # one utterance's audio at a time: the tasks keep it only where there is something to test
         tasks = [task for task in (self._repeat_job(k, chosen, typical) for k, chosen in alone.items() if chosen)
@@ -494,8 +497,8 @@ class _UtteranceAligner:
                 self.repeats[k] = [(placed[n], span) for n, span in repeats.copies]
 
     def _repeat_job(self, k: int, chosen: tuple[list[int], Alignment], typical: dict[str, float]) -> RepeatJob:
-        """Utterance k's alignment, with its script words aligned long enough to have been said twice and the
-        words beside a syllable it leaves to silence."""
+        """Utterance k's alignment, with its script words aligned long enough to have been said twice, those
+        beside a single heard word it leaves out, and those beside a syllable it leaves to silence."""
         kept, alignment = chosen
         placed = [self.placement.placed[i] for i in self.placement.in_utterance(k)]
         repeatable = {n for n in kept if placed[n].script_index is not None and not placed[n].uncertain}
