@@ -244,14 +244,15 @@ class _PlacementBuilder:
         line's first words: those were said after the pause, with the rest of their line, and what was heard
         before it is the previous line's or an ad-lib ("hang on" heard as "when aunt", a pause, then "Bob made
         a pumpkin pie": "Bob" paired with "when" put it before the pause, over the ad-lib)."""
-        lines, flat = self.lines, self.flat
-        if j2 >= len(flat) or j2 == j1 or i2 >= len(lines) or self._voiced_at(j1) == self._voiced_at(j2):
-            i_next = None
-        else:
-            i_next = next((i for i in range(i1, i2) if lines[i] == lines[i2]), None)
-        if i_next is None or (i_next == i1 and i1 > 0 and lines[i1 - 1] == lines[i2]):
+        lines = self.lines
+        if j2 >= len(self.flat) or j2 == j1 or i2 >= len(lines):
             return [(i1, i2, j1, j2)]
-        j_next = next(j for j in range(j1, j2 + 1) if j == j2 or self._voiced_at(j) == self._voiced_at(j2))
+        after_pause = self._voiced_at(j2)
+        i_next = next((i for i in range(i1, i2) if lines[i] == lines[i2]), None)
+        if (self._voiced_at(j1) == after_pause or i_next is None
+                or (i_next == i1 and i1 > 0 and lines[i1 - 1] == lines[i2])):
+            return [(i1, i2, j1, j2)]
+        j_next = next((j for j in range(j1, j2) if self._voiced_at(j) == after_pause), j2)
         return [(i1, i_next, j1, j_next), (i_next, i2, j_next, j2)]
 
     def _voiced_at(self, j: int) -> tuple[int, int]:
